@@ -1,0 +1,25 @@
+/**
+ * Bundles the CLI into dist/fado.mjs (the package's `fado` bin): one file, fast start, no
+ * TypeScript at run time. PGlite stays external (it loads its WASM next to its own files);
+ * `pg` is CommonJS, so the ESM bundle gets a `require` via createRequire.
+ */
+import { build } from 'esbuild'
+
+await build({
+  entryPoints: ['control/cli.ts'],
+  outfile: 'dist/fado.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external: ['@electric-sql/pglite', 'pg-native'],
+  banner: {
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __fadoCreateRequire } from 'node:module';",
+      'const require = __fadoCreateRequire(import.meta.url);',
+    ].join('\n'),
+  },
+  logLevel: 'warning',
+})
