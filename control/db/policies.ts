@@ -1,0 +1,81 @@
+/**
+ * Policy values (thesis §4.1.1): a named setting with a default in `policies`, overridden
+ * globally (global_policies), per cluster (clusters_policies) or per bucket (buckets_policies).
+ * Values are JSON; they are always passed as JSON text and cast, so arrays stay arrays.
+ */
+import type { Queryable } from './client.js'
+
+export type PolicyName =
+  | 'lb_policy'
+  | 'lb_match_header'
+  | 'lb_route_overrides'
+  | 'zones'
+  | 'target_replica_count'
+  | 'replica_locations'
+
+export async function getGlobalPolicies(
+  q: Queryable,
+  names: readonly PolicyName[],
+): Promise<Map<PolicyName, unknown>> {
+  const rows = await q.query<{ name: PolicyName; value: unknown }>(
+    `SELECT p.name, COALESCE(g.value, p.default_value) AS value
+     FROM policies p LEFT JOIN global_policies g ON g.policy_id = p.policy_id
+     WHERE p.name = ANY($1::text[])`,
+    [names],
+  )
+  return new Map(rows.map((r) => [r.name, r.value]))
+}
+
+export async function setGlobalPolicy(
+  q: Queryable,
+  name: PolicyName,
+  value: unknown,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO global_policies (policy_id, value)
+     SELECT policy_id, $2::jsonb FROM policies WHERE name = $1
+     ON CONFLICT (policy_id) DO UPDATE SET value = EXCLUDED.value`,
+    [name, JSON.stringify(value)],
+  )
+}
+
+export async function setClusterPolicy(
+  q: Queryable,
+  clusterId: number,
+  name: PolicyName,
+  value: unknown,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO clusters_policies (cluster_id, policy_id, value)
+     SELECT $1, policy_id, $3::jsonb FROM policies WHERE name = $2
+     ON CONFLICT (cluster_id, policy_id) DO UPDATE SET value = EXCLUDED.value`,
+    [clusterId, name, JSON.stringify(value)],
+  )
+}
+
+export async function setBucketPolicy(
+  q: Queryable,
+  bucketId: number,
+  name: PolicyName,
+  value: unknown,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO buckets_policies (bucket_id, policy_id, value)
+     SELECT $1, policy_id, $3::jsonb FROM policies WHERE name = $2
+     ON CONFLICT (bucket_id, policy_id) DO UPDATE SET value = EXCLUDED.value`,
+    [bucketId, name, JSON.stringify(value)],
+  )
+}
+
+/** SQL for "the value of policy NAME for the row aliased ALIAS of a per-cluster/per-bucket table". */
+export function policyValueSql(
+  table: 'clusters_policies' | 'buckets_policies',
+  key: 'cluster_id' | 'bucket_id',
+  alias: string,
+  name: PolicyName,
+): string {
+  return `COALESCE(
+    (SELECT t.value FROM ${table} t JOIN policies p ON p.policy_id = t.policy_id
+     WHERE t.${key} = ${alias}.${key} AND p.name = '${name}'),
+    (SELECT default_value FROM policies WHERE name = '${name}'))`
+}
