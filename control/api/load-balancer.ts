@@ -1,0 +1,111 @@
+/**
+ * /api/load-balancer: global routing settings (default policy, match header), per-bucket route
+ * overrides, and the routes edges currently serve (from the newest published snapshot).
+ */
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { HEADER_NAME, POLICY_NAMES } from '../../edge/snapshot.js'
+import { listBucketNames } from '../db/buckets.js'
+import type { Queryable } from '../db/client.js'
+import { listFaasDeployments } from '../db/faas-deployments.js'
+import {
+  getRouteOverrides,
+  getSettings,
+  setRouteOverrides,
+  setSettings,
+} from '../db/load-balancer.js'
+import { invalidField } from '../errors.js'
+import type { RouteOverride } from '../snapshot/compile.js'
+import type { ApiDeps } from './deps.js'
+import { id, parseBody } from './validate.js'
+
+const policy = z.enum(POLICY_NAMES, { error: `must be one of ${POLICY_NAMES.join(', ')}` })
+const matchHeader = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(128, { error: 'at most 128 characters' })
+  .regex(HEADER_NAME, { error: 'must be a valid HTTP header name' })
+  .refine((h) => !/^(host|content-length|transfer-encoding|connection|authorization)$/i.test(h), {
+    error: 'must not be a header that HTTP itself uses',
+  })
+
+const settingsBody = z.strictObject({
+  default_policy: policy.optional(),
+  match_header: matchHeader.optional(),
+})
+
+const overridesBody = z.record(
+  z.string(),
+  z
+    .strictObject({
+      policy: policy.optional(),
+      faas_ids: z
+        .array(id, { error: 'must be an array of FaaS deployment ids' })
+        .min(1, { error: 'must name at least one FaaS deployment' })
+        .refine((ids) => new Set(ids).size === ids.length, { error: 'must not repeat an id' })
+        .optional(),
+    })
+    .refine((o) => o.policy !== undefined || o.faas_ids !== undefined, {
+      error: 'must set policy, faas_ids or both',
+    }),
+  { error: 'must be an object keyed by bucket name' },
+)
+
+/** Every bucket and FaaS id an override names must exist; checked in the same transaction. */
+async function checkOverrides(q: Queryable, overrides: Record<string, RouteOverride>) {
+  const buckets = new Set(await listBucketNames(q))
+  const faas = new Set((await listFaasDeployments(q)).map((f) => f.faas_id))
+  for (const [bucket, override] of Object.entries(overrides)) {
+    if (!buckets.has(bucket)) throw invalidField(bucket, 'no bucket with this name')
+    const missing = override.faas_ids?.find((faasId) => !faas.has(faasId))
+    if (missing !== undefined) {
+      throw invalidField(`${bucket}.faas_ids`, `no FaaS deployment with id ${missing}`)
+    }
+  }
+}
+
+export function loadBalancerApi({ db, publisher }: ApiDeps): Hono {
+  return new Hono()
+    .get('/', async (c) => c.json(await loadBalancerView(db, publisher)))
+    .get('/settings', async (c) => c.json(await getSettings(db)))
+    .put('/settings', async (c) => {
+      const input = await parseBody(c, settingsBody)
+      const settings = await db.transaction(async (tx) => {
+        const next = { ...(await getSettings(tx)), ...stripUndefined(input) }
+        await setSettings(tx, next)
+        return next
+      })
+      await publisher.publishNow()
+      return c.json(settings)
+    })
+    .get('/route-overrides', async (c) => c.json(await getRouteOverrides(db)))
+    .put('/route-overrides', async (c) => {
+      const input = await parseBody(c, overridesBody)
+      const overrides = Object.fromEntries(
+        Object.entries(input).map(([bucket, o]) => [bucket, stripUndefined(o)]),
+      )
+      await db.transaction(async (tx) => {
+        await checkOverrides(tx, overrides)
+        await setRouteOverrides(tx, overrides)
+      })
+      await publisher.publishNow()
+      return c.json(overrides)
+    })
+}
+
+export async function loadBalancerView(db: Queryable, publisher: ApiDeps['publisher']) {
+  const snapshot = publisher.current
+  return {
+    settings: await getSettings(db),
+    routes: snapshot?.routes ?? {},
+    route_overrides: await getRouteOverrides(db),
+    snapshot_version: snapshot?.version ?? 0,
+  }
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>
+  }
+}

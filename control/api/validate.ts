@@ -1,0 +1,114 @@
+/**
+ * Request input → typed value, or a 400 naming the field at fault. Bodies are strict objects:
+ * an unknown field is an error too (it is usually a typo that would otherwise be ignored).
+ */
+import type { Context } from 'hono'
+import { z } from 'zod'
+import { FadoError, invalidField } from '../errors.js'
+
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('')
+}
+
+function toFadoError(error: z.ZodError): FadoError {
+  const issue = error.issues[0]
+  if (!issue) return invalidField('body', 'invalid')
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = fieldPath(issue.path)
+    const key = issue.keys[0] ?? ''
+    return invalidField(prefix ? `${prefix}.${key}` : key, 'unknown field')
+  }
+  const field = fieldPath(issue.path) || 'body'
+  return invalidField(field, issue.message)
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value)
+  if (!result.success) throw toFadoError(result.error)
+  return result.data
+}
+
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let body: unknown
+  try {
+    body = await c.req.json()
+  } catch {
+    throw invalidField('body', 'must be a JSON document')
+  }
+  return parseWith(schema, body)
+}
+
+/** A path id such as /api/clusters/{cluster_id}: a positive integer, else 400 naming it. */
+export function parseId(raw: string | undefined, field: string): number {
+  if (raw === undefined || !/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > 2147483647) {
+    throw invalidField(field, 'must be a positive integer')
+  }
+  return Number(raw)
+}
+
+/** Names shown in headers and URLs: letters, digits, '.', '_', '-'; 1 to 63 characters. */
+export const name = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+    error: "must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  })
+
+export const zones = z
+  .array(name, { error: 'must be an array of zone names' })
+  .max(64, { error: 'at most 64 zones' })
+  .refine((list) => new Set(list).size === list.length, { error: 'must not repeat a zone' })
+
+export const id = z
+  .number({ error: 'must be a positive integer' })
+  .int({ error: 'must be a positive integer' })
+  .positive({ error: 'must be a positive integer' })
+  .max(2147483647, { error: 'must be a positive integer' })
+
+/** http(s) URL, maybe with a path prefix; no credentials, query or fragment. Trailing '/' dropped. */
+export const httpUrl = z.string({ error: 'must be a string' }).transform((raw, ctx) => {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http:// or https:// URL' })
+    return z.NEVER
+  }
+  const problem =
+    url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? 'must use http:// or https://'
+      : url.username || url.password
+        ? 'must not contain credentials'
+        : url.search || url.hash || raw.includes('?') || raw.includes('#')
+          ? 'must not contain a query or fragment'
+          : undefined
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem })
+    return z.NEVER
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+})
+
+/** Turns the database's own constraint errors into API errors, in case a check raced. */
+export function fromDatabaseError(err: unknown): FadoError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const e = err as { code?: unknown; constraint?: unknown; table?: unknown }
+  const constraint = typeof e.constraint === 'string' ? e.constraint : ''
+  const table = typeof e.table === 'string' ? e.table : ''
+  const field =
+    constraint.startsWith(`${table}_`) && constraint.endsWith('_key')
+      ? constraint.slice(table.length + 1, -4)
+      : constraint.replace(/_fkey$/, '')
+  if (e.code === '23505')
+    return new FadoError(409, 'conflict', `${field}: already in use`, { field })
+  if (e.code === '23503') return invalidField(field, 'refers to something that does not exist')
+  if (typeof e.code === 'string' && /^(08|57P|53)/.test(e.code)) {
+    return new FadoError(503, 'unavailable', 'the database is unavailable')
+  }
+  if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT') {
+    return new FadoError(503, 'unavailable', 'the database is unavailable')
+  }
+  return undefined
+}

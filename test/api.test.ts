@@ -1,0 +1,367 @@
+/**
+ * The admin API against a real control process, on both database engines: for each resource,
+ * create / list / update / delete, 400 naming the bad field, 404, 409 on duplicates, 401 without
+ * or with a wrong token — and after every rejected call, nothing changed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ENGINES } from './helpers/engines.js'
+import { startTestControl, type TestControl } from './helpers/control.js'
+
+describe.each(ENGINES)('admin API on $name', (engine) => {
+  let fado: TestControl
+  beforeAll(async () => {
+    fado = await startTestControl(await engine.target())
+  })
+  afterAll(async () => {
+    await fado?.close()
+  })
+
+  const resources = async () =>
+    (await fado.api('GET', '/api/resources')).body as Record<string, unknown>
+
+  /** Runs a call that must be rejected with `status` and checks that nothing changed. */
+  async function rejected(
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+  ) {
+    const before = await resources()
+    const res = await fado.api(method, path, body, token)
+    expect(res.status, `${method} ${path} ${JSON.stringify(body)} → ${res.text}`).toBe(status)
+    expect(res.body.error).toEqual(
+      expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+    )
+    expect(res.text).not.toMatch(/\bat .*\.(ts|js):\d+/) // never a stack trace
+    expect(await resources()).toEqual(before)
+    return res.body.error as { code: string; message: string; field?: string }
+  }
+
+  it('serves /healthz without a token', async () => {
+    const res = await fado.api('GET', '/healthz', undefined, null)
+    expect(res.status).toBe(200)
+    expect(res.body.status).toBe('ok')
+  })
+
+  it('answers 401 without a token, with a wrong one, or a malformed header — the same way', async () => {
+    const errors = [
+      await rejected(401, 'GET', '/api/resources', undefined, null),
+      await rejected(401, 'GET', '/api/clusters', undefined, 'wrong-token-0123456789'),
+      await rejected(401, 'POST', '/api/clusters', { name: 'sneaky' }, 'x'),
+      await rejected(401, 'DELETE', '/api/clusters/1', undefined, ''),
+    ]
+    for (const e of errors) expect(e).toEqual(errors[0])
+    const res = await fado.api('GET', '/api/clusters', undefined, 'wrong-token-0123456789')
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
+  })
+
+  describe('clusters', () => {
+    it('creates, lists, reads, updates and deletes a cluster with zones', async () => {
+      const created = await fado.api('POST', '/api/clusters', {
+        name: 'hpc',
+        zones: ['germany', 'high-performance'],
+      })
+      expect(created.status).toBe(201)
+      expect(created.body).toEqual({
+        cluster_id: expect.any(Number),
+        name: 'hpc',
+        zones: ['germany', 'high-performance'],
+      })
+      const id = created.body.cluster_id as number
+
+      const list = await fado.api('GET', '/api/clusters')
+      expect(list.body).toContainEqual(created.body)
+      expect((await fado.api('GET', `/api/clusters/${id}`)).body).toEqual(created.body)
+
+      const renamed = await fado.api('PUT', `/api/clusters/${id}`, { name: 'hpc-1' })
+      expect(renamed.status).toBe(200)
+      expect(renamed.body).toEqual({
+        cluster_id: id,
+        name: 'hpc-1',
+        zones: ['germany', 'high-performance'],
+      })
+      const rezoned = await fado.api('PUT', `/api/clusters/${id}`, { zones: [] })
+      expect(rezoned.body.zones).toEqual([])
+
+      expect((await fado.api('DELETE', `/api/clusters/${id}`)).status).toBe(204)
+      expect((await fado.api('GET', '/api/clusters')).body).not.toContainEqual(
+        expect.objectContaining({ cluster_id: id }),
+      )
+    })
+
+    it('a cluster without zones gets an empty list', async () => {
+      const created = await fado.api('POST', '/api/clusters', { name: 'cc-nozones' })
+      expect(created.body.zones).toEqual([])
+    })
+
+    it('rejects bad input with 400 naming the field, and changes nothing', async () => {
+      await fado.api('POST', '/api/clusters', { name: 'existing', zones: ['eu'] })
+      const cases: [unknown, string][] = [
+        [{}, 'name'],
+        [{ name: '' }, 'name'],
+        [{ name: 'has space' }, 'name'],
+        [{ name: 42 }, 'name'],
+        [{ name: 'ok', zones: 'germany' }, 'zones'],
+        [{ name: 'ok', zones: ['germany', 'germany'] }, 'zones'],
+        [{ name: 'ok', zones: ['good', 'bad zone'] }, 'zones[1]'],
+        [{ name: 'ok', colour: 'blue' }, 'colour'],
+        ['{not json', 'body'],
+        [[1, 2], 'body'],
+      ]
+      for (const [body, field] of cases) {
+        const error = await rejected(400, 'POST', '/api/clusters', body)
+        expect(error.field, JSON.stringify(body)).toBe(field)
+        expect(error.message).toContain(field)
+      }
+      const existing = (await fado.api('GET', '/api/clusters')).body.find(
+        (c: { name: string }) => c.name === 'existing',
+      )
+      expect(
+        (await rejected(400, 'PUT', `/api/clusters/${existing.cluster_id}`, { zones: [1] })).field,
+      ).toBe('zones[0]')
+      expect((await rejected(400, 'PUT', '/api/clusters/abc', { name: 'x' })).field).toBe(
+        'cluster_id',
+      )
+    })
+
+    it('answers 404 for unknown ids and 409 for duplicate names', async () => {
+      await rejected(404, 'GET', '/api/clusters/999999')
+      await rejected(404, 'PUT', '/api/clusters/999999', { name: 'nobody' })
+      await rejected(404, 'DELETE', '/api/clusters/999999')
+      const a = await fado.api('POST', '/api/clusters', { name: 'dup-a' })
+      await fado.api('POST', '/api/clusters', { name: 'dup-b' })
+      expect((await rejected(409, 'POST', '/api/clusters', { name: 'dup-a' })).field).toBe('name')
+      expect(
+        (await rejected(409, 'PUT', `/api/clusters/${a.body.cluster_id}`, { name: 'dup-b' })).field,
+      ).toBe('name')
+    })
+  })
+
+  describe('FaaS deployments', () => {
+    let clusterId: number
+    beforeAll(async () => {
+      clusterId = (await fado.api('POST', '/api/clusters', { name: 'faas-home', zones: ['eu'] }))
+        .body.cluster_id
+    })
+
+    it('creates http and https endpoints with path prefixes, updates and deletes them', async () => {
+      const plain = await fado.api('POST', '/api/faas-deployments', {
+        cluster_id: clusterId,
+        url: 'http://127.0.0.1:8080',
+      })
+      expect(plain.status).toBe(201)
+      expect(plain.body).toEqual({
+        faas_id: expect.any(Number),
+        cluster_id: clusterId,
+        url: 'http://127.0.0.1:8080',
+      })
+      const prefixed = await fado.api('POST', '/api/faas-deployments', {
+        cluster_id: clusterId,
+        url: 'https://gateway.example:31112/function/',
+      })
+      expect(prefixed.body.url).toBe('https://gateway.example:31112/function')
+
+      const list = (await fado.api('GET', '/api/faas-deployments')).body
+      expect(list).toContainEqual(plain.body)
+      expect(list).toContainEqual(prefixed.body)
+
+      const moved = await fado.api('PUT', `/api/faas-deployments/${plain.body.faas_id}`, {
+        url: 'https://127.0.0.1:8443/fn',
+      })
+      expect(moved.status).toBe(200)
+      expect(moved.body).toEqual({ ...plain.body, url: 'https://127.0.0.1:8443/fn' })
+
+      expect((await fado.api('DELETE', `/api/faas-deployments/${plain.body.faas_id}`)).status).toBe(
+        204,
+      )
+      expect((await fado.api('GET', `/api/faas-deployments/${plain.body.faas_id}`)).status).toBe(
+        404,
+      )
+    })
+
+    it('rejects bad URLs and unknown clusters with 400 naming the field', async () => {
+      const cases: [unknown, string][] = [
+        [{ cluster_id: clusterId }, 'url'],
+        [{ cluster_id: clusterId, url: 'ftp://files.example' }, 'url'],
+        [{ cluster_id: clusterId, url: 'not a url' }, 'url'],
+        [{ cluster_id: clusterId, url: 'http://h.example/x?y=1' }, 'url'],
+        [{ cluster_id: clusterId, url: 'http://user:pw@h.example' }, 'url'],
+        [{ url: 'http://h.example' }, 'cluster_id'],
+        [{ cluster_id: 'one', url: 'http://h.example' }, 'cluster_id'],
+        [{ cluster_id: 999999, url: 'http://h.example' }, 'cluster_id'],
+      ]
+      for (const [body, field] of cases) {
+        expect(
+          (await rejected(400, 'POST', '/api/faas-deployments', body)).field,
+          JSON.stringify(body),
+        ).toBe(field)
+      }
+    })
+
+    it('answers 404 for unknown ids and 409 for a URL already tracked', async () => {
+      await fado.api('POST', '/api/faas-deployments', {
+        cluster_id: clusterId,
+        url: 'http://127.0.0.1:9999',
+      })
+      expect(
+        (
+          await rejected(409, 'POST', '/api/faas-deployments', {
+            cluster_id: clusterId,
+            url: 'http://127.0.0.1:9999/',
+          })
+        ).field,
+      ).toBe('url')
+      await rejected(404, 'PUT', '/api/faas-deployments/999999', { url: 'http://127.0.0.1:1' })
+      await rejected(404, 'DELETE', '/api/faas-deployments/999999')
+    })
+
+    it('deleting a cluster deletes its FaaS deployments', async () => {
+      const home = (await fado.api('POST', '/api/clusters', { name: 'doomed' })).body.cluster_id
+      const faas = (
+        await fado.api('POST', '/api/faas-deployments', {
+          cluster_id: home,
+          url: 'http://127.0.0.1:7777',
+        })
+      ).body
+      expect((await fado.api('DELETE', `/api/clusters/${home}`)).status).toBe(204)
+      expect((await fado.api('GET', `/api/faas-deployments/${faas.faas_id}`)).status).toBe(404)
+    })
+  })
+
+  describe('load balancer', () => {
+    it('shows settings, routes, overrides and the snapshot version', async () => {
+      const res = await fado.api('GET', '/api/load-balancer')
+      expect(res.status).toBe(200)
+      expect(res.body).toEqual({
+        settings: { default_policy: 'round_robin', match_header: 'X-FaDO-Bucket' },
+        routes: expect.any(Object),
+        route_overrides: {},
+        snapshot_version: expect.any(Number),
+      })
+      expect(res.body.snapshot_version).toBeGreaterThan(0)
+    })
+
+    it('changes the default policy and header; a real change publishes a new snapshot version', async () => {
+      const before = (await fado.api('GET', '/api/load-balancer')).body.snapshot_version as number
+      const put = await fado.api('PUT', '/api/load-balancer/settings', {
+        default_policy: 'least_conn',
+        match_header: 'X-Data-Bucket',
+      })
+      expect(put.status).toBe(200)
+      expect(put.body).toEqual({ default_policy: 'least_conn', match_header: 'X-Data-Bucket' })
+      const after = (await fado.api('GET', '/api/load-balancer')).body
+      expect(after.settings).toEqual(put.body)
+      expect(after.snapshot_version).toBe(before + 1)
+      const snapshot = (await fado.api('GET', '/api/snapshot')).body
+      expect(snapshot).toMatchObject({
+        version: before + 1,
+        match_header: 'X-Data-Bucket',
+        default_policy: 'least_conn',
+      })
+
+      // The same settings again: no new version.
+      await fado.api('PUT', '/api/load-balancer/settings', { default_policy: 'least_conn' })
+      expect((await fado.api('GET', '/api/load-balancer')).body.snapshot_version).toBe(before + 1)
+      await fado.api('PUT', '/api/load-balancer/settings', {
+        default_policy: 'round_robin',
+        match_header: 'X-FaDO-Bucket',
+      })
+    })
+
+    it('rejects bad settings with 400 naming the field', async () => {
+      const cases: [unknown, string][] = [
+        [{ default_policy: 'fastest-ever' }, 'default_policy'],
+        [{ match_header: 'X Bad Header' }, 'match_header'],
+        [{ match_header: '' }, 'match_header'],
+        [{ match_header: 'Host' }, 'match_header'],
+        [{ policy: 'random' }, 'policy'],
+      ]
+      for (const [body, field] of cases) {
+        expect((await rejected(400, 'PUT', '/api/load-balancer/settings', body)).field).toBe(field)
+      }
+    })
+
+    it('route overrides replace upstreams and policy of a bucket; {} removes them', async () => {
+      const { running } = fado
+      const cluster = (await fado.api('POST', '/api/clusters', { name: 'lb-home' })).body
+      const other = (await fado.api('POST', '/api/clusters', { name: 'lb-other' })).body
+      const near = (
+        await fado.api('POST', '/api/faas-deployments', {
+          cluster_id: cluster.cluster_id,
+          url: 'http://127.0.0.1:8101',
+        })
+      ).body
+      const far = (
+        await fado.api('POST', '/api/faas-deployments', {
+          cluster_id: other.cluster_id,
+          url: 'http://127.0.0.1:8102',
+        })
+      ).body
+      // Buckets are created through storage deployments (MinIO); here the rows stand in for one.
+      await running.db.query(
+        `INSERT INTO storage_deployments (cluster_id, minio_deployment_id, alias, endpoint, access_key, secret_key, use_ssl)
+         VALUES ($1, 'dep-lb', 'lb-store', '127.0.0.1:1', 'access', 'TOP-SECRET-VALUE', false)`,
+        [cluster.cluster_id],
+      )
+      await running.db.query(
+        `INSERT INTO buckets (storage_id, name) SELECT storage_id, 'images' FROM storage_deployments WHERE alias = 'lb-store'`,
+      )
+      await running.publisher.publishNow()
+
+      const routes = (await fado.api('GET', '/api/load-balancer')).body.routes
+      expect(routes.images).toEqual({
+        policy: 'round_robin',
+        upstreams: [{ id: near.faas_id, url: near.url, cluster: 'lb-home' }],
+      })
+
+      const put = await fado.api('PUT', '/api/load-balancer/route-overrides', {
+        images: { policy: 'first', faas_ids: [far.faas_id, near.faas_id] },
+      })
+      expect(put.status).toBe(200)
+      const overridden = (await fado.api('GET', '/api/load-balancer')).body
+      expect(overridden.route_overrides).toEqual({
+        images: { policy: 'first', faas_ids: [far.faas_id, near.faas_id] },
+      })
+      expect(overridden.routes.images.policy).toBe('first')
+      expect(overridden.routes.images.upstreams.map((u: { id: number }) => u.id).sort()).toEqual(
+        [near.faas_id, far.faas_id].sort(),
+      )
+
+      const errors: [unknown, string][] = [
+        [{ nosuchbucket: { policy: 'first' } }, 'nosuchbucket'],
+        [{ images: { faas_ids: [999999] } }, 'images.faas_ids'],
+        [{ images: { policy: 'sometimes' } }, 'images.policy'],
+        [{ images: {} }, 'images'],
+        [{ images: { faas_ids: [] } }, 'images.faas_ids'],
+        [{ images: { weight: 3 } }, 'images.weight'],
+        [[], 'body'],
+      ]
+      for (const [body, field] of errors) {
+        expect(
+          (await rejected(400, 'PUT', '/api/load-balancer/route-overrides', body)).field,
+          JSON.stringify(body),
+        ).toBe(field)
+      }
+
+      expect((await fado.api('PUT', '/api/load-balancer/route-overrides', {})).status).toBe(200)
+      const cleared = (await fado.api('GET', '/api/load-balancer')).body
+      expect(cleared.route_overrides).toEqual({})
+      expect(cleared.routes.images.upstreams.map((u: { id: number }) => u.id)).toEqual([
+        near.faas_id,
+      ])
+
+      // The storage secret never appears in any answer.
+      expect(JSON.stringify(await resources())).not.toContain('TOP-SECRET-VALUE')
+      expect(
+        (await fado.api('GET', '/api/resources')).body.storage_deployments[0],
+      ).not.toHaveProperty('secret_key')
+    })
+  })
+
+  it('answers unknown API paths with a JSON 404', async () => {
+    const res = await fado.api('GET', '/api/nothing-here')
+    expect(res.status).toBe(404)
+    expect(res.body.error.code).toBe('not_found')
+  })
+})
