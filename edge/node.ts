@@ -1,0 +1,88 @@
+/**
+ * Node entries of the edge: `startEdge` (an HTTP server around the edge app, used in-process by
+ * standalone) and `startEdgeFromControl` (`fado edge`: pulls snapshots from control, keeps the last
+ * good one on disk and serves from it after a restart while control is unreachable).
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Logger } from '../control/log.js'
+import type { Config } from '../control/config.js'
+import { listen, type RunningServer } from '../control/http-server.js'
+import { createEdgeApp } from './app.js'
+import { undiciForward } from './forward-undici.js'
+import { pollSnapshots } from './snapshot-source.js'
+import { SnapshotStore } from './snapshot-store.js'
+import type { RouteSnapshot } from './snapshot.js'
+import { UpstreamState } from './upstream-state.js'
+
+export interface RunningEdge {
+  server: RunningServer
+  store: SnapshotStore
+  close(): Promise<void>
+}
+
+export async function startEdge(opts: {
+  host: string
+  port: number
+  log: Logger
+  onApply?: (snapshot: RouteSnapshot) => void
+}): Promise<RunningEdge> {
+  const store = new SnapshotStore(opts.onApply)
+  const upstreams = new UpstreamState()
+  const { forward, close: closeAgent } = undiciForward()
+  const app = createEdgeApp({
+    store,
+    upstreams,
+    forward,
+    clientAddress: (c) => {
+      const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)
+        ?.incoming
+      return incoming?.socket?.remoteAddress ?? ''
+    },
+  })
+  const server = await listen(app.fetch, opts.host, opts.port)
+  return {
+    server,
+    store,
+    async close() {
+      await server.close()
+      await closeAgent()
+    },
+  }
+}
+
+export async function startEdgeFromControl(config: Config, log: Logger): Promise<RunningEdge> {
+  const dataDir = config.dataDir ?? '.fado'
+  const file = path.join(dataDir, 'edge-snapshot.json')
+  const edge = await startEdge({
+    host: config.listenHost ?? '127.0.0.1',
+    port: config.edgePort ?? 6000,
+    log,
+    onApply: (snapshot) => {
+      fs.mkdirSync(dataDir, { recursive: true })
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot))
+      fs.renameSync(`${file}.tmp`, file)
+      log.info('serving route snapshot', { version: snapshot.version })
+    },
+  })
+  try {
+    const saved: unknown = JSON.parse(fs.readFileSync(file, 'utf8'))
+    const result = edge.store.offer(saved)
+    if (result.applied) log.info('restored last good route snapshot', { version: result.version })
+  } catch {
+    // No saved snapshot yet (first start) or an unreadable one: wait for control.
+  }
+  const stop = pollSnapshots({
+    url: `${config.controlUrl}/api/snapshot`,
+    token: config.adminToken ?? '',
+    store: edge.store,
+    log,
+  })
+  return {
+    ...edge,
+    async close() {
+      stop()
+      await edge.close()
+    },
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * hash: rendezvous (highest random weight) hashing of a key (a header value or the client
+ * address) — the same key goes to the same upstream, and when upstreams come or go only the keys
+ * of those upstreams move.
+ */
+import type { Policy } from './policy.js'
+
+/** FNV-1a 32-bit, then a murmur3 finaliser for a good spread. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+export function hash(): Policy {
+  return {
+    name: 'hash',
+    pick(upstreams, ctx) {
+      let best = upstreams[0]
+      let bestScore = -1
+      for (const u of upstreams) {
+        const score = hash32(`${u.id}\u0000${ctx.hashKey}`)
+        if (score > bestScore) {
+          best = u
+          bestScore = score
+        }
+      }
+      return best
+    },
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * One interface for every load-balancing policy. A policy only sees the upstreams that are
+ * available (health is decided elsewhere) and what the context tells it; randomness and load
+ * figures are injected so pick sequences are exact in tests.
+ */
+import type { PolicyName, Upstream } from '../snapshot.js'
+
+export interface PickContext {
+  /** Uniform in [0, 1). */
+  random(): number
+  /** Requests in flight to this upstream now. */
+  inflight(id: number): number
+  /** Smoothed latency of this upstream in ms; undefined before its first answer. */
+  latency(id: number): number | undefined
+  /** What `hash` hashes: a header value or the client address. */
+  hashKey: string
+}
+
+export interface Policy {
+  readonly name: PolicyName
+  /** Picks one of `upstreams` (never empty), or undefined if none fits. */
+  pick(upstreams: readonly Upstream[], ctx: PickContext): Upstream | undefined
+}
+
+/** Index of a random element. */
+export const randomIndex = (length: number, ctx: PickContext): number =>
+  Math.min(length - 1, Math.floor(ctx.random() * length))

@@ -1,0 +1,97 @@
+/**
+ * Per-upstream state at the edge, keyed by upstream id so it survives snapshot swaps: requests in
+ * flight, smoothed latency, and passive health (an upstream that fails is ejected for a backoff
+ * that doubles with consecutive failures and resets on success).
+ */
+export interface UpstreamHealth {
+  id: number
+  inflight: number
+  latency_ms: number | null
+  healthy: boolean
+  consecutive_failures: number
+  ejected_until: string | null
+}
+
+interface Entry {
+  inflight: number
+  ewma: number | undefined
+  failures: number
+  ejectedUntil: number
+}
+
+export interface UpstreamStateOptions {
+  now?: () => number
+  /** First ejection; doubles per consecutive failure up to maxEjectMs. */
+  ejectMs?: number
+  maxEjectMs?: number
+  /** Weight of the newest latency sample in the EWMA. */
+  alpha?: number
+}
+
+export class UpstreamState {
+  readonly #entries = new Map<number, Entry>()
+  readonly #now: () => number
+  readonly #ejectMs: number
+  readonly #maxEjectMs: number
+  readonly #alpha: number
+
+  constructor(options: UpstreamStateOptions = {}) {
+    this.#now = options.now ?? Date.now
+    this.#ejectMs = options.ejectMs ?? 1_000
+    this.#maxEjectMs = options.maxEjectMs ?? 30_000
+    this.#alpha = options.alpha ?? 0.3
+  }
+
+  #entry(id: number): Entry {
+    let entry = this.#entries.get(id)
+    if (!entry) {
+      entry = { inflight: 0, ewma: undefined, failures: 0, ejectedUntil: 0 }
+      this.#entries.set(id, entry)
+    }
+    return entry
+  }
+
+  inflight = (id: number): number => this.#entries.get(id)?.inflight ?? 0
+  latency = (id: number): number | undefined => this.#entries.get(id)?.ewma
+
+  isAvailable(id: number): boolean {
+    const entry = this.#entries.get(id)
+    return !entry || entry.ejectedUntil <= this.#now()
+  }
+
+  begin(id: number): void {
+    this.#entry(id).inflight++
+  }
+
+  /** Ends a request begun with begin(); ok=false counts as a failure and ejects the upstream. */
+  end(id: number, ok: boolean, latencyMs: number): void {
+    const entry = this.#entry(id)
+    entry.inflight = Math.max(0, entry.inflight - 1)
+    if (ok) {
+      entry.failures = 0
+      entry.ejectedUntil = 0
+      entry.ewma =
+        entry.ewma === undefined ? latencyMs : entry.ewma + this.#alpha * (latencyMs - entry.ewma)
+    } else {
+      entry.failures++
+      const backoff = Math.min(this.#maxEjectMs, this.#ejectMs * 2 ** (entry.failures - 1))
+      entry.ejectedUntil = this.#now() + backoff
+    }
+  }
+
+  report(ids: Iterable<number>): UpstreamHealth[] {
+    const now = this.#now()
+    return [...ids].map((id) => {
+      const e = this.#entries.get(id)
+      const ejected = e !== undefined && e.ejectedUntil > now
+      return {
+        id,
+        inflight: e?.inflight ?? 0,
+        latency_ms: e?.ewma === undefined ? null : Math.round(e.ewma * 10) / 10,
+        healthy: !ejected,
+        consecutive_failures: e?.failures ?? 0,
+        ejected_until: ejected && e ? new Date(e.ejectedUntil).toISOString() : null,
+      }
+    })
+  }
+}
