@@ -1,0 +1,244 @@
+/**
+ * Every option comes from a command-line flag, else an environment variable, else a default
+ * (thesis §3.6.1). Values are validated once at start; a bad one is a ConfigError, which the
+ * CLI prints with the option's name and turns into exit code 2.
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import type { DbTarget } from './db/client.js'
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+interface OptionSpec<T> {
+  env: string
+  help: string
+  /** Shown in help; undefined = no default. */
+  default?: string
+  parse(raw: string, flag: string): T
+}
+
+const port = (raw: string, flag: string): number => {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+    throw new ConfigError(
+      `--${flag} must be a port number from 1 to 65535, got ${JSON.stringify(raw)}`,
+    )
+  }
+  return Number(raw)
+}
+
+const host = (raw: string, flag: string): string => {
+  if (!/^[A-Za-z0-9.:_-]+$/.test(raw) && !/^\[[0-9A-Fa-f:.]+\]$/.test(raw)) {
+    throw new ConfigError(`--${flag} must be a host name or IP address, got ${JSON.stringify(raw)}`)
+  }
+  return raw.replace(/^\[(.*)\]$/, '$1')
+}
+
+const text = (raw: string): string => raw
+
+const database = (raw: string, flag: string): string => {
+  if (raw === 'memory' || /^postgres(ql)?:\/\//.test(raw)) return raw
+  throw new ConfigError(
+    `--${flag} must be a postgres:// URL, or 'memory' for a throw-away embedded database`,
+  )
+}
+
+const token = (raw: string, flag: string): string => {
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(`--${flag} must be at least 16 printable characters without spaces`)
+  }
+  return raw
+}
+
+const httpBase = (raw: string, flag: string): string => {
+  try {
+    const url = new URL(raw)
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(`--${flag} must be an http:// or https:// URL, got ${JSON.stringify(raw)}`)
+}
+
+const logLevel = (raw: string, flag: string): 'info' | 'warn' => {
+  if (raw === 'info' || raw === 'warn') return raw
+  throw new ConfigError(`--${flag} must be 'info' or 'warn'`)
+}
+
+export const OPTIONS = {
+  'listen-host': {
+    env: 'FADO_LISTEN_HOST',
+    default: '127.0.0.1',
+    help: 'address the API and edge listen on; not loopback = an admin token is required',
+    parse: host,
+  },
+  'api-port': {
+    env: 'FADO_API_PORT',
+    default: '9090',
+    help: 'port of the admin API and UI',
+    parse: port,
+  },
+  'edge-port': {
+    env: 'FADO_EDGE_PORT',
+    default: '6000',
+    help: 'port receiving function invocations',
+    parse: port,
+  },
+  database: {
+    env: 'FADO_DATABASE',
+    help: "postgres:// URL; unset = embedded database in the data dir; 'memory' = in memory",
+    parse: database,
+  },
+  'data-dir': {
+    env: 'FADO_DATA_DIR',
+    default: '.fado',
+    help: 'folder for the embedded database, the generated admin token and edge state',
+    parse: text,
+  },
+  'admin-token': {
+    env: 'FADO_ADMIN_TOKEN',
+    help: 'bearer token for the admin API; generated and stored in the data dir when unset on loopback',
+    parse: token,
+  },
+  'control-url': {
+    env: 'FADO_CONTROL_URL',
+    help: 'URL of the control API an edge pulls route snapshots from',
+    parse: httpBase,
+  },
+  'log-level': {
+    env: 'FADO_LOG_LEVEL',
+    default: 'info',
+    help: "'info' or 'warn'",
+    parse: logLevel,
+  },
+} satisfies Record<string, OptionSpec<unknown>>
+
+export type OptionName = keyof typeof OPTIONS
+type Parsed<N extends OptionName> = ReturnType<(typeof OPTIONS)[N]['parse']>
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S
+
+export interface CommandSpec {
+  summary: string
+  options: readonly OptionName[]
+  /** Options without a default that this command cannot do without. */
+  required?: readonly OptionName[]
+}
+
+export const COMMANDS = {
+  standalone: {
+    summary: 'control API + admin UI + edge in one process (embedded database by default)',
+    options: [
+      'listen-host',
+      'api-port',
+      'edge-port',
+      'database',
+      'data-dir',
+      'admin-token',
+      'log-level',
+    ],
+  },
+  control: {
+    summary: 'control API + admin UI only; edges pull route snapshots from it',
+    options: ['listen-host', 'api-port', 'database', 'data-dir', 'admin-token', 'log-level'],
+  },
+  edge: {
+    summary: 'invocation router only, fed by a control process',
+    options: ['listen-host', 'edge-port', 'control-url', 'admin-token', 'data-dir', 'log-level'],
+    required: ['control-url', 'admin-token'],
+  },
+  migrate: {
+    summary: 'apply pending database migrations and exit',
+    options: ['database', 'data-dir', 'log-level'],
+  },
+} as const satisfies Record<string, CommandSpec>
+
+export type CommandName = keyof typeof COMMANDS
+
+export type Config = { [N in OptionName as Camel<N>]?: Parsed<N> }
+
+/** Parses argv (without the command) against the command's options; env and defaults fill in. */
+export function parseConfig(
+  command: CommandName,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const spec: CommandSpec = COMMANDS[command]
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(spec.options.map((o) => [o, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split('\n')[0] ?? 'bad arguments')
+  }
+  const config: Record<string, unknown> = {}
+  for (const name of spec.options) {
+    const option: OptionSpec<unknown> = OPTIONS[name]
+    const fromFlag = values[name]
+    const raw = typeof fromFlag === 'string' ? fromFlag : env[option.env] || option.default
+    if (raw === undefined) {
+      if (spec.required?.includes(name)) {
+        throw new ConfigError(`fado ${command} needs --${name} (or ${option.env})`)
+      }
+      continue
+    }
+    config[camel(name)] = option.parse(raw, name)
+  }
+  return config as Config
+}
+
+const camel = (name: string): string => name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())
+
+export function isLoopback(hostName: string): boolean {
+  return hostName === 'localhost' || hostName === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostName)
+}
+
+export function dbTarget(config: Config): DbTarget {
+  const dataDir = config.dataDir ?? '.fado'
+  if (config.database === 'memory') return { kind: 'pglite-memory' }
+  if (config.database) return { kind: 'postgres', url: config.database }
+  return { kind: 'pglite', dataDir: path.join(dataDir, 'pgdata') }
+}
+
+export function helpText(command?: CommandName): string {
+  if (!command) {
+    const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length))
+    return [
+      'FaDO: Function and Data Orchestrator',
+      '',
+      'Usage: fado <command> [options]',
+      '',
+      'Commands:',
+      ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+      '',
+      'Options (each also read from its environment variable; flags win):',
+      ...optionLines(Object.keys(OPTIONS) as OptionName[]),
+      '',
+      "Run 'fado <command> --help' for the options of one command.",
+    ].join('\n')
+  }
+  const spec: CommandSpec = COMMANDS[command]
+  return [
+    `Usage: fado ${command} [options]`,
+    '',
+    spec.summary,
+    '',
+    'Options (each also read from its environment variable; flags win):',
+    ...optionLines(spec.options),
+  ].join('\n')
+}
+
+function optionLines(names: readonly OptionName[]): string[] {
+  return names.flatMap((name) => {
+    const o: OptionSpec<unknown> = OPTIONS[name]
+    const dflt = o.default === undefined ? '' : ` (default: ${o.default})`
+    return [`  --${name} <value>, ${o.env}`, `      ${o.help}${dflt}`]
+  })
+}

@@ -1,0 +1,77 @@
+/**
+ * Installs what FaDO's tests need on this machine, skipping what is already there:
+ * PostgreSQL server (Debian `postgresql`) and the MinIO server, built from its Go module
+ * with `go install` as MinIO's README recommends (a pinned version; several minutes on 2 cores).
+ * Run with `npm run setup`; .ci/run runs it on every fresh machine.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** MinIO's source of February 2026 (the community edition ships source only); see TOOLCHAIN.md. */
+export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c'
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+
+function postgresInstalled(): boolean {
+  if (has('initdb') && has('postgres')) return true
+  return (
+    fs.existsSync('/usr/lib/postgresql') &&
+    fs
+      .readdirSync('/usr/lib/postgresql')
+      .some((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/initdb`))
+  )
+}
+
+export function minioPath(): string | undefined {
+  if (process.env.FADO_MINIO_BIN && fs.existsSync(process.env.FADO_MINIO_BIN))
+    return process.env.FADO_MINIO_BIN
+  const fromPath = spawnSync('sh', ['-c', 'command -v minio']).stdout?.toString().trim()
+  if (fromPath) return fromPath
+  if (has('go')) {
+    const gopath = execFileSync('go', ['env', 'GOPATH']).toString().trim()
+    const candidate = path.join(gopath, 'bin', 'minio')
+    if (fs.existsSync(candidate)) return candidate
+  }
+  return undefined
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  console.log(`setup: ${cmd} ${args.join(' ')}`)
+  execFileSync(cmd, args, { stdio: 'inherit', env })
+}
+
+function aptInstall(packages: string[]): void {
+  if (packages.length === 0) return
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `missing Debian packages: ${packages.join(' ')}. Install them with: sudo apt-get install -y ${packages.join(' ')}`,
+    )
+  }
+  run('apt-get', ['update', '-qq'])
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    ...process.env,
+    DEBIAN_FRONTEND: 'noninteractive',
+  })
+}
+
+function main(): void {
+  const packages: string[] = []
+  if (!postgresInstalled()) packages.push('postgresql')
+  aptInstall(packages)
+
+  const minio = minioPath()
+  if (minio) {
+    console.log(`setup: MinIO server present at ${minio}`)
+  } else {
+    if (!has('go'))
+      throw new Error(
+        `the MinIO server is missing and Go is not installed to build it (go install ${MINIO_MODULE})`,
+      )
+    run('go', ['install', MINIO_MODULE])
+    console.log(`setup: MinIO server installed at ${minioPath() ?? '(not found after install?)'}`)
+  }
+  console.log('setup: done')
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main()
