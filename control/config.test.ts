@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, dbTarget, isLoopback, parseConfig } from './config.js'
+
+describe('parseConfig', () => {
+  it('takes a flag over an environment variable over a default', () => {
+    expect(parseConfig('standalone', [], {})).toMatchObject({
+      listenHost: '127.0.0.1',
+      apiPort: 9090,
+      edgePort: 6000,
+      dataDir: '.fado',
+    })
+    expect(parseConfig('standalone', [], { FADO_API_PORT: '8000' }).apiPort).toBe(8000)
+    expect(
+      parseConfig('standalone', ['--api-port', '7000'], { FADO_API_PORT: '8000' }).apiPort,
+    ).toBe(7000)
+    expect(parseConfig('standalone', ['--api-port=7001'], {}).apiPort).toBe(7001)
+  })
+
+  it('rejects bad values with the option name', () => {
+    expect(() => parseConfig('standalone', ['--api-port', '0'], {})).toThrow(ConfigError)
+    expect(() => parseConfig('standalone', [], { FADO_API_PORT: '99999' })).toThrow(/--api-port/)
+    expect(() => parseConfig('standalone', ['--database', 'sqlite://x'], {})).toThrow(/--database/)
+    expect(() => parseConfig('control', ['--edge-port', '1'], {})).toThrow(/edge-port/) // not a control option
+    expect(() => parseConfig('standalone', ['positional'], {})).toThrow(ConfigError)
+  })
+
+  it('knows where the database is', () => {
+    expect(dbTarget(parseConfig('standalone', [], {}))).toEqual({
+      kind: 'pglite',
+      dataDir: '.fado/pgdata',
+    })
+    expect(dbTarget(parseConfig('standalone', ['--database', 'memory'], {}))).toEqual({
+      kind: 'pglite-memory',
+    })
+    expect(dbTarget(parseConfig('standalone', [], { FADO_DATABASE: 'postgres://u@h/db' }))).toEqual(
+      { kind: 'postgres', url: 'postgres://u@h/db' },
+    )
+  })
+
+  it('tells loopback addresses apart', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(isLoopback(h)).toBe(true)
+    for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.org']) expect(isLoopback(h)).toBe(false)
+  })
+})

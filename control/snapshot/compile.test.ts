@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest'
+import { compileRoutes, type RouteInputs } from './compile.js'
+
+const base: RouteInputs = {
+  match_header: 'X-FaDO-Bucket',
+  default_policy: 'round_robin',
+  clusters: [
+    { cluster_id: 1, name: 'hpc' },
+    { cluster_id: 2, name: 'cc1' },
+    { cluster_id: 3, name: 'cc2' },
+  ],
+  faas: [
+    { faas_id: 10, cluster_id: 1, url: 'http://hpc:8080' },
+    { faas_id: 11, cluster_id: 1, url: 'https://hpc-b:8443/fn' },
+    { faas_id: 20, cluster_id: 2, url: 'http://cc1:8080' },
+    { faas_id: 30, cluster_id: 3, url: 'http://cc2:8080' },
+  ],
+  bucket_clusters: [],
+  overrides: {},
+}
+
+const ids = (routes: ReturnType<typeof compileRoutes>['routes'], bucket: string) =>
+  routes[bucket]?.upstreams.map((u) => u.id)
+
+describe('compileRoutes', () => {
+  const cases: {
+    name: string
+    input: Partial<RouteInputs>
+    expect: Record<string, number[] | undefined>
+  }[] = [
+    {
+      name: 'a bucket only on its master routes to the master cluster’s FaaS endpoints',
+      input: { bucket_clusters: [{ bucket_name: 'images', cluster_id: 1 }] },
+      expect: { images: [10, 11] },
+    },
+    {
+      name: 'synced replicas add their clusters',
+      input: {
+        bucket_clusters: [
+          { bucket_name: 'images', cluster_id: 3 },
+          { bucket_name: 'images', cluster_id: 1 },
+        ],
+      },
+      expect: { images: [10, 11, 30] },
+    },
+    {
+      name: 'a bucket whose clusters have no FaaS endpoint has an empty route (→ 503 at the edge)',
+      input: { faas: [], bucket_clusters: [{ bucket_name: 'lonely', cluster_id: 2 }] },
+      expect: { lonely: [] },
+    },
+    {
+      name: 'a bucket without any servable copy still gets a route, with no upstreams',
+      input: { bucket_clusters: [{ bucket_name: 'new', cluster_id: null }] },
+      expect: { new: [] },
+    },
+    {
+      name: 'an override names upstreams explicitly, even outside the holding clusters',
+      input: {
+        bucket_clusters: [{ bucket_name: 'images', cluster_id: 1 }],
+        overrides: { images: { faas_ids: [30, 20] } },
+      },
+      expect: { images: [20, 30] },
+    },
+    {
+      name: 'an override naming a FaaS deployment that no longer exists skips it',
+      input: {
+        bucket_clusters: [{ bucket_name: 'images', cluster_id: 1 }],
+        overrides: { images: { faas_ids: [99, 20] } },
+      },
+      expect: { images: [20] },
+    },
+    {
+      name: 'an override for a bucket that does not exist adds no route',
+      input: { bucket_clusters: [], overrides: { ghost: { faas_ids: [10] } } },
+      expect: { ghost: undefined },
+    },
+  ]
+  it.each(cases)('$name', ({ input, expect: expected }) => {
+    const { routes } = compileRoutes({ ...base, ...input })
+    for (const [bucket, want] of Object.entries(expected)) expect(ids(routes, bucket)).toEqual(want)
+  })
+
+  it('uses the default policy unless an override sets one, and names clusters', () => {
+    const table = compileRoutes({
+      ...base,
+      default_policy: 'least_conn',
+      bucket_clusters: [
+        { bucket_name: 'a', cluster_id: 2 },
+        { bucket_name: 'b', cluster_id: 2 },
+      ],
+      overrides: { b: { policy: 'hash' } },
+    })
+    expect(table.routes.a).toEqual({
+      policy: 'least_conn',
+      upstreams: [{ id: 20, url: 'http://cc1:8080', cluster: 'cc1' }],
+    })
+    expect(table.routes.b?.policy).toBe('hash')
+    expect(table.routes.b?.upstreams.map((u) => u.id)).toEqual([20])
+    expect(table.match_header).toBe('X-FaDO-Bucket')
+  })
+
+  it('is deterministic whatever the input order', () => {
+    const rows = [
+      { bucket_name: 'z', cluster_id: 3 },
+      { bucket_name: 'a', cluster_id: 1 },
+      { bucket_name: 'z', cluster_id: 1 },
+    ]
+    const one = compileRoutes({ ...base, bucket_clusters: rows })
+    const two = compileRoutes({
+      ...base,
+      bucket_clusters: [...rows].reverse(),
+      faas: [...base.faas].reverse(),
+    })
+    expect(JSON.stringify(two)).toBe(JSON.stringify(one))
+  })
+})

@@ -1,0 +1,128 @@
+/**
+ * One suite every policy must pass (hono's common.case.test pattern), then each policy's exact
+ * pick sequence with injected randomness and load figures.
+ */
+import { describe, expect, it } from 'vitest'
+import type { Upstream } from '../snapshot.js'
+import type { PickContext } from './policy.js'
+import { POLICIES } from './registry.js'
+
+const ups: Upstream[] = [
+  { id: 1, url: 'http://a', cluster: 'a' },
+  { id: 2, url: 'http://b', cluster: 'b' },
+  { id: 3, url: 'http://c', cluster: 'c' },
+]
+const [A, B, C] = ups as [Upstream, Upstream, Upstream]
+
+function ctx(
+  opts: {
+    randoms?: number[]
+    inflight?: Record<number, number>
+    latency?: Record<number, number>
+    hashKey?: string
+  } = {},
+): PickContext {
+  const randoms = [...(opts.randoms ?? [])]
+  return {
+    random: () => (randoms.length ? (randoms.shift() as number) : 0.5),
+    inflight: (id) => opts.inflight?.[id] ?? 0,
+    latency: (id) => opts.latency?.[id],
+    hashKey: opts.hashKey ?? 'client-1',
+  }
+}
+
+describe.each(Object.entries(POLICIES))('policy %s (shared cases)', (name, make) => {
+  it('is named after its registry key', () => expect(make().name).toBe(name))
+
+  it('with one upstream, picks it', () => {
+    expect(make().pick([B], ctx())).toBe(B)
+  })
+
+  it('only ever picks one of the upstreams it is given', () => {
+    const policy = make()
+    const subset = [A, C]
+    for (let i = 0; i < 50; i++) {
+      const c = ctx({
+        randoms: [i / 50, ((i * 7) % 50) / 50],
+        inflight: { 1: i % 3, 3: (i + 1) % 3 },
+        latency: { 1: 10, 3: 5 },
+        hashKey: `k${i}`,
+      })
+      expect(subset).toContain(policy.pick(subset, c))
+    }
+  })
+
+  it('does not depend on anything but its inputs: same inputs, same picks', () => {
+    const run = () => {
+      const policy = make()
+      return Array.from(
+        { length: 12 },
+        (_, i) =>
+          policy.pick(
+            ups,
+            ctx({ randoms: [((i * 3) % 10) / 10, ((i * 5) % 10) / 10], hashKey: `k${i}` }),
+          )?.id,
+      )
+    }
+    expect(run()).toEqual(run())
+  })
+})
+
+describe('exact pick sequences', () => {
+  it('round_robin cycles in order, per instance', () => {
+    const p = POLICIES.round_robin()
+    expect(Array.from({ length: 7 }, () => p.pick(ups, ctx())?.id)).toEqual([1, 2, 3, 1, 2, 3, 1])
+    expect(POLICIES.round_robin().pick(ups, ctx())?.id).toBe(1)
+  })
+
+  it('round_robin keeps cycling when the available set shrinks', () => {
+    const p = POLICIES.round_robin()
+    expect(
+      [p.pick(ups, ctx()), p.pick([A, C], ctx()), p.pick([A, C], ctx())].map((u) => u?.id),
+    ).toEqual([1, 3, 1])
+  })
+
+  it('first always takes the first available', () => {
+    const p = POLICIES.first()
+    expect([p.pick(ups, ctx()), p.pick([B, C], ctx())].map((u) => u?.id)).toEqual([1, 2])
+  })
+
+  it('random maps [0,1) uniformly onto the upstreams', () => {
+    const p = POLICIES.random()
+    const c = ctx({ randoms: [0, 0.34, 0.67, 0.9999] })
+    expect(Array.from({ length: 4 }, () => p.pick(ups, c)?.id)).toEqual([1, 2, 3, 3])
+  })
+
+  it('least_conn takes the fewest in flight, breaking ties at random', () => {
+    const p = POLICIES.least_conn()
+    expect(p.pick(ups, ctx({ inflight: { 1: 4, 2: 1, 3: 2 } }))?.id).toBe(2)
+    // 1 and 3 tie at 0: reservoir sampling keeps 3 when random() * 2 < 1.
+    expect(p.pick(ups, ctx({ inflight: { 2: 5 }, randoms: [0.4] }))?.id).toBe(3)
+    expect(p.pick(ups, ctx({ inflight: { 2: 5 }, randoms: [0.6] }))?.id).toBe(1)
+  })
+
+  it('hash sends a key to the same upstream, and only moves keys of a removed upstream', () => {
+    const p = POLICIES.hash()
+    const keys = Array.from({ length: 300 }, (_, i) => `client-${i}`)
+    const before = new Map(keys.map((k) => [k, p.pick(ups, ctx({ hashKey: k }))?.id]))
+    for (const k of keys) expect(p.pick(ups, ctx({ hashKey: k }))?.id).toBe(before.get(k))
+    const counts = [1, 2, 3].map((id) => [...before.values()].filter((v) => v === id).length)
+    for (const n of counts) expect(n).toBeGreaterThan(60) // roughly even: 100 each
+    const without2 = [A, C]
+    for (const k of keys) {
+      const after = p.pick(without2, ctx({ hashKey: k }))?.id
+      if (before.get(k) !== 2) expect(after).toBe(before.get(k))
+    }
+  })
+
+  it('fastest compares two random upstreams on latency × (1 + in flight)', () => {
+    const p = POLICIES.fastest()
+    const load = { latency: { 1: 10, 2: 50, 3: 20 }, inflight: { 1: 3, 2: 0, 3: 0 } } // costs 40, 50, 20
+    // randoms 0 → index 0 (A); 0.99 → second index 1 of the remaining → skips A → C. C is cheaper.
+    expect(p.pick(ups, ctx({ ...load, randoms: [0, 0.99] }))?.id).toBe(3)
+    // A (40) vs B (50): A.
+    expect(p.pick(ups, ctx({ ...load, randoms: [0, 0] }))?.id).toBe(1)
+    // Unmeasured upstreams cost 0, so they are tried.
+    expect(p.pick(ups, ctx({ latency: { 1: 10 }, randoms: [0, 0] }))?.id).toBe(2)
+  })
+})
