@@ -46,3 +46,10 @@ export const upstreamFailed = (message: string, cause?: unknown): FadoError =>
 /** The database (or another service FaDO needs) is not answering. */
 export const unavailable = (message: string, cause?: unknown): FadoError =>
   new FadoError(503, 'unavailable', message, { cause })
+
+/** A storage deployment failed: 502 with a code saying why, so a user knows what to fix. */
+export function storageFailed(what: string, err: unknown): FadoError {
+  const kind = (err as { kind?: string }).kind ?? 'failed'
+  const message = err instanceof Error ? err.message : String(err)
+  return new FadoError(502, `storage_${kind}`, `${what}: ${message}`, { cause: err })
+}

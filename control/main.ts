@@ -11,7 +11,10 @@ import { openDb, type Db } from './db/client.js'
 import { migrate } from './db/migrate.js'
 import { listen, type RunningServer } from './http-server.js'
 import type { Logger } from './log.js'
+import { ChangeFeed } from './replication/change-feed.js'
+import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
+import { StorageRegistry } from './storage/registry.js'
 
 /** How often control re-derives routes from the database, to pick up other processes' changes. */
 const REPUBLISH_INTERVAL_MS = 5_000
@@ -22,6 +25,8 @@ export interface RunningControl {
   adminToken: AdminToken
   db: Db
   publisher: SnapshotPublisher
+  reconciler: Reconciler
+  changeFeed: ChangeFeed
   app: Hono
   close(): Promise<void>
 }
@@ -30,6 +35,7 @@ export async function startControl(
   config: Config,
   log: Logger,
   withEdge: boolean,
+  reconcilerOptions: ReconcilerOptions = {},
 ): Promise<RunningControl> {
   const host = config.listenHost ?? '127.0.0.1'
   const dataDir = config.dataDir ?? '.fado'
@@ -49,6 +55,20 @@ export async function startControl(
     const timer = setInterval(() => publisher.request(), REPUBLISH_INTERVAL_MS).unref()
     closers.push(async () => clearInterval(timer))
 
+    const storages = new StorageRegistry(db)
+    const reconciler = new Reconciler(
+      db,
+      storages,
+      () => publisher.request(),
+      log,
+      reconcilerOptions,
+    )
+    const changeFeed = new ChangeFeed(db, storages, reconciler, log)
+    closers.push(() => reconciler.stop())
+    closers.push(async () => changeFeed.stop())
+    await changeFeed.refresh()
+    reconciler.start()
+
     let edge: RunningServer | undefined
     if (withEdge) {
       const running = await startEdge({ host, port: config.edgePort ?? 6000, log })
@@ -58,7 +78,15 @@ export async function startControl(
       edge = running.server
     }
 
-    const app = createControlApp({ db, publisher, log, adminToken: adminToken.token })
+    const app = createControlApp({
+      db,
+      publisher,
+      log,
+      adminToken: adminToken.token,
+      storages,
+      reconciler,
+      changeFeed,
+    })
     const api = await listen(app.fetch, host, config.apiPort ?? 9090)
     closers.push(() => api.close())
     return {
@@ -67,6 +95,8 @@ export async function startControl(
       adminToken,
       db,
       publisher,
+      reconciler,
+      changeFeed,
       app,
       close: closeAll,
     }

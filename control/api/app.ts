@@ -8,7 +8,11 @@ import { requireAdminToken } from './auth.js'
 import { clustersApi } from './clusters.js'
 import type { ApiDeps } from './deps.js'
 import { faasDeploymentsApi } from './faas-deployments.js'
+import { bucketsApi } from './buckets.js'
 import { loadBalancerApi } from './load-balancer.js'
+import { notifyApi } from './notify.js'
+import { objectsApi } from './objects.js'
+import { storageDeploymentsApi } from './storage-deployments.js'
 import { resourcesApi } from './resources.js'
 import { snapshotApi } from './snapshot.js'
 import { fromDatabaseError } from './validate.js'
@@ -29,6 +33,10 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/resources', resourcesApi(deps))
   app.route('/api/clusters', clustersApi(deps))
   app.route('/api/faas-deployments', faasDeploymentsApi(deps))
+  app.route('/api/storage-deployments', storageDeploymentsApi(deps))
+  app.route('/api/buckets', bucketsApi(deps))
+  app.route('/api/objects', objectsApi(deps))
+  app.route('/api/notify', notifyApi(deps))
   app.route('/api/load-balancer', loadBalancerApi(deps))
   app.route('/api/snapshot', snapshotApi(deps))
   app.all('/api/*', (c) =>

@@ -112,3 +112,27 @@ export function fromDatabaseError(err: unknown): FadoError | undefined {
   }
   return undefined
 }
+
+/** S3 bucket naming rules: 3–63 of a-z 0-9 . -, starting and ending alphanumeric, not an IP. */
+export const bucketName = z
+  .string({ error: 'must be a string' })
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error:
+      "must be 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+  })
+  .refine((n) => !n.includes('..'), { error: "must not contain '..'" })
+  .refine((n) => !/^\d+\.\d+\.\d+\.\d+$/.test(n), { error: 'must not look like an IP address' })
+  .refine((n) => !n.startsWith('xn--') && !n.endsWith('-s3alias'), {
+    error: 'uses a prefix or suffix S3 reserves',
+  })
+
+/** "host:port" of a storage deployment, no scheme or path. */
+export const endpoint = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+    error: "must be 'host:port' without a scheme",
+  })
+  .refine((e) => Number(e.slice(e.lastIndexOf(':') + 1)) <= 65535, {
+    error: 'port must be at most 65535',
+  })

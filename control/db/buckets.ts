@@ -1,6 +1,6 @@
 /** Buckets (thesis §4.1.5): a master copy on one storage deployment, replicas by policy. */
 import type { Queryable } from './client.js'
-import { policyValueSql } from './policies.js'
+import { policyValueSql, setBucketPolicy } from './policies.js'
 
 export type ReplicaStatus = 'syncing' | 'synced' | 'error'
 
@@ -50,4 +50,119 @@ export async function listBucketServingClusters(
      FROM buckets b LEFT JOIN bucket_serving_clusters s ON s.bucket_id = b.bucket_id
      ORDER BY b.name, s.cluster_id`,
   )
+}
+
+export async function getBucketByName(q: Queryable, name: string): Promise<BucketRow | undefined> {
+  const rows = await q.query<BucketRow>(`${SELECT} WHERE b.name = $1`, [name])
+  return rows[0]
+}
+
+export async function listBucketIds(q: Queryable): Promise<number[]> {
+  const rows = await q.query<{ bucket_id: number }>(
+    'SELECT bucket_id FROM buckets ORDER BY bucket_id',
+  )
+  return rows.map((r) => r.bucket_id)
+}
+
+/** Buckets whose master copy lives on this storage deployment. */
+export async function listMasterBucketNames(q: Queryable, storageId: number): Promise<string[]> {
+  const rows = await q.query<{ name: string }>(
+    'SELECT name FROM buckets WHERE storage_id = $1 ORDER BY name',
+    [storageId],
+  )
+  return rows.map((r) => r.name)
+}
+
+export interface BucketPolicyInput {
+  zones?: string[] | undefined
+  target_replica_count?: number | undefined
+  /** null removes a manual override. */
+  replica_locations?: number[] | null | undefined
+}
+
+export async function insertBucket(
+  q: Queryable,
+  input: { name: string; storage_id: number } & BucketPolicyInput,
+): Promise<number> {
+  const [row] = await q.query<{ bucket_id: number }>(
+    'INSERT INTO buckets (storage_id, name) VALUES ($1, $2) RETURNING bucket_id',
+    [input.storage_id, input.name],
+  )
+  if (!row) throw new Error('INSERT … RETURNING returned no row')
+  await setBucketPolicies(q, row.bucket_id, input)
+  return row.bucket_id
+}
+
+export async function setBucketPolicies(
+  q: Queryable,
+  bucketId: number,
+  input: BucketPolicyInput,
+): Promise<void> {
+  if (input.zones !== undefined) await setBucketPolicy(q, bucketId, 'zones', input.zones)
+  if (input.target_replica_count !== undefined) {
+    await setBucketPolicy(q, bucketId, 'target_replica_count', input.target_replica_count)
+  }
+  if (input.replica_locations === null) {
+    await q.query(
+      `DELETE FROM buckets_policies WHERE bucket_id = $1
+       AND policy_id = (SELECT policy_id FROM policies WHERE name = 'replica_locations')`,
+      [bucketId],
+    )
+  } else if (input.replica_locations !== undefined) {
+    await setBucketPolicy(q, bucketId, 'replica_locations', input.replica_locations)
+  }
+}
+
+export async function deleteBucket(q: Queryable, id: number): Promise<boolean> {
+  const rows = await q.query('DELETE FROM buckets WHERE bucket_id = $1 RETURNING bucket_id', [id])
+  return rows.length > 0
+}
+
+export async function addReplica(q: Queryable, bucketId: number, storageId: number): Promise<void> {
+  await q.query(
+    `INSERT INTO replica_bucket_locations (bucket_id, storage_id, status) VALUES ($1, $2, 'syncing')
+     ON CONFLICT (bucket_id, storage_id) DO NOTHING`,
+    [bucketId, storageId],
+  )
+}
+
+export async function removeReplica(
+  q: Queryable,
+  bucketId: number,
+  storageId: number,
+): Promise<void> {
+  await q.query('DELETE FROM replica_bucket_locations WHERE bucket_id = $1 AND storage_id = $2', [
+    bucketId,
+    storageId,
+  ])
+}
+
+/** Returns true when the status or error text changed (routes may need republishing). */
+export async function setReplicaStatus(
+  q: Queryable,
+  bucketId: number,
+  storageId: number,
+  status: ReplicaStatus,
+  error: string | null = null,
+): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE replica_bucket_locations SET status = $3, error = $4, updated_at = now()
+     WHERE bucket_id = $1 AND storage_id = $2 AND (status IS DISTINCT FROM $3 OR error IS DISTINCT FROM $4)
+     RETURNING bucket_id`,
+    [bucketId, storageId, status, error],
+  )
+  return rows.length > 0
+}
+
+/** Imports a bucket found on a storage deployment as a master copy; no-op if the name is known. */
+export async function importBucket(
+  q: Queryable,
+  name: string,
+  storageId: number,
+): Promise<number | undefined> {
+  const rows = await q.query<{ bucket_id: number }>(
+    'INSERT INTO buckets (storage_id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING bucket_id',
+    [storageId, name],
+  )
+  return rows[0]?.bucket_id
 }

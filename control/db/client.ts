@@ -20,8 +20,15 @@ export interface Db extends Queryable {
   /** Human description without credentials, for start-up messages. */
   readonly description: string
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Runs `fn` while holding an exclusive lock on (namespace, key) across every process using this
+   * database; resolves { acquired: false } at once when someone else holds it.
+   */
+  tryWithLock<T>(namespace: number, key: number, fn: () => Promise<T>): Promise<LockResult<T>>
   close(): Promise<void>
 }
+
+export type LockResult<T> = { acquired: true; value: T } | { acquired: false }
 
 export type DbTarget =
   | { kind: 'postgres'; url: string }
@@ -90,6 +97,31 @@ async function openPostgres(url: string): Promise<Db> {
         client.release(broken)
       }
     },
+    async tryWithLock<T>(
+      namespace: number,
+      key: number,
+      fn: () => Promise<T>,
+    ): Promise<LockResult<T>> {
+      // A session-level advisory lock on a connection held for the duration: if this process
+      // dies, the connection closes and PostgreSQL frees the lock.
+      const client = await pool.connect()
+      let broken = false
+      try {
+        const [row] = (
+          await client.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [namespace, key])
+        ).rows as { ok: boolean }[]
+        if (!row?.ok) return { acquired: false }
+        try {
+          return { acquired: true, value: await fn() }
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1, $2)', [namespace, key]).catch(() => {
+            broken = true
+          })
+        }
+      } finally {
+        client.release(broken)
+      }
+    },
     async close() {
       await pool.end()
     },
@@ -115,6 +147,7 @@ async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 
   } else {
     pglite = await PGlite.create({ parsers })
   }
+  const held = new Set<string>()
   const adapt = (q: PGliteType | Transaction): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       const result = await q.query<R>(text, params as unknown[] | undefined)
@@ -132,6 +165,21 @@ async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 
         : 'embedded PGlite in memory (data is lost on exit)',
     ...adapt(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(adapt(tx))),
+    // PGlite serves one process only (the data dir is locked), so an in-process lock is enough.
+    async tryWithLock<T>(
+      namespace: number,
+      key: number,
+      fn: () => Promise<T>,
+    ): Promise<LockResult<T>> {
+      const id = `${namespace}:${key}`
+      if (held.has(id)) return { acquired: false }
+      held.add(id)
+      try {
+        return { acquired: true, value: await fn() }
+      } finally {
+        held.delete(id)
+      }
+    },
     async close() {
       try {
         await pglite.close()

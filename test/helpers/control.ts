@@ -2,6 +2,7 @@
 import type { DbTarget } from '../../control/db/client.js'
 import { createLogger } from '../../control/log.js'
 import { startControl, type RunningControl } from '../../control/main.js'
+import type { ReconcilerOptions } from '../../control/replication/reconciler.js'
 
 export const TEST_TOKEN = 'test-admin-token-0123456789'
 
@@ -15,22 +16,28 @@ export interface ApiResponse {
 export interface TestControl {
   running: RunningControl
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>
+  /** Raw fetch against the API with the admin token. */
+  fetch(path: string, init?: RequestInit): Promise<Response>
   close(): Promise<void>
 }
 
-export async function startTestControl(target: DbTarget, dataDir?: string): Promise<TestControl> {
+export async function startTestControl(
+  target: DbTarget,
+  opts: { dataDir?: string; reconciler?: ReconcilerOptions; apiPort?: number } = {},
+): Promise<TestControl> {
   const database = target.kind === 'postgres' ? target.url : 'memory'
   const running = await startControl(
     {
       listenHost: '127.0.0.1',
-      apiPort: 0,
+      apiPort: opts.apiPort ?? 0,
       edgePort: 0,
       database,
       adminToken: TEST_TOKEN,
-      ...(dataDir ? { dataDir } : {}),
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     },
     createLogger(undefined, true),
     true,
+    { retryBaseMs: 200, retryMaxMs: 2_000, ...opts.reconciler },
   )
   return {
     running,
@@ -57,6 +64,15 @@ export async function startTestControl(target: DbTarget, dataDir?: string): Prom
       }
       return { status: res.status, headers: res.headers, body: parsed, text }
     },
+    fetch: (path, init = {}) =>
+      fetch(`${running.apiUrl}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          ...(init.headers as Record<string, string>),
+        },
+        signal: AbortSignal.timeout(60_000),
+      }),
     close: () => running.close(),
   }
 }

@@ -1,0 +1,124 @@
+/**
+ * Turns storage change events into reconcile work (thesis §5.3.3). Events come from each tracked
+ * deployment's event stream (one listener each) or from MinIO webhooks at /api/notify. A change to
+ * a master copy re-syncs just that object; a bucket created directly on a tracked deployment is
+ * imported; a listener that reconnects triggers a full pass over that deployment's buckets.
+ */
+import type { Db } from '../db/client.js'
+import { getBucketByName, importBucket, listMasterBucketNames } from '../db/buckets.js'
+import {
+  findStorageByDeploymentId,
+  listStorageDeployments,
+  type StorageDeploymentRow,
+} from '../db/storage-deployments.js'
+import type { Logger } from '../log.js'
+import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../storage/events.js'
+import type { StorageRegistry } from '../storage/registry.js'
+import type { Reconciler } from './reconciler.js'
+
+export class ChangeFeed {
+  readonly #listeners = new Map<number, EventListenerHandle>()
+
+  constructor(
+    private readonly db: Db,
+    private readonly storages: StorageRegistry,
+    private readonly reconciler: Reconciler,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts a listener for every tracked deployment without one; stops those no longer tracked. */
+  async refresh(): Promise<void> {
+    const tracked = await listStorageDeployments(this.db)
+    const ids = new Set(tracked.map((s) => s.storage_id))
+    for (const [id, handle] of this.#listeners) {
+      if (!ids.has(id)) {
+        handle.stop()
+        this.#listeners.delete(id)
+      }
+    }
+    for (const row of tracked) {
+      if (this.#listeners.has(row.storage_id)) continue
+      const storage = await this.storages.get(row.storage_id)
+      this.#listeners.set(
+        row.storage_id,
+        listenToEvents({
+          storage,
+          name: row.alias,
+          log: this.log,
+          onEvents: (events) =>
+            void this.handle(events, row).catch((err: unknown) =>
+              this.log.warn('storage event handling failed', { error: err }),
+            ),
+          onReconnect: () => void this.#repair(row.storage_id),
+        }),
+      )
+    }
+  }
+
+  stop(): void {
+    for (const handle of this.#listeners.values()) handle.stop()
+    this.#listeners.clear()
+  }
+
+  /**
+   * Applies events from one deployment (named, or found by the deployment id in the records).
+   * Returns how many events were acted on.
+   */
+  async handle(events: StorageEvent[], from?: StorageDeploymentRow): Promise<number> {
+    const keysByBucket = new Map<number, Set<string>>()
+    const full = new Set<number>()
+    let used = 0
+    for (const event of events) {
+      const storage =
+        from ??
+        (event.deploymentId
+          ? await findStorageByDeploymentId(this.db, event.deploymentId)
+          : undefined)
+      if (!storage) continue
+      const bucket = await getBucketByName(this.db, event.bucket)
+      if (event.eventName.startsWith('s3:BucketCreated')) {
+        // Stream events can arrive late (MinIO batches them): import only what is still there.
+        if (
+          !bucket &&
+          (await (await this.storages.get(storage.storage_id)).bucketExists(event.bucket))
+        ) {
+          const id = await importBucket(this.db, event.bucket, storage.storage_id)
+          if (id !== undefined) {
+            this.log.info('imported bucket created on storage', {
+              bucket: event.bucket,
+              storage: storage.alias,
+            })
+            full.add(id)
+            used++
+          }
+        }
+        continue
+      }
+      if (!bucket || bucket.storage_id !== storage.storage_id) continue // not a master copy: ours to keep in sync
+      used++
+      if (event.eventName.startsWith('s3:BucketRemoved') || event.key === undefined) {
+        full.add(bucket.bucket_id)
+      } else {
+        const keys = keysByBucket.get(bucket.bucket_id) ?? new Set<string>()
+        keys.add(event.key)
+        keysByBucket.set(bucket.bucket_id, keys)
+      }
+    }
+    for (const id of full) this.reconciler.schedule(id)
+    for (const [id, keys] of keysByBucket) if (!full.has(id)) this.reconciler.schedule(id, keys)
+    return used
+  }
+
+  async #repair(storageId: number): Promise<void> {
+    try {
+      for (const name of await listMasterBucketNames(this.db, storageId)) {
+        const bucket = await getBucketByName(this.db, name)
+        if (bucket) this.reconciler.schedule(bucket.bucket_id)
+      }
+    } catch (err) {
+      this.log.warn('repair after reconnect failed; the periodic pass will cover it', {
+        error: err,
+      })
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Listens to one MinIO deployment's event stream (GET /?events=…, all buckets, newline-delimited
+ * JSON, a ping record every 10 s). minio-js's own listener dies silently on a socket error, so
+ * this one is ours: it reconnects with backoff and reports every reconnect so the caller can
+ * repair whatever was missed meanwhile (events are best-effort).
+ * Note: the MinIO build we test with (Feb 2026 source) does not flush this stream: records arrive
+ * in ~4 KB batches. No silence watchdog therefore (pings arrive in batches too); the webhook target
+ * is what makes replication prompt, and this stream a second source.
+ */
+import type { Logger } from '../log.js'
+import { encodeRfc3986, type S3Storage } from './s3.js'
+
+export interface StorageEvent {
+  eventName: string
+  bucket: string
+  key: string | undefined
+  size: number | undefined
+  etag: string | undefined
+  deploymentId: string | undefined
+}
+
+const EVENTS = [
+  's3:ObjectCreated:*',
+  's3:ObjectRemoved:*',
+  's3:BucketCreated:*',
+  's3:BucketRemoved:*',
+]
+const PING_SECONDS = 10
+
+/** Parses MinIO / S3 notification records (event stream lines and webhook bodies alike). */
+export function parseRecords(body: unknown): StorageEvent[] {
+  const records = (body as { Records?: unknown } | null)?.Records
+  if (!Array.isArray(records)) return []
+  return records.flatMap((r: unknown): StorageEvent[] => {
+    const rec = r as {
+      eventName?: string
+      s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } }
+      responseElements?: Record<string, string>
+    }
+    const bucket = rec.s3?.bucket?.name
+    if (!rec.eventName || !bucket) return []
+    const rawKey = rec.s3?.object?.key
+    return [
+      {
+        eventName: rec.eventName,
+        bucket,
+        key: rawKey === undefined ? undefined : decodeKey(rawKey),
+        size: rec.s3?.object?.size,
+        etag: rec.s3?.object?.eTag,
+        deploymentId: rec.responseElements?.['x-minio-deployment-id'],
+      },
+    ]
+  })
+}
+
+/** Event keys are URL-encoded with '+' for spaces (as S3 does). */
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '))
+  } catch {
+    return key
+  }
+}
+
+export interface EventListenerHandle {
+  stop(): void
+}
+
+export function listenToEvents(opts: {
+  storage: S3Storage
+  name: string
+  log: Logger
+  onEvents: (events: StorageEvent[]) => void
+  /** Called after a reconnect: events may have been lost while disconnected. */
+  onReconnect: () => void
+  maxBackoffMs?: number
+}): EventListenerHandle {
+  let stopped = false
+  let abort: AbortController | undefined
+  let failures = 0
+  let everConnected = false
+  const query = EVENTS.map((e) => `events=${encodeRfc3986(e)}`).join('&') + `&ping=${PING_SECONDS}`
+
+  const loop = async () => {
+    while (!stopped) {
+      abort = new AbortController()
+      try {
+        const res = await opts.storage.signed('GET', `/?${query}`, { signal: abort.signal })
+        if (res.statusCode !== 200) {
+          const text = await res.body.text()
+          throw new Error(`event stream answered ${res.statusCode} ${text.slice(0, 200)}`)
+        }
+        if (everConnected || failures > 0) {
+          opts.log.info('storage event stream connected', { storage: opts.name })
+          opts.onReconnect()
+        }
+        everConnected = true
+        failures = 0
+        let buffered = ''
+        for await (const chunk of res.body) {
+          buffered += (chunk as Buffer).toString('utf8')
+          let newline: number
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline).trim()
+            buffered = buffered.slice(newline + 1)
+            if (!line) continue
+            try {
+              const events = parseRecords(JSON.parse(line))
+              if (events.length > 0) opts.onEvents(events)
+            } catch (err) {
+              opts.log.warn('unreadable storage event', { storage: opts.name, error: err })
+            }
+          }
+        }
+        throw new Error('event stream closed')
+      } catch (err) {
+        if (stopped) return
+        failures++
+        const delay = Math.min(opts.maxBackoffMs ?? 30_000, 250 * 2 ** Math.min(failures, 8))
+        if (failures === 1 || failures % 10 === 0) {
+          opts.log.warn('storage event stream lost; reconnecting', {
+            storage: opts.name,
+            error: err,
+            retry_in_ms: delay,
+          })
+        }
+        await new Promise((r) => setTimeout(r, delay).unref())
+      }
+    }
+  }
+  void loop()
+  return {
+    stop() {
+      stopped = true
+      abort?.abort()
+    },
+  }
+}

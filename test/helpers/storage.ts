@@ -1,0 +1,55 @@
+/** Direct access to test MinIO servers, to assert on what storage really holds. */
+import { createHash, randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { S3Storage } from '../../control/storage/s3.js'
+import { MINIO_PASSWORD, MINIO_USER, type TestMinio } from './minio.js'
+
+export const s3Of = (minio: TestMinio): S3Storage =>
+  new S3Storage({
+    endpoint: minio.endpoint,
+    use_ssl: false,
+    access_key: MINIO_USER,
+    secret_key: MINIO_PASSWORD,
+  })
+
+export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
+
+export async function putBytes(
+  minio: TestMinio,
+  bucket: string,
+  key: string,
+  data: Buffer,
+): Promise<string> {
+  return s3Of(minio).putObject(bucket, key, Readable.from([data]), data.length)
+}
+
+export async function readBytes(minio: TestMinio, bucket: string, key: string): Promise<Buffer> {
+  const object = await s3Of(minio).getObject(bucket, key)
+  const chunks: Buffer[] = []
+  for await (const chunk of object.body) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** key → etag of everything in the bucket on that server; undefined when the bucket is absent. */
+export async function listing(
+  minio: TestMinio,
+  bucket: string,
+): Promise<Record<string, string> | undefined> {
+  const s3 = s3Of(minio)
+  if (!(await s3.bucketExists(bucket))) return undefined
+  const out: Record<string, string> = {}
+  for await (const o of s3.listObjects(bucket)) out[o.key] = o.etag
+  return out
+}
+
+export const randomData = (bytes: number): Buffer => randomBytes(bytes)
+
+export function trackBody(minio: TestMinio, alias: string, clusterId: number) {
+  return {
+    alias,
+    cluster_id: clusterId,
+    endpoint: minio.endpoint,
+    access_key: MINIO_USER,
+    secret_key: MINIO_PASSWORD,
+  }
+}
