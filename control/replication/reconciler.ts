@@ -27,15 +27,19 @@ import {
 } from '../db/storage-deployments.js'
 import type { Logger } from '../log.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import type { ObjectEntry, S3Storage } from '../storage/s3.js'
+import type { S3Storage } from '../storage/s3.js'
 import { pickWebhookArn } from '../storage/webhook.js'
-import { diffListings, type SyncAction } from './diff.js'
 import { planReplicas } from './plan.js'
+import {
+  copyObject,
+  runBounded,
+  SOURCE_ETAG_META,
+  syncBucket,
+  type SyncStats,
+} from './sync-bucket.js'
 
 /** Advisory-lock namespace for "reconciling bucket N". */
 const RECONCILE_LOCK = 0x46615242
-/** User metadata on replica copies: the master ETag they were copied from. */
-export const SOURCE_ETAG_META = 'fado-source-etag'
 
 export interface ReconcilerOptions {
   /** Buckets reconciled at once. */
@@ -48,10 +52,7 @@ export interface ReconcilerOptions {
   retryMaxMs?: number
 }
 
-export interface ReconcileStats {
-  bytes_copied: number
-  objects_copied: number
-  objects_deleted: number
+export interface ReconcileStats extends SyncStats {
   passes: number
   failures: number
 }
@@ -267,7 +268,10 @@ export class Reconciler {
             if (await setReplicaStatus(this.db, bucket.bucket_id, storageId, 'syncing'))
               routesChanged = true
           }
-          await this.#syncReplica(bucket.name, master, await this.storages.get(storageId))
+          await syncBucket(bucket.name, master, await this.storages.get(storageId), {
+            concurrency: this.#opts.copyConcurrency,
+            stats: this.stats,
+          })
           if (await setReplicaStatus(this.db, bucket.bucket_id, storageId, 'synced'))
             routesChanged = true
         } catch (err) {
@@ -343,48 +347,6 @@ export class Reconciler {
     for (const name of known.keys()) await deleteObjectByName(this.db, bucket.bucket_id, name)
   }
 
-  async #syncReplica(bucket: string, master: S3Storage, replica: S3Storage): Promise<void> {
-    await replica.makeBucket(bucket)
-    // A multipart master object has an "md5-N" ETag that a single-PUT copy cannot reproduce:
-    // the copy records the master ETag in its metadata instead, checked before copying again.
-    const actions = diffListings(master.listObjects(bucket), replica.listObjects(bucket))
-    await runBounded(
-      actions,
-      this.#opts.copyConcurrency,
-      async (action: SyncAction<ObjectEntry>) => {
-        if (action.op === 'delete') {
-          await replica.removeObject(bucket, action.key)
-          this.stats.objects_deleted++
-          return
-        }
-        if (action.source.etag.includes('-')) {
-          const existing = await replica.stat(bucket, action.key)
-          if (
-            existing?.metadata[SOURCE_ETAG_META] === action.source.etag &&
-            existing.size === action.source.size
-          )
-            return
-        }
-        await this.#copy(bucket, action.key, master, replica)
-      },
-    )
-  }
-
-  async #copy(bucket: string, key: string, master: S3Storage, replica: S3Storage): Promise<void> {
-    const source = await master.getObject(bucket, key)
-    try {
-      await replica.putObject(bucket, key, source.body, source.size, {
-        contentType: source.content_type,
-        metadata: { [SOURCE_ETAG_META]: source.etag },
-      })
-    } catch (err) {
-      source.body.destroy()
-      throw err
-    }
-    this.stats.bytes_copied += source.size
-    this.stats.objects_copied++
-  }
-
   /** Event path: only these keys, on replicas already in sync. */
   async #syncKeys(bucket: BucketRow, keys: Set<string>): Promise<void> {
     const master = await this.storages.get(bucket.storage_id)
@@ -405,7 +367,7 @@ export class Reconciler {
             existing &&
             existing.size === entry.size &&
             (existing.etag === entry.etag || existing.metadata[SOURCE_ETAG_META] === entry.etag)
-          if (!same) await this.#copy(bucket.name, key, master, replica)
+          if (!same) await copyObject(bucket.name, key, master, replica, this.stats)
         }
       } else {
         await deleteObjectByName(this.db, bucket.bucket_id, key)
@@ -416,25 +378,4 @@ export class Reconciler {
       }
     })
   }
-}
-
-/** Runs `fn` over items from a (possibly async) iterable with at most `limit` at once. */
-export async function runBounded<T>(
-  items: AsyncIterable<T> | Iterable<T>,
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  const active = new Set<Promise<void>>()
-  let failure: unknown
-  for await (const item of items) {
-    if (failure !== undefined) break
-    const p = fn(item).catch((err: unknown) => {
-      failure ??= err
-    })
-    const tracked = p.finally(() => active.delete(tracked))
-    active.add(tracked)
-    if (active.size >= limit) await Promise.race(active)
-  }
-  await Promise.all(active)
-  if (failure !== undefined) throw failure
 }
