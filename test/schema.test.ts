@@ -340,3 +340,49 @@ describe('migrations on a PostgreSQL server', () => {
     expect(rows[0]?.n).toBe(6)
   })
 })
+
+describe('exclusive locks (one bucket is never reconciled twice at once)', () => {
+  it('PostgreSQL: a lock held by one process is refused to another until released', async () => {
+    const target = await POSTGRES.target()
+    const { openDb } = await import('../control/db/client.js')
+    const [a, b] = [await openDb(target), await openDb(target)]
+    open.push(a, b)
+    let release: () => void = () => {}
+    const held = a.tryWithLock(
+      7,
+      42,
+      () => new Promise<string>((r) => (release = () => r('a done'))),
+    )
+    await new Promise((r) => setTimeout(r, 100))
+    expect(await b.tryWithLock(7, 42, async () => 'b ran')).toEqual({ acquired: false })
+    expect(await b.tryWithLock(7, 43, async () => 'other key')).toEqual({
+      acquired: true,
+      value: 'other key',
+    })
+    release()
+    expect(await held).toEqual({ acquired: true, value: 'a done' })
+    expect(await b.tryWithLock(7, 42, async () => 'b ran')).toEqual({
+      acquired: true,
+      value: 'b ran',
+    })
+  })
+
+  it('PostgreSQL: a lock is released when its holder fails', async () => {
+    const db = await POSTGRES.open()
+    open.push(db)
+    await expect(
+      db.tryWithLock(7, 1, async () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom')
+    expect(await db.tryWithLock(7, 1, async () => 'again')).toEqual({
+      acquired: true,
+      value: 'again',
+    })
+  })
+
+  it('PGlite: the same holds within its single process', async () => {
+    const db = await ENGINES[1]!.open()
+    open.push(db)
+    const inner = await db.tryWithLock(7, 42, () => db.tryWithLock(7, 42, async () => 'nested'))
+    expect(inner).toEqual({ acquired: true, value: { acquired: false } })
+  })
+})
