@@ -15,6 +15,9 @@ import { SnapshotStore } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
 
+/** The `hash` policy hashes this header when a client sends it, else the client address. */
+export const HASH_HEADER = 'x-fado-hash-key'
+
 export interface RunningEdge {
   server: RunningServer
   store: SnapshotStore
@@ -34,6 +37,7 @@ export async function startEdge(opts: {
     store,
     upstreams,
     forward,
+    hashHeader: HASH_HEADER,
     clientAddress: (c) => {
       const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)
         ?.incoming

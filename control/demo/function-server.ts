@@ -1,0 +1,116 @@
+/**
+ * A small FaaS endpoint like the thesis's OpenFaaS functions, for tests, benchmarks and
+ * `fado demo`. Under an optional path prefix:
+ *   /function/image?object=KEY   reads KEY from the bucket named by X-FaDO-Bucket in its own
+ *                                 cluster's MinIO, answers {cluster, bucket, object, size, sha256}
+ *   /function/nodeinfo           answers {cluster}
+ *   /function/echo               streams the request body back, with the headers it received
+ * Options add a fixed delay and a concurrency cap, to model slow or small clusters.
+ */
+import { createHash } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { S3Storage } from '../storage/s3.js'
+
+export interface FunctionServerOptions {
+  cluster: string
+  /** The cluster's own storage; image reads come from here. */
+  storage: S3Storage
+  prefix?: string
+  /** Bucket header name. */
+  header?: string
+  delayMs?: number
+  /** Requests served at once; more wait in a queue. */
+  capacity?: number
+  host?: string
+  port?: number
+}
+
+export interface RunningFunctionServer {
+  url: string
+  port: number
+  /** Requests answered, by path. */
+  hits: Map<string, number>
+  close(): Promise<void>
+}
+
+export async function startFunctionServer(opts: FunctionServerOptions): Promise<RunningFunctionServer> {
+  const prefix = (opts.prefix ?? '').replace(/\/$/, '')
+  const header = (opts.header ?? 'X-FaDO-Bucket').toLowerCase()
+  const hits = new Map<string, number>()
+  let active = 0
+  const queue: (() => void)[] = []
+  const acquire = async () => {
+    if (opts.capacity === undefined || active < opts.capacity) {
+      active++
+      return
+    }
+    await new Promise<void>((resolve) => queue.push(resolve))
+    active++
+  }
+  const release = () => {
+    active--
+    queue.shift()?.()
+  }
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body))
+  }
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://function')
+      const path = url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : undefined
+      hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1)
+      await acquire()
+      try {
+        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs))
+        if (path === '/function/nodeinfo') return json(res, 200, { cluster: opts.cluster, path: url.pathname, query: url.search })
+        if (path === '/function/echo') {
+          res.writeHead(200, {
+            'content-type': req.headers['content-type'] ?? 'application/octet-stream',
+            'x-received-headers': JSON.stringify(req.headers),
+          })
+          req.pipe(res)
+          await new Promise((r) => res.on('finish', r))
+          return
+        }
+        if (path === '/function/image') {
+          const bucket = req.headers[header]
+          const object = url.searchParams.get('object')
+          if (typeof bucket !== 'string' || !object) return json(res, 400, { error: 'needs the bucket header and ?object=' })
+          try {
+            const stream = await opts.storage.getObject(bucket, object)
+            const hash = createHash('sha256')
+            let size = 0
+            for await (const chunk of stream.body) {
+              hash.update(chunk as Buffer)
+              size += (chunk as Buffer).length
+            }
+            return json(res, 200, { cluster: opts.cluster, bucket, object, size, sha256: hash.digest('hex') })
+          } catch (err) {
+            return json(res, 502, { cluster: opts.cluster, error: `cannot read ${bucket}/${object} here: ${(err as Error).message}` })
+          }
+        }
+        json(res, 404, { error: `no function at ${url.pathname}` })
+      } finally {
+        release()
+      }
+    })().catch(() => {
+      if (!res.headersSent) json(res, 500, { error: 'function failed' })
+      else res.destroy()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}${prefix}`,
+    port,
+    hits,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
