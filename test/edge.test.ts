@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
+import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TEST_TOKEN } from './helpers/control.js'
 import { waitFor } from './helpers/ports.js'
 import {
   startPlatform,
@@ -14,7 +16,8 @@ import {
   type TestCluster,
   type TestPlatform,
 } from './helpers/platform.js'
-import { putBytes, randomData, sha256 } from './helpers/storage.js'
+import { startFunctionServer } from '../control/demo/function-server.js'
+import { putBytes, randomData, s3Of, sha256 } from './helpers/storage.js'
 
 let p: TestPlatform
 const photo = randomData(300_000)
@@ -285,5 +288,84 @@ describe('data-aware routing through the Node edge', () => {
     const down = await invoke('/function/nodeinfo', { 'X-FaDO-Bucket': 'hpc-cc1' })
     expect([502, 503]).toContain(down.status)
     expect((await down.json()).error.code).toMatch(/upstream_failed|no_healthy_upstream/)
+  })
+})
+
+describe('the same routing inside workerd (Workers build, via miniflare)', () => {
+  let mf: Miniflare
+  beforeAll(async () => {
+    await p.fado.api('PUT', '/api/load-balancer/route-overrides', {})
+    // The previous test took cc1's function server down: bring it back on the same address.
+    const cc1 = p.clusters.cc1!
+    cc1.fn = await startFunctionServer({
+      cluster: 'cc1',
+      storage: s3Of(cc1.minio),
+      port: cc1.fn.port,
+    })
+    mf = new Miniflare({
+      modules: true,
+      scriptPath: 'dist/worker.js',
+      compatibilityDate: '2026-04-01',
+      bindings: {
+        FADO_CONTROL_URL: p.fado.running.apiUrl,
+        FADO_ADMIN_TOKEN: TEST_TOKEN,
+        FADO_SNAPSHOT_MAX_AGE_MS: '200',
+      },
+    })
+  })
+  afterAll(async () => {
+    await mf?.dispose()
+  })
+
+  const viaWorker = (path: string, headers: Record<string, string> = {}) =>
+    mf.dispatchFetch(`http://edge.local${path}`, { headers })
+
+  it('routes every invocation to a cluster holding the bucket, with the right bytes', async () => {
+    for (const [bucket, clusters] of Object.entries(holders)) {
+      const seen = new Set<string>()
+      for (let i = 0; i < 9; i++) {
+        const res = await viaWorker('/function/image?object=photo.bin', { 'X-FaDO-Bucket': bucket })
+        const body = (await res.json()) as Record<string, unknown>
+        expect(res.status, JSON.stringify(body)).toBe(200)
+        const cluster = res.headers.get('x-fado-cluster') ?? ''
+        expect(clusters).toContain(cluster)
+        expect(body).toMatchObject({ cluster, bucket, size: photo.length, sha256: sha256(photo) })
+        seen.add(cluster)
+      }
+      expect([...seen].sort()).toEqual(clusters)
+    }
+  })
+
+  it('answers the same JSON errors and reports the snapshot version it serves', async () => {
+    expect((await viaWorker('/function/nodeinfo')).status).toBe(400)
+    const unknown = await viaWorker('/function/nodeinfo', { 'X-FaDO-Bucket': 'no-such-bucket' })
+    expect(unknown.status).toBe(404)
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+      'unknown_bucket',
+    )
+    const status = (await (await viaWorker('/_fado/status')).json()) as { snapshot_version: number }
+    const control = (await p.fado.api('GET', '/api/load-balancer')).body.snapshot_version
+    expect(status.snapshot_version).toBe(control)
+  })
+
+  it('picks up a route change from control', async () => {
+    await p.fado.api('PUT', '/api/load-balancer/route-overrides', {
+      everywhere: { faas_ids: [p.clusters.hpc!.faas_id] },
+    })
+    await waitFor(
+      'the Worker to serve the override',
+      async () => {
+        const clusters = await Promise.all(
+          Array.from({ length: 4 }, async () =>
+            (await viaWorker('/function/nodeinfo', { 'X-FaDO-Bucket': 'everywhere' })).headers.get(
+              'x-fado-cluster',
+            ),
+          ),
+        )
+        return clusters.every((c) => c === 'hpc')
+      },
+      10_000,
+    )
+    await p.fado.api('PUT', '/api/load-balancer/route-overrides', {})
   })
 })
