@@ -64,6 +64,15 @@ const httpBase = (raw: string, flag: string): string => {
   throw new ConfigError(`--${flag} must be an http:// or https:// URL, got ${JSON.stringify(raw)}`)
 }
 
+const milliseconds = (raw: string, flag: string): number => {
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigError(
+      `--${flag} must be a number of milliseconds from 1 to 9999999, got ${JSON.stringify(raw)}`,
+    )
+  }
+  return Number(raw)
+}
+
 const logLevel = (raw: string, flag: string): 'info' | 'warn' => {
   if (raw === 'info' || raw === 'warn') return raw
   throw new ConfigError(`--${flag} must be 'info' or 'warn'`)
@@ -109,6 +118,18 @@ export const OPTIONS = {
     help: 'URL of the control API an edge pulls route snapshots from',
     parse: httpBase,
   },
+  'connect-timeout': {
+    env: 'FADO_CONNECT_TIMEOUT',
+    default: '2000',
+    help: 'ms the edge waits to connect to a FaaS endpoint before trying another',
+    parse: milliseconds,
+  },
+  'upstream-timeout': {
+    env: 'FADO_UPSTREAM_TIMEOUT',
+    default: '60000',
+    help: 'ms the edge waits for a FaaS endpoint’s response headers, and between body chunks',
+    parse: milliseconds,
+  },
   'log-level': {
     env: 'FADO_LOG_LEVEL',
     default: 'info',
@@ -147,7 +168,16 @@ export const COMMANDS = {
   },
   edge: {
     summary: 'invocation router only, fed by a control process',
-    options: ['listen-host', 'edge-port', 'control-url', 'admin-token', 'data-dir', 'log-level'],
+    options: [
+      'listen-host',
+      'edge-port',
+      'control-url',
+      'admin-token',
+      'data-dir',
+      'connect-timeout',
+      'upstream-timeout',
+      'log-level',
+    ],
     required: ['control-url', 'admin-token'],
   },
   migrate: {

@@ -71,7 +71,13 @@ export async function startControl(
 
     let edge: RunningServer | undefined
     if (withEdge) {
-      const running = await startEdge({ host, port: config.edgePort ?? 6000, log })
+      const running = await startEdge({
+        host,
+        port: config.edgePort ?? 6000,
+        log,
+        connectTimeoutMs: config.connectTimeout,
+        upstreamTimeoutMs: config.upstreamTimeout,
+      })
       closers.push(() => running.close())
       closers.push(async () => unsubscribe())
       const unsubscribe = publisher.subscribe((snapshot) => running.store.offer(snapshot))
@@ -89,6 +95,8 @@ export async function startControl(
     })
     const api = await listen(app.fetch, host, config.apiPort ?? 9090)
     closers.push(() => api.close())
+    // Closers run in reverse: answer pending long polls first, so draining the API is quick.
+    closers.push(async () => publisher.close())
     return {
       apiUrl: api.url,
       edgeUrl: edge?.url,

@@ -29,10 +29,17 @@ export async function startEdge(opts: {
   port: number
   log: Logger
   onApply?: (snapshot: RouteSnapshot) => void
+  connectTimeoutMs?: number | undefined
+  upstreamTimeoutMs?: number | undefined
 }): Promise<RunningEdge> {
   const store = new SnapshotStore(opts.onApply)
   const upstreams = new UpstreamState()
-  const { forward, close: closeAgent } = undiciForward()
+  const { forward, close: closeAgent } = undiciForward({
+    ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+    ...(opts.upstreamTimeoutMs
+      ? { headersTimeoutMs: opts.upstreamTimeoutMs, bodyTimeoutMs: opts.upstreamTimeoutMs }
+      : {}),
+  })
   const app = createEdgeApp({
     store,
     upstreams,
@@ -62,6 +69,8 @@ export async function startEdgeFromControl(config: Config, log: Logger): Promise
     host: config.listenHost ?? '127.0.0.1',
     port: config.edgePort ?? 6000,
     log,
+    connectTimeoutMs: config.connectTimeout,
+    upstreamTimeoutMs: config.upstreamTimeout,
     onApply: (snapshot) => {
       fs.mkdirSync(dataDir, { recursive: true })
       fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot))

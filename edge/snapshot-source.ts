@@ -1,7 +1,8 @@
 /**
- * Pulls route snapshots from control: GET with If-None-Match (the served version), a timeout,
- * a size cap, and exponential backoff while control is unreachable. The store keeps serving the
- * last good snapshot whatever happens here.
+ * Pulls route snapshots from control by long poll: GET with If-None-Match (the served version)
+ * and ?wait=25, which control answers as soon as a newer version is published (else 304 after
+ * 25 s), then asks again at once. A timeout, a size cap, and exponential backoff while control is
+ * unreachable. The store keeps serving the last good snapshot whatever happens here.
  */
 import type { Logger } from '../control/log.js'
 import type { SnapshotStore } from './snapshot-store.js'
@@ -18,7 +19,8 @@ export interface PollOptions {
 
 export function pollSnapshots(opts: PollOptions): () => void {
   const interval = opts.intervalMs ?? 1_000
-  const timeout = opts.timeoutMs ?? 10_000
+  const waitS = 25
+  const timeout = opts.timeoutMs ?? (waitS + 10) * 1000
   const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024
   let failures = 0
   let timer: NodeJS.Timeout | undefined
@@ -27,7 +29,7 @@ export function pollSnapshots(opts: PollOptions): () => void {
   const poll = async () => {
     try {
       const version = opts.store.current?.version
-      const res = await fetch(opts.url, {
+      const res = await fetch(`${opts.url}?wait=${waitS}`, {
         headers: {
           authorization: `Bearer ${opts.token}`,
           ...(version ? { 'if-none-match': `"${version}"` } : {}),
@@ -57,8 +59,8 @@ export function pollSnapshots(opts: PollOptions): () => void {
       }
     }
     if (!stopped) {
-      const delay =
-        failures === 0 ? interval : Math.min(15_000, interval * 2 ** Math.min(failures, 4))
+      // After an answer ask again at once (the next call waits on control); after a failure, back off.
+      const delay = failures === 0 ? 0 : Math.min(15_000, interval * 2 ** Math.min(failures, 4))
       timer = setTimeout(() => void poll(), delay)
     }
   }

@@ -269,6 +269,25 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
       })
     })
 
+    it('long-polls the snapshot: answers as soon as a new version is published, else 304', async () => {
+      const current = (await fado.api('GET', '/api/snapshot')).body.version as number
+      const etag = `"${current}"`
+      const idle = await fado.fetch('/api/snapshot?wait=0.3', {
+        headers: { 'if-none-match': etag },
+      })
+      expect(idle.status).toBe(304)
+      const t0 = Date.now()
+      const waiting = fado.fetch('/api/snapshot?wait=20', { headers: { 'if-none-match': etag } })
+      await new Promise((r) => setTimeout(r, 200))
+      await fado.api('PUT', '/api/load-balancer/settings', { default_policy: 'random' })
+      const answered = await waiting
+      expect(answered.status).toBe(200)
+      expect((await answered.json()).version).toBe(current + 1)
+      expect(Date.now() - t0).toBeLessThan(5_000)
+      await fado.api('PUT', '/api/load-balancer/settings', { default_policy: 'round_robin' })
+      expect((await rejected(400, 'GET', '/api/snapshot?wait=forever')).field).toBe('wait')
+    })
+
     it('rejects bad settings with 400 naming the field', async () => {
       const cases: [unknown, string][] = [
         [{ default_policy: 'fastest-ever' }, 'default_policy'],

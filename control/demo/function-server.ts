@@ -34,7 +34,9 @@ export interface RunningFunctionServer {
   close(): Promise<void>
 }
 
-export async function startFunctionServer(opts: FunctionServerOptions): Promise<RunningFunctionServer> {
+export async function startFunctionServer(
+  opts: FunctionServerOptions,
+): Promise<RunningFunctionServer> {
   const prefix = (opts.prefix ?? '').replace(/\/$/, '')
   const header = (opts.header ?? 'X-FaDO-Bucket').toLowerCase()
   const hits = new Map<string, number>()
@@ -60,12 +62,15 @@ export async function startFunctionServer(opts: FunctionServerOptions): Promise<
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://function')
-      const path = url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : undefined
+      const path = url.pathname.startsWith(prefix + '/')
+        ? url.pathname.slice(prefix.length)
+        : undefined
       hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1)
       await acquire()
       try {
         if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs))
-        if (path === '/function/nodeinfo') return json(res, 200, { cluster: opts.cluster, path: url.pathname, query: url.search })
+        if (path === '/function/nodeinfo')
+          return json(res, 200, { cluster: opts.cluster, path: url.pathname, query: url.search })
         if (path === '/function/echo') {
           res.writeHead(200, {
             'content-type': req.headers['content-type'] ?? 'application/octet-stream',
@@ -78,7 +83,8 @@ export async function startFunctionServer(opts: FunctionServerOptions): Promise<
         if (path === '/function/image') {
           const bucket = req.headers[header]
           const object = url.searchParams.get('object')
-          if (typeof bucket !== 'string' || !object) return json(res, 400, { error: 'needs the bucket header and ?object=' })
+          if (typeof bucket !== 'string' || !object)
+            return json(res, 400, { error: 'needs the bucket header and ?object=' })
           try {
             const stream = await opts.storage.getObject(bucket, object)
             const hash = createHash('sha256')
@@ -87,9 +93,18 @@ export async function startFunctionServer(opts: FunctionServerOptions): Promise<
               hash.update(chunk as Buffer)
               size += (chunk as Buffer).length
             }
-            return json(res, 200, { cluster: opts.cluster, bucket, object, size, sha256: hash.digest('hex') })
+            return json(res, 200, {
+              cluster: opts.cluster,
+              bucket,
+              object,
+              size,
+              sha256: hash.digest('hex'),
+            })
           } catch (err) {
-            return json(res, 502, { cluster: opts.cluster, error: `cannot read ${bucket}/${object} here: ${(err as Error).message}` })
+            return json(res, 502, {
+              cluster: opts.cluster,
+              error: `cannot read ${bucket}/${object} here: ${(err as Error).message}`,
+            })
           }
         }
         json(res, 404, { error: `no function at ${url.pathname}` })
@@ -101,7 +116,9 @@ export async function startFunctionServer(opts: FunctionServerOptions): Promise<
       else res.destroy()
     })
   })
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve))
+  await new Promise<void>((resolve) =>
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve),
+  )
   const port = (server.address() as AddressInfo).port
   return {
     url: `http://127.0.0.1:${port}${prefix}`,

@@ -44,6 +44,7 @@ export class SnapshotPublisher {
   #failures = 0
   #closed = false
   readonly #listeners = new Set<SnapshotListener>()
+  readonly #closeListeners = new Set<() => void>()
 
   constructor(
     private readonly db: Db,
@@ -84,9 +85,18 @@ export class SnapshotPublisher {
     })
   }
 
+  /** Called once on close (e.g. to answer long polls at once instead of holding up shutdown). */
+  onClose(listener: () => void): () => void {
+    this.#closeListeners.add(listener)
+    return () => this.#closeListeners.delete(listener)
+  }
+
   close(): void {
+    if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#retryTimer)
+    for (const listener of this.#closeListeners) listener()
+    this.#closeListeners.clear()
   }
 
   async #run(): Promise<void> {
