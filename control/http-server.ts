@@ -1,7 +1,7 @@
-/** Starts a Hono app on Node and stops it gracefully: no new connections, in-flight ones finish. */
-import type { Server } from 'node:http'
+/** Starts an HTTP server on Node and stops it gracefully: no new connections, in-flight ones finish. */
+import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 
 export interface RunningServer {
   url: string
@@ -9,14 +9,30 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>
 }
 
-export async function listen(
+export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void
+
+/** Serves a Fetch-style handler (a Hono app's `fetch`). */
+export function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   host: string,
   port: number,
 ): Promise<RunningServer> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch, hostname: host, port }, () => resolve(s as Server)) as Server
-    s.once('error', reject)
+  return listenNode(getRequestListener(fetch), host, port)
+}
+
+/** Serves a node:http handler. */
+export async function listenNode(
+  handler: NodeHandler,
+  host: string,
+  port: number,
+): Promise<RunningServer> {
+  const server = http.createServer({ keepAliveTimeout: 30_000 }, handler)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   const address = server.address() as AddressInfo
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address

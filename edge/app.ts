@@ -1,10 +1,21 @@
 /**
- * The edge, runtime-neutral (Node and Workers): header → route → policy → forward.
+ * The edge as a runtime-neutral Hono app (what Workers runs; Node serves /_fado/status from it
+ * and proxies in edge/node-handler.ts): header → route → policy → forward.
  * Errors are JSON: 400 header missing, 404 unknown bucket, 503 no healthy upstream (or no
  * snapshot yet), 502 upstream failed after retries. GET /_fado/status reports what is served.
  */
 import { Hono, type Context } from 'hono'
 import type { PickContext } from './policies/policy.js'
+import {
+  decideRoute,
+  edgeErrorBody,
+  hasAlternative,
+  mayRetry,
+  nextUpstream,
+  noHealthyUpstream,
+  upstreamFailed,
+  type EdgeError,
+} from './routing.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
@@ -37,10 +48,27 @@ export interface EdgeDeps {
   retries?: number
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+const answer = (e: EdgeError) =>
+  new Response(edgeErrorBody(e), {
+    status: e.status,
+    headers: { 'content-type': 'application/json' },
+  })
 
-const error = (c: Context, status: 400 | 404 | 502 | 503, code: string, message: string) =>
-  c.json({ error: { code, message } }, status)
+/** GET /_fado/status: the snapshot version served and each upstream's health. */
+export function statusBody(store: SnapshotStore, upstreams: UpstreamState) {
+  const snapshot = store.current
+  const ids = new Set<number>()
+  for (const route of Object.values(snapshot?.routes ?? {}))
+    for (const u of route.upstreams) ids.add(u.id)
+  return {
+    snapshot_version: snapshot?.version ?? 0,
+    generated_at: snapshot?.generated_at ?? null,
+    applied_at: store.appliedAt?.toISOString() ?? null,
+    match_header: snapshot?.match_header ?? null,
+    routes: Object.keys(snapshot?.routes ?? {}).length,
+    upstreams: upstreams.report([...ids].sort((a, b) => a - b)),
+  }
+}
 
 export function createEdgeApp(deps: EdgeDeps): Hono {
   const random = deps.random ?? Math.random
@@ -48,37 +76,12 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
   const retries = deps.retries ?? 2
   const app = new Hono()
 
-  app.get('/_fado/status', (c) => {
-    const snapshot = deps.store.current
-    const ids = new Set<number>()
-    for (const route of Object.values(snapshot?.routes ?? {})) {
-      for (const u of route.upstreams) ids.add(u.id)
-    }
-    return c.json({
-      snapshot_version: snapshot?.version ?? 0,
-      generated_at: snapshot?.generated_at ?? null,
-      match_header: snapshot?.match_header ?? null,
-      routes: Object.keys(snapshot?.routes ?? {}).length,
-      upstreams: deps.upstreams.report([...ids].sort((a, b) => a - b)),
-    })
-  })
+  app.get('/_fado/status', (c) => c.json(statusBody(deps.store, deps.upstreams)))
 
   app.all('*', async (c) => {
-    const snapshot = deps.store.current
-    if (!snapshot) return error(c, 503, 'no_snapshot', 'the edge has no route table yet')
-    const bucket = c.req.header(snapshot.match_header)
-    if (!bucket) {
-      return error(
-        c,
-        400,
-        'missing_bucket_header',
-        `the ${snapshot.match_header} header names the bucket the function reads; it is missing`,
-      )
-    }
-    const route = deps.store.route(bucket)
-    if (!route) return error(c, 404, 'unknown_bucket', `no route for bucket '${bucket}'`)
-
-    const policy = deps.store.policyFor(bucket, route)
+    const decision = decideRoute(deps.store, (name) => c.req.header(name))
+    if (!decision.ok) return answer(decision.error)
+    const { bucket, route, policy } = decision
     const ctx: PickContext = {
       random,
       inflight: deps.upstreams.inflight,
@@ -93,11 +96,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     let lastError = 'no upstream'
 
     for (let attempt = 0; attempt <= retries; attempt++) {
-      const candidates = route.upstreams.filter(
-        (u) => !tried.has(u.id) && deps.upstreams.isAvailable(u.id),
-      )
-      if (candidates.length === 0) break
-      const upstream = policy.pick(candidates, ctx)
+      const upstream = nextUpstream(route, policy, tried, deps.upstreams, ctx)
       if (!upstream) break
       tried.add(upstream.id)
       const started = now()
@@ -108,22 +107,28 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
       } catch (err) {
         deps.upstreams.end(upstream.id, false, now() - started)
         lastError = `${upstream.cluster}: ${(err as Error).message}`
-        const replayable =
-          err instanceof NotSentError ? !c.req.raw.bodyUsed : IDEMPOTENT.has(method) && !hasBody
-        if (replayable) continue
-        return error(c, 502, 'upstream_failed', `upstream ${lastError}`)
+        if (
+          mayRetry({
+            notSent: err instanceof NotSentError,
+            bodyConsumed: c.req.raw.bodyUsed,
+            method,
+            hasBody,
+          })
+        )
+          continue
+        return answer(upstreamFailed(lastError))
       }
       const failed = response.status >= 500
       deps.upstreams.end(upstream.id, !failed, now() - started)
-      if (failed && IDEMPOTENT.has(method) && !hasBody && attempt < retries) {
-        const others = route.upstreams.some(
-          (u) => !tried.has(u.id) && deps.upstreams.isAvailable(u.id),
-        )
-        if (others) {
-          await response.body?.cancel()
-          lastError = `${upstream.cluster}: status ${response.status}`
-          continue
-        }
+      if (
+        failed &&
+        attempt < retries &&
+        mayRetry({ notSent: false, bodyConsumed: true, method, hasBody }) &&
+        hasAlternative(route, tried, deps.upstreams)
+      ) {
+        await response.body?.cancel()
+        lastError = `${upstream.cluster}: status ${response.status}`
+        continue
       }
       const headers = new Headers(response.headers)
       headers.set('X-FaDO-Cluster', upstream.cluster)
@@ -133,10 +138,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
         headers,
       })
     }
-    if (tried.size === 0) {
-      return error(c, 503, 'no_healthy_upstream', `no healthy upstream for bucket '${bucket}'`)
-    }
-    return error(c, 502, 'upstream_failed', `all tried upstreams failed; last: ${lastError}`)
+    return answer(tried.size === 0 ? noHealthyUpstream(bucket) : upstreamFailed(lastError))
   })
   return app
 }

@@ -13,20 +13,40 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'expect',
+  'host',
 ])
 
-/** Headers to send on: hop-by-hop ones (and those Connection lists) and `host` removed. */
-export function forwardableHeaders(headers: Headers, drop: readonly string[] = []): Headers {
-  const out = new Headers()
-  const named = new Set(
-    (headers.get('connection') ?? '')
+/** The header names a Connection header lists, lower-cased. */
+function namedByConnection(connection: string | string[] | undefined | null): Set<string> {
+  const value = Array.isArray(connection) ? connection.join(',') : (connection ?? '')
+  return new Set(
+    value
       .split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
   )
+}
+
+/** Fetch Headers to send on, without hop-by-hop ones. */
+export function forwardableHeaders(headers: Headers): Headers {
+  const out = new Headers()
+  const named = namedByConnection(headers.get('connection'))
   headers.forEach((value, key) => {
-    if (HOP_BY_HOP.has(key) || named.has(key) || key === 'host' || drop.includes(key)) return
-    out.append(key, value)
+    if (!HOP_BY_HOP.has(key) && !named.has(key)) out.append(key, value)
   })
+  return out
+}
+
+/** Node header object (lower-case keys) to send on, without hop-by-hop ones. */
+export function forwardableNodeHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  const named = namedByConnection(headers.connection)
+  for (const key in headers) {
+    const value = headers[key]
+    if (value === undefined || HOP_BY_HOP.has(key) || named.has(key)) continue
+    out[key] = value
+  }
   return out
 }

@@ -7,9 +7,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '../control/log.js'
 import type { Config } from '../control/config.js'
-import { listen, type RunningServer } from '../control/http-server.js'
-import { createEdgeApp } from './app.js'
-import { undiciForward } from './forward-undici.js'
+import { getRequestListener } from '@hono/node-server'
+import { Hono } from 'hono'
+import { Agent } from 'undici'
+import { listenNode, type RunningServer } from '../control/http-server.js'
+import { statusBody } from './app.js'
+import { createNodeHandler } from './node-handler.js'
 import { pollSnapshots } from './snapshot-source.js'
 import { SnapshotStore } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
@@ -34,30 +37,28 @@ export async function startEdge(opts: {
 }): Promise<RunningEdge> {
   const store = new SnapshotStore(opts.onApply)
   const upstreams = new UpstreamState()
-  const { forward, close: closeAgent } = undiciForward({
-    ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
-    ...(opts.upstreamTimeoutMs
-      ? { headersTimeoutMs: opts.upstreamTimeoutMs, bodyTimeoutMs: opts.upstreamTimeoutMs }
-      : {}),
+  // Pooled keep-alive connections per upstream origin.
+  const dispatcher = new Agent({
+    connect: { timeout: opts.connectTimeoutMs ?? 2_000 },
+    headersTimeout: opts.upstreamTimeoutMs ?? 60_000,
+    bodyTimeout: opts.upstreamTimeoutMs ?? 60_000,
+    keepAliveTimeout: 30_000,
   })
-  const app = createEdgeApp({
+  const status = new Hono().get('/_fado/status', (c) => c.json(statusBody(store, upstreams)))
+  const handler = createNodeHandler({
     store,
     upstreams,
-    forward,
+    dispatcher,
     hashHeader: HASH_HEADER,
-    clientAddress: (c) => {
-      const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)
-        ?.incoming
-      return incoming?.socket?.remoteAddress ?? ''
-    },
+    fallback: getRequestListener(status.fetch),
   })
-  const server = await listen(app.fetch, opts.host, opts.port)
+  const server = await listenNode(handler, opts.host, opts.port)
   return {
     server,
     store,
     async close() {
       await server.close()
-      await closeAgent()
+      await dispatcher.close()
     },
   }
 }

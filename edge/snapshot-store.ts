@@ -13,6 +13,7 @@ export type OfferResult =
 
 export class SnapshotStore {
   #current: RouteSnapshot | undefined
+  #appliedAt: Date | undefined
   #policies = new Map<string, Policy>()
   #onApply: ((snapshot: RouteSnapshot) => void) | undefined
 
@@ -22,6 +23,11 @@ export class SnapshotStore {
 
   get current(): RouteSnapshot | undefined {
     return this.#current
+  }
+
+  /** When the current snapshot was swapped in. */
+  get appliedAt(): Date | undefined {
+    return this.#appliedAt
   }
 
   offer(input: unknown): OfferResult {
@@ -40,6 +46,7 @@ export class SnapshotStore {
     }
     this.#policies = new Map()
     this.#current = next
+    this.#appliedAt = new Date()
     this.#onApply?.(next)
     return { applied: true, version: next.version }
   }

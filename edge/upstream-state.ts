@@ -79,6 +79,12 @@ export class UpstreamState {
     }
   }
 
+  /** Ends a request without a verdict (the client went away first): only the load count drops. */
+  release(id: number): void {
+    const entry = this.#entries.get(id)
+    if (entry) entry.inflight = Math.max(0, entry.inflight - 1)
+  }
+
   report(ids: Iterable<number>): UpstreamHealth[] {
     const now = this.#now()
     return [...ids].map((id) => {

@@ -1,0 +1,132 @@
+/** Shared by the edge benchmarks: child processes, nginx upstreams and wrk. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { freePort, waitFor } from '../test/helpers/ports.js'
+
+export const run = promisify(execFile)
+
+export async function requireTools(tools: string[]): Promise<void> {
+  for (const tool of tools) {
+    try {
+      await run('sh', ['-c', `command -v ${tool}`])
+    } catch {
+      throw new Error(`${tool} not found: apt-get install -y wrk caddy nginx-light haproxy`)
+    }
+  }
+}
+
+export type Starter = (
+  cmd: string,
+  args: string[],
+  name: string,
+  env?: NodeJS.ProcessEnv,
+) => ChildProcess
+
+/** Starts children that keep their output, and stops them all at the end. */
+export function processes() {
+  const children: ChildProcess[] = []
+  const logs = new WeakMap<ChildProcess, () => string>()
+  const start: Starter = (cmd, args, name, env = process.env) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
+    let log = ''
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()))
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()))
+    child.on('exit', (code) => {
+      if (code !== 0 && code !== null) console.error(`${name} exited ${code}: ${log.slice(-500)}`)
+    })
+    logs.set(child, () => log)
+    children.push(child)
+    return child
+  }
+  const stop = async (proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill(signal)
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(t)
+  }
+  return { start, stop, children, output: (c: ChildProcess) => logs.get(c)?.() ?? '' }
+}
+
+export async function waitHttp(url: string, headers: Record<string, string> = {}) {
+  await waitFor(
+    url,
+    async () => (await fetch(url, { headers, signal: AbortSignal.timeout(1000) })).status === 200,
+    20_000,
+  )
+}
+
+export const nginxCommon = (dir: string, name: string, singleProcess = false) => `
+worker_processes 1;
+daemon off;
+${singleProcess ? 'master_process off;' : ''}
+pid ${dir}/${name}.pid;
+error_log ${dir}/${name}.err warn;
+events { worker_connections 4096; }
+`
+
+/** An upstream: one single-worker nginx answering a fixed body. */
+export async function startUpstream(
+  start: Starter,
+  dir: string,
+  i: number,
+): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort()
+  const conf = path.join(dir, `up${i}.conf`)
+  fs.writeFileSync(
+    conf,
+    `${nginxCommon(dir, `up${i}`, true)}
+http { access_log off; server { listen 127.0.0.1:${port}; location / { return 200 "ok from upstream ${i}\\n"; } } }
+`,
+  )
+  const proc = start('nginx', ['-c', conf, '-e', `${dir}/up${i}.err`], `upstream ${i}`)
+  await waitHttp(`http://127.0.0.1:${port}/`)
+  return { url: `http://127.0.0.1:${port}`, proc }
+}
+
+export interface WrkResult {
+  rps: number
+  p50_ms: number
+  p99_ms: number
+  requests: number
+  errors: number
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim())
+  if (!m) return NaN
+  const n = Number(m[1])
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n
+}
+
+/** wrk -t1 -c50 with one header; errors = non-2xx/3xx answers + socket errors. */
+export async function runWrk(url: string, header: string, seconds: number): Promise<WrkResult> {
+  const { stdout } = await run(
+    'wrk',
+    ['-t1', '-c50', `-d${seconds}s`, '--latency', '-H', header, url],
+    { maxBuffer: 1 << 24 },
+  )
+  const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN)
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0)
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)
+  const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0
+  return {
+    rps: Math.round(num(/Requests\/sec:\s+([\d.]+)/)),
+    p50_ms: +toMs(/\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '').toFixed(2),
+    p99_ms: +toMs(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '').toFixed(2),
+    requests: num(/(\d+) requests in/),
+    errors: non2xx + socketErrors,
+  }
+}
+
+export async function toolVersion(cmd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(cmd, args)
+    return (stdout || stderr).split('\n')[0]?.trim() ?? ''
+  } catch (err) {
+    return ((err as { stderr?: string }).stderr ?? '').split('\n')[0]?.trim() ?? 'unknown'
+  }
+}

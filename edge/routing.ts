@@ -1,0 +1,112 @@
+/**
+ * The routing decisions both edge runtimes share (Hono app on Workers, node:http on Node):
+ * which route a request takes, which upstream to try next, and whether a failed try may be
+ * repeated on another upstream.
+ */
+import type { PickContext, Policy } from './policies/policy.js'
+import type { SnapshotStore } from './snapshot-store.js'
+import type { Route, Upstream } from './snapshot.js'
+import type { UpstreamState } from './upstream-state.js'
+
+export interface EdgeError {
+  status: 400 | 404 | 502 | 503
+  code: string
+  message: string
+}
+
+export const edgeErrorBody = (e: EdgeError): string =>
+  JSON.stringify({ error: { code: e.code, message: e.message } })
+
+export type RouteDecision =
+  { ok: true; bucket: string; route: Route; policy: Policy } | { ok: false; error: EdgeError }
+
+/** Header → route → policy, or the JSON error to answer with. */
+export function decideRoute(
+  store: SnapshotStore,
+  header: (name: string) => string | undefined,
+): RouteDecision {
+  const snapshot = store.current
+  if (!snapshot)
+    return {
+      ok: false,
+      error: { status: 503, code: 'no_snapshot', message: 'the edge has no route table yet' },
+    }
+  const bucket = header(snapshot.match_header)
+  if (!bucket) {
+    return {
+      ok: false,
+      error: {
+        status: 400,
+        code: 'missing_bucket_header',
+        message: `the ${snapshot.match_header} header names the bucket the function reads; it is missing`,
+      },
+    }
+  }
+  const route = store.route(bucket)
+  if (!route)
+    return {
+      ok: false,
+      error: { status: 404, code: 'unknown_bucket', message: `no route for bucket '${bucket}'` },
+    }
+  return { ok: true, bucket, route, policy: store.policyFor(bucket, route) }
+}
+
+/** The next upstream to try: available, not tried yet, as the policy picks. */
+export function nextUpstream(
+  route: Route,
+  policy: Policy,
+  tried: ReadonlySet<number>,
+  state: UpstreamState,
+  ctx: PickContext,
+): Upstream | undefined {
+  // When every upstream is ejected, the first try goes to them anyway ("panic" routing, as
+  // Envoy does): an upstream that may have recovered beats a certain 503.
+  const untried = route.upstreams.filter((u) => !tried.has(u.id))
+  const available = untried.filter((u) => state.isAvailable(u.id))
+  if (available.length > 0) return policy.pick(available, ctx)
+  return tried.size === 0 && untried.length > 0 ? policy.pick(untried, ctx) : undefined
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
+/**
+ * May a failed try be repeated on another upstream? Always when the request never left (connect
+ * failed) and its body was not consumed; after it was sent only for idempotent bodiless requests.
+ */
+export function mayRetry(opts: {
+  notSent: boolean
+  bodyConsumed: boolean
+  method: string
+  hasBody: boolean
+}): boolean {
+  if (opts.notSent) return !opts.bodyConsumed
+  return IDEMPOTENT.has(opts.method) && !opts.hasBody
+}
+
+export const noHealthyUpstream = (bucket: string): EdgeError => ({
+  status: 503,
+  code: 'no_healthy_upstream',
+  message: `no healthy upstream for bucket '${bucket}'`,
+})
+export const upstreamFailed = (detail: string): EdgeError => ({
+  status: 502,
+  code: 'upstream_failed',
+  message: `all tried upstreams failed; last: ${detail}`,
+})
+
+/** Connect-phase error codes: the request never reached the upstream. */
+export const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+/** Is there an upstream left to try? (A 5xx is passed on as it is when there is none.) */
+export const hasAlternative = (
+  route: Route,
+  tried: ReadonlySet<number>,
+  state: UpstreamState,
+): boolean => route.upstreams.some((u) => !tried.has(u.id) && state.isAvailable(u.id))
