@@ -8,6 +8,7 @@
  *   New ones go first to clusters holding no copy yet, then by a rendezvous hash of
  *   (bucket, storage) so different buckets spread over different deployments, deterministically.
  */
+import { hash32 } from '../../edge/policies/hash.js'
 
 export interface PlanStorage {
   storage_id: number
@@ -83,16 +84,5 @@ export function planReplicas(input: PlanInput): ReplicaPlan {
   }
 }
 
-/** 32-bit FNV-1a of "name/id", finalised: a stable pseudo-random rank per (bucket, storage). */
-function rendezvous(bucket: string, storageId: number): number {
-  let h = 0x811c9dc5
-  const text = `${bucket}/${storageId}`
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  return h >>> 0
-}
+/** A stable pseudo-random rank per (bucket, storage): the hash the `hash` policy uses. */
+const rendezvous = (bucket: string, storageId: number): number => hash32(`${bucket}/${storageId}`)

@@ -17,6 +17,7 @@ import {
   removeReplica,
   setReplicaStatus,
   type BucketRow,
+  type ReplicaStatus,
 } from '../db/buckets.js'
 import { listClusters } from '../db/clusters.js'
 import { deleteObjectByName, listObjects, upsertObject } from '../db/objects.js'
@@ -218,6 +219,11 @@ export class Reconciler {
     })
     let routesChanged = false
     const errors: string[] = []
+    /** Records a replica's status; routes change when it did. */
+    const mark = async (storageId: number, status: ReplicaStatus, error: string | null = null) => {
+      if (await setReplicaStatus(this.db, bucket.bucket_id, storageId, status, error))
+        routesChanged = true
+    }
 
     for (const storageId of plan.remove) {
       try {
@@ -226,16 +232,7 @@ export class Reconciler {
         routesChanged = true
       } catch (err) {
         // Keep the row (so the removal is retried) but stop routing to it.
-        if (
-          await setReplicaStatus(
-            this.db,
-            bucket.bucket_id,
-            storageId,
-            'error',
-            `removal pending: ${(err as Error).message}`,
-          )
-        )
-          routesChanged = true
+        await mark(storageId, 'error', `removal pending: ${(err as Error).message}`)
         errors.push(`remove replica on ${storageId}: ${(err as Error).message}`)
       }
     }
@@ -253,8 +250,7 @@ export class Reconciler {
     } catch (err) {
       const message = `master unavailable: ${(err as Error).message}`
       for (const storageId of plan.desired) {
-        if (await setReplicaStatus(this.db, bucket.bucket_id, storageId, 'error', message))
-          routesChanged = true
+        await mark(storageId, 'error', message)
       }
       if (routesChanged) this.onRoutesChanged()
       throw new Error(message, { cause: err })
@@ -265,26 +261,15 @@ export class Reconciler {
       plan.desired.map(async (storageId) => {
         try {
           if (current.get(storageId) === 'error') {
-            if (await setReplicaStatus(this.db, bucket.bucket_id, storageId, 'syncing'))
-              routesChanged = true
+            await mark(storageId, 'syncing')
           }
           await syncBucket(bucket.name, master, await this.storages.get(storageId), {
             concurrency: this.#opts.copyConcurrency,
             stats: this.stats,
           })
-          if (await setReplicaStatus(this.db, bucket.bucket_id, storageId, 'synced'))
-            routesChanged = true
+          await mark(storageId, 'synced')
         } catch (err) {
-          if (
-            await setReplicaStatus(
-              this.db,
-              bucket.bucket_id,
-              storageId,
-              'error',
-              (err as Error).message,
-            )
-          )
-            routesChanged = true
+          await mark(storageId, 'error', (err as Error).message)
           errors.push(`replica on ${storageId}: ${(err as Error).message}`)
         }
       }),
