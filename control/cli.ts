@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const token = running.adminToken
     const lines = [
       `FaDO ${command}`,
-      `  admin API + UI  ${running.apiUrl}/`,
+      `  admin API       ${running.apiUrl}/api`,
       ...(token.source === 'configured'
         ? []
         : [`  login URL       ${running.apiUrl}/#token=${token.token}`]),

@@ -42,8 +42,12 @@ export async function listenNode(
     close(graceMs = 10_000) {
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs).unref()
+        // Keep-alive connections turn idle as their last response finishes: close them as they
+        // do, so the server stops as soon as in-flight requests are done.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50).unref()
         server.close(() => {
           clearTimeout(force)
+          clearInterval(sweep)
           resolve()
         })
         server.closeIdleConnections()

@@ -265,7 +265,10 @@ describe('fado control + fado edge', () => {
     expect((await status()).match_header).toBe('X-Bucket')
 
     // Control goes away: the edge keeps serving version 2, also after its own restart.
+    const stopping = Date.now()
     expect(await control.stop()).toBe(0)
+    // A long-polling edge must not hold control's shutdown up.
+    expect(Date.now() - stopping).toBeLessThan(5_000)
     expect((await status()).snapshot_version).toBe(2)
     expect(await edge.stop()).toBe(0)
     const restarted = start(edgeArgs, { env: { FADO_ADMIN_TOKEN: token } })

@@ -45,7 +45,9 @@ export function snapshotApi({ publisher }: ApiDeps): Hono {
     if (!snapshot) throw new FadoError(503, 'unavailable', 'no route snapshot published yet')
     const ifNoneMatch = c.req.header('if-none-match')
     if (ifNoneMatch === `"${snapshot.version}"`) {
-      const newer = wait > 0 ? await newerThan(ifNoneMatch, wait * 1000) : undefined
+      // Shutting down: no waiting (a poll arriving on a kept-alive connection would hold it up).
+      const newer =
+        wait > 0 && !publisher.closed ? await newerThan(ifNoneMatch, wait * 1000) : undefined
       if (!newer) return c.body(null, 304, { ETag: ifNoneMatch })
       snapshot = newer
     }

@@ -56,6 +56,10 @@ export class SnapshotPublisher {
     return this.#current
   }
 
+  get closed(): boolean {
+    return this.#closed
+  }
+
   subscribe(listener: SnapshotListener): () => void {
     this.#listeners.add(listener)
     if (this.#current) listener(this.#current)
