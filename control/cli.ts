@@ -6,6 +6,9 @@ import { startEdgeFromControl } from '../edge/node.js'
 import { COMMANDS, ConfigError, helpText, parseConfig, type CommandName } from './config.js'
 import { createLogger } from './log.js'
 import { runMigrate, startControl } from './main.js'
+import { startDemo } from './demo/demo.js'
+import { goAvailable, MINIO_MODULE, minioPath } from './demo/minio-server.js'
+import { execFileSync } from 'node:child_process'
 
 const isCommand = (c: string | undefined): c is CommandName =>
   c !== undefined && Object.hasOwn(COMMANDS, c)
@@ -33,7 +36,17 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let close: () => Promise<void>
-  if (command === 'edge') {
+  if (command === 'demo') {
+    if (!minioPath() && goAvailable()) {
+      process.stdout.write(
+        `The MinIO server is missing; installing it: go install ${MINIO_MODULE} (a few minutes)\n`,
+      )
+      execFileSync('go', ['install', MINIO_MODULE], { stdio: 'inherit' })
+    }
+    const demo = await startDemo(config, log)
+    close = demo.close
+    process.stdout.write(demo.summary + '\n')
+  } else if (command === 'edge') {
     const edge = await startEdgeFromControl(config, log)
     close = edge.close
     process.stdout.write(

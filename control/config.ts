@@ -130,6 +130,18 @@ export const OPTIONS = {
     help: 'ms the edge waits for a FaaS endpoint’s response headers, and between body chunks',
     parse: milliseconds,
   },
+  'wan-rtt': {
+    env: 'FADO_WAN_RTT',
+    default: '20',
+    help: 'demo: round-trip time in ms of the emulated WAN links between clusters',
+    parse: milliseconds,
+  },
+  'wan-mbit': {
+    env: 'FADO_WAN_MBIT',
+    default: '100',
+    help: 'demo: bandwidth in Mbit/s of each emulated WAN link direction',
+    parse: milliseconds,
+  },
   'log-level': {
     env: 'FADO_LOG_LEVEL',
     default: 'info',
@@ -179,6 +191,19 @@ export const COMMANDS = {
       'log-level',
     ],
     required: ['control-url', 'admin-token'],
+  },
+  demo: {
+    summary:
+      'a complete local platform: 3 clusters with MinIO and function servers, WAN links, FaDO',
+    options: [
+      'listen-host',
+      'api-port',
+      'edge-port',
+      'admin-token',
+      'wan-rtt',
+      'wan-mbit',
+      'log-level',
+    ],
   },
   migrate: {
     summary: 'apply pending database migrations and exit',

@@ -6,10 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import path from 'node:path'
-
-/** MinIO's source of February 2026 (the community edition ships source only); see TOOLCHAIN.md. */
-export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c'
+import { MINIO_MODULE, minioPath } from '../control/demo/minio-server.js'
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
@@ -21,19 +18,6 @@ function postgresInstalled(): boolean {
       .readdirSync('/usr/lib/postgresql')
       .some((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/initdb`))
   )
-}
-
-export function minioPath(): string | undefined {
-  if (process.env.FADO_MINIO_BIN && fs.existsSync(process.env.FADO_MINIO_BIN))
-    return process.env.FADO_MINIO_BIN
-  const fromPath = spawnSync('sh', ['-c', 'command -v minio']).stdout?.toString().trim()
-  if (fromPath) return fromPath
-  if (has('go')) {
-    const gopath = execFileSync('go', ['env', 'GOPATH']).toString().trim()
-    const candidate = path.join(gopath, 'bin', 'minio')
-    if (fs.existsSync(candidate)) return candidate
-  }
-  return undefined
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {

@@ -14,8 +14,13 @@ import type { S3Storage } from '../storage/s3.js'
 
 export interface FunctionServerOptions {
   cluster: string
-  /** The cluster's own storage; image reads come from here. */
+  /** The cluster's own storage; image reads come from here first. */
   storage: S3Storage
+  /**
+   * Other clusters' storage (through WAN relays in the demo): where the object is read from when
+   * the own cluster has no copy, as a data-oblivious placement forces a real function to do.
+   */
+  remotes?: S3Storage[]
   prefix?: string
   /** Bucket header name. */
   header?: string
@@ -32,6 +37,20 @@ export interface RunningFunctionServer {
   /** Requests answered, by path. */
   hits: Map<string, number>
   close(): Promise<void>
+}
+
+/** The object from the first storage that has it. */
+async function readAnywhere(storages: S3Storage[], bucket: string, key: string) {
+  let lastError: unknown = new Error('no storage to read from')
+  for (const storage of storages) {
+    try {
+      return await storage.getObject(bucket, key)
+    } catch (err) {
+      lastError = err
+      if ((err as { kind?: string }).kind !== 'not_found') throw err
+    }
+  }
+  throw lastError
 }
 
 export async function startFunctionServer(
@@ -86,7 +105,11 @@ export async function startFunctionServer(
           if (typeof bucket !== 'string' || !object)
             return json(res, 400, { error: 'needs the bucket header and ?object=' })
           try {
-            const stream = await opts.storage.getObject(bucket, object)
+            const stream = await readAnywhere(
+              [opts.storage, ...(opts.remotes ?? [])],
+              bucket,
+              object,
+            )
             const hash = createHash('sha256')
             let size = 0
             for await (const chunk of stream.body) {

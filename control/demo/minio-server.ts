@@ -1,0 +1,155 @@
+/**
+ * Runs single-drive MinIO servers on loopback: for `fado demo`, the tests and the benchmarks.
+ * Waits until /minio/health/cluster answers 200 (IAM ready) and, with a webhook target, until
+ * the target is registered. The binary comes from `go install` (see scripts/setup.ts).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { S3Storage } from '../storage/s3.js'
+import { freePort, waitFor } from './ports.js'
+
+/** MinIO's source of February 2026 (the community edition ships source only); see TOOLCHAIN.md. */
+export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c'
+export const MINIO_INSTALL_HINT = `npm run setup   (runs: go install ${MINIO_MODULE})`
+
+export const MINIO_USER = 'fado-test-admin'
+export const MINIO_PASSWORD = 'fado-test-secret-key-123'
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+
+/** The MinIO server binary: $FADO_MINIO_BIN, on PATH, or in Go's bin folder. */
+export function minioPath(): string | undefined {
+  if (process.env.FADO_MINIO_BIN && fs.existsSync(process.env.FADO_MINIO_BIN))
+    return process.env.FADO_MINIO_BIN
+  const fromPath = spawnSync('sh', ['-c', 'command -v minio']).stdout?.toString().trim()
+  if (fromPath) return fromPath
+  if (has('go')) {
+    const candidate = path.join(
+      execFileSync('go', ['env', 'GOPATH']).toString().trim(),
+      'bin',
+      'minio',
+    )
+    if (fs.existsSync(candidate)) return candidate
+  }
+  return undefined
+}
+
+export const goAvailable = (): boolean => has('go')
+
+/** A webhook notification target (id FADO), as an operator would configure it for FaDO. */
+export interface WebhookTarget {
+  endpoint: string
+  token: string
+}
+
+export interface MinioServer {
+  endpoint: string
+  port: number
+  dataDir: string
+  storage(): S3Storage
+  /** Stops the server (data kept) — an outage. */
+  stop(): Promise<void>
+  /** Starts it again on the same port and data. */
+  start(): Promise<void>
+  /** Stops it and deletes its data. */
+  destroy(): Promise<void>
+}
+
+export async function startMinioServer(opts: {
+  bin: string
+  webhook?: WebhookTarget | undefined
+  parentDir?: string
+}): Promise<MinioServer> {
+  const root = fs.mkdtempSync(path.join(opts.parentDir ?? os.tmpdir(), 'fado-minio-'))
+  const dataDir = path.join(root, 'data')
+  fs.mkdirSync(dataDir)
+  const port = await freePort()
+  const consolePort = await freePort()
+  const endpoint = `127.0.0.1:${port}`
+  const storage = () =>
+    new S3Storage({ endpoint, use_ssl: false, access_key: MINIO_USER, secret_key: MINIO_PASSWORD })
+  let child: ChildProcess | undefined
+  let log = ''
+
+  const start = async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MINIO_ROOT_USER: MINIO_USER,
+      MINIO_ROOT_PASSWORD: MINIO_PASSWORD,
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
+      MINIO_CI_CD: '1',
+    }
+    if (opts.webhook) {
+      env.MINIO_NOTIFY_WEBHOOK_ENABLE_FADO = 'on'
+      env.MINIO_NOTIFY_WEBHOOK_ENDPOINT_FADO = opts.webhook.endpoint
+      env.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_FADO = opts.webhook.token
+      // No queue dir: with one, MinIO drains its queue only every ~3 s. What is missed while
+      // FaDO is down is repaired by FaDO's full pass at start and periodically.
+    }
+    const proc = spawn(
+      opts.bin,
+      [
+        'server',
+        dataDir,
+        '--address',
+        endpoint,
+        '--console-address',
+        `127.0.0.1:${consolePort}`,
+        '--quiet',
+      ],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    child = proc
+    proc.stdout?.on('data', (d: Buffer) => (log += d.toString()))
+    proc.stderr?.on('data', (d: Buffer) => (log += d.toString()))
+    await waitFor(
+      `MinIO on port ${port}`,
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`minio exited with ${proc.exitCode}: ${log}`)
+        const res = await fetch(`http://${endpoint}/minio/health/cluster`, {
+          signal: AbortSignal.timeout(2000),
+        })
+        return res.status === 200
+      },
+      60_000,
+    )
+    if (opts.webhook) {
+      // Notification targets load shortly after the server answers; wait for FaDO's.
+      await waitFor(
+        'the FADO webhook target to be registered',
+        async () => (await storage().serverInfo()).sqsArns.length > 0,
+        30_000,
+      )
+    }
+  }
+
+  const stop = async () => {
+    const proc = child
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  await start()
+  return {
+    endpoint,
+    port,
+    dataDir,
+    storage,
+    stop,
+    start,
+    async destroy() {
+      await stop()
+      fs.rmSync(root, { recursive: true, force: true })
+    },
+  }
+}
