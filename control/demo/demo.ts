@@ -42,6 +42,10 @@ export interface RunningDemo {
   apiUrl: string
   edgeUrl: string
   token: string
+  /** Per cluster: its function server and FaaS deployment id. */
+  clusters: Record<string, { fn: RunningFunctionServer; faas_id: number }>
+  /** Every WAN link (bytes carried are counted on each). */
+  relays: RunningRelay[]
   /** Lines to print: login URL and invocations. */
   summary: string
   close(): Promise<void>
@@ -104,7 +108,8 @@ export async function startDemo(
     const rttMs = config.wanRtt ?? 20
     const mbit = config.wanMbit ?? 100
     const ids: Record<string, { cluster: number; storage: number }> = {}
-    const functions: RunningFunctionServer[] = []
+    const clusters: RunningDemo['clusters'] = {}
+    const relays: RunningRelay[] = []
     for (const c of CLUSTERS) {
       const cluster = (await api('POST', '/api/clusters', { name: c.name, zones: c.zones }))
         .cluster_id as number
@@ -120,12 +125,13 @@ export async function startDemo(
       ids[c.name] = { cluster, storage }
       const remotes: S3Storage[] = []
       for (const other of CLUSTERS.filter((o) => o.name !== c.name)) {
-        const relay: RunningRelay = await startWanRelay({
+        const relay = await startWanRelay({
           rttMs,
           mbit,
           target: { host: '127.0.0.1', port: minios[other.name]!.port },
         })
         closers.push(() => relay.close())
+        relays.push(relay)
         remotes.push(
           new S3Storage({
             endpoint: relay.endpoint,
@@ -142,8 +148,8 @@ export async function startDemo(
         prefix: '',
       })
       closers.push(() => fn.close())
-      functions.push(fn)
-      await api('POST', '/api/faas-deployments', { cluster_id: cluster, url: fn.url })
+      const faas = await api('POST', '/api/faas-deployments', { cluster_id: cluster, url: fn.url })
+      clusters[c.name] = { fn, faas_id: faas.faas_id as number }
     }
 
     for (const b of BUCKETS) {
@@ -188,7 +194,7 @@ export async function startDemo(
       '',
       'Ctrl-C stops everything and removes the temporary data.',
     ].join('\n')
-    return { apiUrl: control.apiUrl, edgeUrl, token, summary, close: closeAll }
+    return { apiUrl: control.apiUrl, edgeUrl, token, clusters, relays, summary, close: closeAll }
   } catch (err) {
     await closeAll()
     throw err

@@ -1,0 +1,147 @@
+/**
+ * What data-aware placement buys (issue 6): a function reading a 10 MiB object, invoked
+ *  (a) through FaDO with data-aware routing (to the cluster holding the bucket),
+ *  (b) through FaDO data-oblivious (round robin over every FaaS endpoint: the same edge, only
+ *      placement differs, so two of three calls read across a WAN link),
+ *  (c) directly at the function server of the right cluster (the floor).
+ * Platform: `fado demo`'s three clusters, WAN links of WAN_RTT ms and WAN_MBIT Mbit/s.
+ * Same load per mode: REQUESTS calls, CONCURRENCY at a time. Reports p50/p99 latency,
+ * throughput and bytes across the WAN per invocation; writes bench/results/placement.json.
+ *
+ *   npm run bench:placement
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import { startDemo } from '../control/demo/demo.js'
+import { createLogger } from '../control/log.js'
+import { freePort } from '../control/demo/ports.js'
+
+const REQUESTS = Number(process.env.REQUESTS ?? 40)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 3)
+const RTT = Number(process.env.WAN_RTT ?? 20)
+const MBIT = Number(process.env.WAN_MBIT ?? 100)
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ??
+  NaN
+
+async function main() {
+  const demo = await startDemo(
+    { apiPort: await freePort(), edgePort: await freePort(), wanRtt: RTT, wanMbit: MBIT },
+    createLogger(undefined, true),
+  )
+  const api = (method: string, p: string, body?: unknown) =>
+    fetch(`${demo.apiUrl}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${demo.token}` },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    })
+  const wanBytes = () => demo.relays.reduce((a, r) => a + r.bytes.toTarget + r.bytes.fromTarget, 0)
+
+  async function run(mode: string, url: string) {
+    const latencies: number[] = []
+    const clusters: Record<string, number> = {}
+    let failed = 0
+    let next = 0
+    const bytes0 = wanBytes()
+    const t0 = performance.now()
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < REQUESTS) {
+          next++
+          const start = performance.now()
+          const res = await fetch(url, { headers: { 'X-FaDO-Bucket': 'ml-models' } })
+          const body = (await res.json()) as { cluster?: string; size?: number }
+          latencies.push(performance.now() - start)
+          if (res.status !== 200 || body.size !== 10 * 1024 * 1024) failed++
+          const c = body.cluster ?? '?'
+          clusters[c] = (clusters[c] ?? 0) + 1
+        }
+      }),
+    )
+    const seconds = (performance.now() - t0) / 1000
+    const row = {
+      mode,
+      requests: REQUESTS,
+      failed,
+      p50_ms: +pct(latencies, 50).toFixed(1),
+      p99_ms: +pct(latencies, 99).toFixed(1),
+      mean_ms: +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(1),
+      per_s: +(REQUESTS / seconds).toFixed(2),
+      wan_mib_per_call: +((wanBytes() - bytes0) / REQUESTS / 2 ** 20).toFixed(2),
+      ran_in: clusters,
+    }
+    console.error(row)
+    return { row, latencies }
+  }
+
+  try {
+    const direct = `${demo.clusters['cloud-2']!.fn.url}/function/image?object=big.bin`
+    const viaEdge = `${demo.edgeUrl}/function/image?object=big.bin`
+    await run('warm-up', viaEdge)
+    await run('warm-up', direct)
+    // Data-aware and direct alternate in batches, so neither gets the warmer machine.
+    type Row = Awaited<ReturnType<typeof run>>['row']
+    const aware = {
+      row: undefined as unknown as Row,
+      latencies: [] as number[],
+      rates: [] as number[],
+    }
+    const floor = {
+      row: undefined as unknown as Row,
+      latencies: [] as number[],
+      rates: [] as number[],
+    }
+    for (let batch = 0; batch < 3; batch++) {
+      for (const [target, mode, url] of [
+        [aware, 'data-aware (FaDO)', viaEdge],
+        [floor, 'direct to the right cluster', direct],
+      ] as const) {
+        const r = await run(mode, url)
+        target.latencies.push(...r.latencies)
+        target.rates.push(r.row.per_s)
+        target.row = r.row
+      }
+    }
+    const summarize = (row: Row, latencies: number[], rates: number[]) => ({
+      ...row,
+      per_s: +(rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(2),
+      requests: latencies.length,
+      p50_ms: +pct(latencies, 50).toFixed(1),
+      p99_ms: +pct(latencies, 99).toFixed(1),
+      mean_ms: +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(1),
+    })
+    aware.row = summarize(aware.row, aware.latencies, aware.rates)
+    floor.row = summarize(floor.row, floor.latencies, floor.rates)
+    const faasIds = Object.values(demo.clusters).map((c) => c.faas_id)
+    await api('PUT', '/api/load-balancer/route-overrides', {
+      'ml-models': { policy: 'round_robin', faas_ids: faasIds },
+    })
+    const oblivious = await run('data-oblivious (round robin over all FaaS)', viaEdge)
+    await api('PUT', '/api/load-balancer/route-overrides', {})
+
+    const result = {
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      date: new Date().toISOString(),
+      setup: `fado demo platform; bucket ml-models only on cloud-2; object 10 MiB; WAN links ${RTT} ms RTT, ${MBIT} Mbit/s; ${REQUESTS} calls per batch, ${CONCURRENCY} at a time; data-aware and direct: 3 alternating batches`,
+      rows: [aware.row, oblivious.row, floor.row],
+      ratios: {
+        oblivious_p50_over_aware_p50: +(oblivious.row.p50_ms / aware.row.p50_ms).toFixed(2),
+        aware_p50_over_direct_p50: +(aware.row.p50_ms / floor.row.p50_ms).toFixed(3),
+      },
+      latencies_ms: {
+        aware: aware.latencies,
+        oblivious: oblivious.latencies,
+        direct: floor.latencies,
+      },
+    }
+    fs.mkdirSync('bench/results', { recursive: true })
+    fs.writeFileSync('bench/results/placement.json', JSON.stringify(result, null, 2) + '\n')
+    console.log(JSON.stringify({ ...result, latencies_ms: undefined }, null, 2))
+  } finally {
+    await demo.close()
+  }
+}
+
+await main()
+process.exit(0)
