@@ -39,33 +39,38 @@ export async function setGlobalPolicy(
   )
 }
 
-export async function setClusterPolicy(
+/** The per-cluster and per-bucket policy tables, and the column naming their owner. */
+const SCOPES = {
+  cluster: { table: 'clusters_policies', key: 'cluster_id' },
+  bucket: { table: 'buckets_policies', key: 'bucket_id' },
+} as const
+
+/** Sets a policy value for one cluster or bucket (the table and column come from SCOPES, not input). */
+async function setScopedPolicy(
+  q: Queryable,
+  scope: keyof typeof SCOPES,
+  ownerId: number,
+  name: PolicyName,
+  value: unknown,
+): Promise<void> {
+  const { table, key } = SCOPES[scope]
+  await q.query(
+    `INSERT INTO ${table} (${key}, policy_id, value)
+     SELECT $1, policy_id, $3::jsonb FROM policies WHERE name = $2
+     ON CONFLICT (${key}, policy_id) DO UPDATE SET value = EXCLUDED.value`,
+    [ownerId, name, JSON.stringify(value)],
+  )
+}
+
+export const setClusterPolicy = (
   q: Queryable,
   clusterId: number,
   name: PolicyName,
   value: unknown,
-): Promise<void> {
-  await q.query(
-    `INSERT INTO clusters_policies (cluster_id, policy_id, value)
-     SELECT $1, policy_id, $3::jsonb FROM policies WHERE name = $2
-     ON CONFLICT (cluster_id, policy_id) DO UPDATE SET value = EXCLUDED.value`,
-    [clusterId, name, JSON.stringify(value)],
-  )
-}
+) => setScopedPolicy(q, 'cluster', clusterId, name, value)
 
-export async function setBucketPolicy(
-  q: Queryable,
-  bucketId: number,
-  name: PolicyName,
-  value: unknown,
-): Promise<void> {
-  await q.query(
-    `INSERT INTO buckets_policies (bucket_id, policy_id, value)
-     SELECT $1, policy_id, $3::jsonb FROM policies WHERE name = $2
-     ON CONFLICT (bucket_id, policy_id) DO UPDATE SET value = EXCLUDED.value`,
-    [bucketId, name, JSON.stringify(value)],
-  )
-}
+export const setBucketPolicy = (q: Queryable, bucketId: number, name: PolicyName, value: unknown) =>
+  setScopedPolicy(q, 'bucket', bucketId, name, value)
 
 /** SQL for "the value of policy NAME for the row aliased ALIAS of a per-cluster/per-bucket table". */
 export function policyValueSql(
