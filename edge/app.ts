@@ -20,14 +20,6 @@ import type { SnapshotStore } from './snapshot-store.js'
 import type { Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
 
-/** Thrown by a forwarder when the request never reached the upstream (safe to retry). */
-export class NotSentError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'NotSentError'
-  }
-}
-
 export type Forward = (
   upstream: Upstream,
   request: Request,
@@ -109,7 +101,8 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
         lastError = `${upstream.cluster}: ${(err as Error).message}`
         if (
           mayRetry({
-            notSent: err instanceof NotSentError,
+            // fetch() cannot tell a connect failure from a later one: treat it as sent.
+            notSent: false,
             bodyConsumed: c.req.raw.bodyUsed,
             method,
             hasBody,
