@@ -58,10 +58,13 @@ async function main(argv: string[]): Promise<number> {
     const token = running.adminToken
     const lines = [
       `FaDO ${command}`,
+      `  admin page      ${running.apiUrl}/`,
       `  admin API       ${running.apiUrl}/api`,
       ...(token.source === 'configured'
         ? []
-        : [`  login URL       ${running.apiUrl}/#token=${token.token}`]),
+        : [
+            `  login URL       ${running.apiUrl}/#token=${token.token}  (signs this browser tab in)`,
+          ]),
       ...(running.edgeUrl
         ? [
             `  invocations     ${running.edgeUrl}/  (header ${(await running.publisher.publishNow())?.match_header ?? 'X-FaDO-Bucket'})`,

@@ -3,13 +3,14 @@
  * plus the edge in standalone mode, fed in-process by the publisher.
  */
 import type { Hono } from 'hono'
-import { startEdge } from '../edge/node.js'
+import { startEdge, type RunningEdge } from '../edge/node.js'
 import { resolveAdminToken, type AdminToken } from './admin-token.js'
 import { createControlApp } from './api/app.js'
 import { dbTarget, type Config } from './config.js'
 import { openDb, type Db } from './db/client.js'
 import { migrate } from './db/migrate.js'
-import { listen, type RunningServer } from './http-server.js'
+import { listen } from './http-server.js'
+import { loadUiAssets } from './api/ui.js'
 import type { Logger } from './log.js'
 import { ChangeFeed } from './replication/change-feed.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
@@ -69,7 +70,7 @@ export async function startControl(
     await changeFeed.refresh()
     reconciler.start()
 
-    let edge: RunningServer | undefined
+    let edge: RunningEdge | undefined
     if (withEdge) {
       const running = await startEdge({
         host,
@@ -81,7 +82,7 @@ export async function startControl(
       closers.push(() => running.close())
       closers.push(async () => unsubscribe())
       const unsubscribe = publisher.subscribe((snapshot) => running.store.offer(snapshot))
-      edge = running.server
+      edge = running
     }
 
     const app = createControlApp({
@@ -92,6 +93,8 @@ export async function startControl(
       storages,
       reconciler,
       changeFeed,
+      ui: loadUiAssets(),
+      edgeStatus: edge?.status,
     })
     const api = await listen(app.fetch, host, config.apiPort ?? 9090)
     closers.push(() => api.close())
@@ -99,7 +102,7 @@ export async function startControl(
     closers.push(async () => publisher.close())
     return {
       apiUrl: api.url,
-      edgeUrl: edge?.url,
+      edgeUrl: edge?.server.url,
       adminToken,
       db,
       publisher,

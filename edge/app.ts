@@ -47,6 +47,8 @@ const answer = (e: EdgeError) =>
   })
 
 /** GET /_fado/status: the snapshot version served and each upstream's health. */
+export type EdgeStatus = ReturnType<typeof statusBody>
+
 export function statusBody(store: SnapshotStore, upstreams: UpstreamState) {
   const snapshot = store.current
   const ids = new Set<number>()

@@ -11,7 +11,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { Agent } from 'undici'
 import { listenNode, type RunningServer } from '../control/http-server.js'
-import { statusBody } from './app.js'
+import { statusBody, type EdgeStatus } from './app.js'
 import { createNodeHandler } from './node-handler.js'
 import { pollSnapshots } from './snapshot-source.js'
 import { SnapshotStore } from './snapshot-store.js'
@@ -24,6 +24,8 @@ export const HASH_HEADER = 'x-fado-hash-key'
 export interface RunningEdge {
   server: RunningServer
   store: SnapshotStore
+  /** The same report as GET /_fado/status. */
+  status(): EdgeStatus
   close(): Promise<void>
 }
 
@@ -56,6 +58,7 @@ export async function startEdge(opts: {
   return {
     server,
     store,
+    status: () => statusBody(store, upstreams),
     async close() {
       await server.close()
       await dispatcher.close()

@@ -238,8 +238,11 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
         routes: expect.any(Object),
         route_overrides: {},
         snapshot_version: expect.any(Number),
+        edge: expect.objectContaining({ upstreams: expect.any(Array) }),
       })
       expect(res.body.snapshot_version).toBeGreaterThan(0)
+      // The in-process edge reports the version it serves: the one just published.
+      expect(res.body.edge.snapshot_version).toBe(res.body.snapshot_version)
     })
 
     it('changes the default policy and header; a real change publishes a new snapshot version', async () => {
@@ -382,5 +385,39 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
     const res = await fado.api('GET', '/api/nothing-here')
     expect(res.status).toBe(404)
     expect(res.body.error.code).toBe('not_found')
+  })
+
+  it('answers an unchanged /api/resources with 304 to its ETag, and a changed one with 200', async () => {
+    const first = await fado.fetch('/api/resources')
+    const etag = first.headers.get('etag') as string
+    expect(first.status).toBe(200)
+    expect(etag).toBeTruthy()
+    const same = await fado.fetch('/api/resources', { headers: { 'if-none-match': etag } })
+    expect(same.status).toBe(304)
+    expect(await same.text()).toBe('')
+    const created = await fado.api('POST', '/api/clusters', { name: 'etag-probe' })
+    const changed = await fado.fetch('/api/resources', { headers: { 'if-none-match': etag } })
+    expect(changed.status).toBe(200)
+    expect(JSON.stringify(await changed.json())).toContain('etag-probe')
+    await fado.api('DELETE', `/api/clusters/${created.body.cluster_id}`)
+  })
+
+  it('serves the admin page at / and at client routes, with a strict content security policy', async () => {
+    for (const path of ['/', '/buckets', '/objects/images']) {
+      const res = await fado.api('GET', path, undefined, null)
+      expect(res.status, path).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
+      expect(res.text).toContain('<div id="app">')
+    }
+    const page = (await fado.api('GET', '/', undefined, null)).text
+    const script = /src="(\/assets\/main-\w+\.js)"/.exec(page)?.[1] as string
+    const asset = await fado.api('GET', script, undefined, null)
+    expect(asset.status).toBe(200)
+    expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/)
+    expect(asset.headers.get('cache-control')).toContain('immutable')
+    const missing = await fado.api('GET', '/assets/main-NOPE.js', undefined, null)
+    expect(missing.status).toBe(404)
+    expect(missing.body.error.code).toBe('not_found')
   })
 })

@@ -1,5 +1,6 @@
 /**
- * The control HTTP app: /healthz (open) and the admin API under /api (bearer token).
+ * The control HTTP app: /healthz (open), the admin API under /api (bearer token), and the admin
+ * page (static, open: it holds no data until signed in) at every other path.
  * Every error leaves as {"error":{"code","message"}}; never a stack trace.
  */
 import { Hono } from 'hono'
@@ -15,6 +16,7 @@ import { objectsApi } from './objects.js'
 import { storageDeploymentsApi } from './storage-deployments.js'
 import { resourcesApi } from './resources.js'
 import { snapshotApi } from './snapshot.js'
+import { serveUi } from './ui.js'
 import { fromDatabaseError } from './validate.js'
 
 export function createControlApp(deps: ApiDeps): Hono {
@@ -45,6 +47,7 @@ export function createControlApp(deps: ApiDeps): Hono {
       404,
     ),
   )
+  serveUi(app, deps.ui)
 
   app.onError((err, c) => {
     const known = err instanceof FadoError ? err : fromDatabaseError(err)

@@ -65,9 +65,10 @@ async function checkOverrides(q: Queryable, overrides: Record<string, RouteOverr
   }
 }
 
-export function loadBalancerApi({ db, publisher }: ApiDeps): Hono {
+export function loadBalancerApi(deps: ApiDeps): Hono {
+  const { db, publisher } = deps
   return new Hono()
-    .get('/', async (c) => c.json(await loadBalancerView(db, publisher)))
+    .get('/', async (c) => c.json(await loadBalancerView(db, deps)))
     .get('/settings', async (c) => c.json(await getSettings(db)))
     .put('/settings', async (c) => {
       const input = await parseBody(c, settingsBody)
@@ -94,13 +95,18 @@ export function loadBalancerApi({ db, publisher }: ApiDeps): Hono {
     })
 }
 
-export async function loadBalancerView(db: Queryable, publisher: ApiDeps['publisher']) {
+export async function loadBalancerView(
+  db: Queryable,
+  { publisher, edgeStatus }: Pick<ApiDeps, 'publisher' | 'edgeStatus'>,
+) {
   const snapshot = publisher.current
   return {
     settings: await getSettings(db),
     routes: snapshot?.routes ?? {},
     route_overrides: await getRouteOverrides(db),
     snapshot_version: snapshot?.version ?? 0,
+    /** The in-process edge's view (standalone): served version and upstream health; else null. */
+    edge: edgeStatus?.() ?? null,
   }
 }
 

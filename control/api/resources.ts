@@ -1,5 +1,9 @@
-/** /api/resources: everything the admin page shows, in one call. */
+/**
+ * /api/resources: everything the admin page shows, in one call. The page polls it; an ETag lets an
+ * unchanged answer come back as a bodiless 304.
+ */
 import { Hono } from 'hono'
+import { etag } from 'hono/etag'
 import { listBuckets } from '../db/buckets.js'
 import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
@@ -8,15 +12,16 @@ import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { loadBalancerView } from './load-balancer.js'
 
-export function resourcesApi({ db, publisher }: ApiDeps): Hono {
-  return new Hono().get('/', async (c) =>
+export function resourcesApi(deps: ApiDeps): Hono {
+  const { db } = deps
+  return new Hono().use(etag()).get('/', async (c) =>
     c.json({
       clusters: await listClusters(db),
       faas_deployments: await listFaasDeployments(db),
       storage_deployments: await listStorageDeployments(db),
       buckets: await listBuckets(db),
       objects: await listObjects(db),
-      load_balancer: await loadBalancerView(db, publisher),
+      load_balancer: await loadBalancerView(db, deps),
     }),
   )
 }
