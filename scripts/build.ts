@@ -4,6 +4,7 @@
  * `pg` is CommonJS, so the ESM bundle gets a `require` via createRequire.
  */
 import { build } from 'esbuild'
+import { buildUi } from '../ui/build.js'
 
 await build({
   entryPoints: ['control/cli.ts'],
@@ -23,3 +24,6 @@ await build({
   },
   logLevel: 'warning',
 })
+
+// The admin page control serves at / (dist/ui).
+await buildUi()

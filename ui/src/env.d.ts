@@ -1,0 +1,2 @@
+/** esbuild bundles CSS imported for its side effect. */
+declare module '*.css'

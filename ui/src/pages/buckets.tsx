@@ -1,0 +1,218 @@
+/**
+ * Buckets: master copy, replica policy (zones, target count, manual locations) and the state of
+ * every replica (thesis §6.2, fig. B.12–B.16).
+ */
+import { useState } from 'preact/hooks'
+import { send } from '../api.js'
+import { useApp } from '../app.js'
+import { Badge, Empty, PageHeader, parseList, REPLICA_TONE, Zones } from '../components/common.js'
+import { CheckboxesField, FormDialog, SelectField, TextField } from '../components/dialog.js'
+import { DataTable, ConfirmButton } from '../components/table.js'
+import { useDialog } from '../components/use-dialog.js'
+import { Link } from '../router.js'
+import { refresh } from '../state.js'
+import type { Bucket, Resources } from '../types.js'
+
+export function BucketsPage() {
+  const state = useApp()
+  const r = state.resources.value as Resources
+  const { dialog, open } = useDialog()
+  const alias = state.storageAlias.value
+  const objectCount = (b: Bucket) => r.objects.filter((o) => o.bucket_id === b.bucket_id).length
+  return (
+    <>
+      <PageHeader
+        title="Buckets"
+        intro="Each bucket has a master copy and replicas placed by its policy. Invocations are routed to clusters holding a synced copy."
+      >
+        <button
+          type="button"
+          class="primary"
+          disabled={r.storage_deployments.length === 0}
+          onClick={() => open((close) => <BucketDialog bucket={undefined} onClose={close} />)}
+        >
+          Create bucket
+        </button>
+      </PageHeader>
+      {r.storage_deployments.length === 0 && (
+        <p class="alert info">
+          Track a <Link href="/storage">storage deployment</Link> first: a bucket needs a master.
+        </p>
+      )}
+      {r.buckets.length === 0 ? (
+        <Empty>No buckets yet.</Empty>
+      ) : (
+        <DataTable columns={['Name', 'Master', 'Zones', 'Replicas wanted', 'Replicas']}>
+          {r.buckets.map((b) => (
+            <tr key={b.bucket_id}>
+              <th scope="row">
+                <Link href={`/objects/${encodeURIComponent(b.name)}`}>{b.name}</Link>
+                <div class="muted small">
+                  {objectCount(b)} object{objectCount(b) === 1 ? '' : 's'}
+                </div>
+              </th>
+              <td>{alias(b.storage_id)}</td>
+              <td>
+                <Zones zones={b.zones} />
+              </td>
+              <td>
+                {b.replica_locations
+                  ? `manual: ${b.replica_locations.map(alias).join(', ') || 'none'}`
+                  : b.target_replica_count}
+              </td>
+              <td>
+                {b.replicas.length === 0 ? (
+                  <span class="muted">master only</span>
+                ) : (
+                  <ul class="replicas" aria-label={`replicas of ${b.name}`}>
+                    {b.replicas.map((rep) => (
+                      <li key={rep.storage_id}>
+                        {alias(rep.storage_id)}{' '}
+                        <Badge tone={REPLICA_TONE[rep.status]}>{rep.status}</Badge>
+                        {rep.error && <div class="replica-error">{rep.error}</div>}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </td>
+              <td class="row-actions">
+                <button
+                  type="button"
+                  aria-label={`Edit policy of ${b.name}`}
+                  onClick={() => open((close) => <BucketDialog bucket={b} onClose={close} />)}
+                >
+                  Policy
+                </button>
+                <ConfirmButton
+                  open={open}
+                  label={`Delete ${b.name}`}
+                  text="Delete"
+                  title={`Delete bucket ${b.name}?`}
+                  confirmLabel="Delete bucket and data"
+                  onConfirm={async () => {
+                    await send('DELETE', `/api/buckets/${b.bucket_id}`)
+                    await refresh(state)
+                  }}
+                >
+                  <p>
+                    This deletes the bucket and its {objectCount(b)} object
+                    {objectCount(b) === 1 ? '' : 's'} from {alias(b.storage_id)} and from every
+                    replica. It cannot be undone.
+                  </p>
+                </ConfirmButton>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+      {dialog}
+    </>
+  )
+}
+
+/** Create a bucket, or change an existing bucket's replica policy (name and master are fixed). */
+function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }) {
+  const state = useApp()
+  const storages = state.resources.value?.storage_deployments ?? []
+  const b = props.bucket
+  const [name, setName] = useState(b?.name ?? '')
+  const [master, setMaster] = useState(b?.storage_id ?? storages[0]?.storage_id ?? 0)
+  const [zones, setZones] = useState(b?.zones.join(', ') ?? '')
+  const [target, setTarget] = useState(String(b?.target_replica_count ?? 0))
+  const [manual, setManual] = useState(b?.replica_locations != null)
+  const [locations, setLocations] = useState<number[]>(b?.replica_locations ?? [])
+  const candidates = storages.filter((s) => s.storage_id !== master)
+  return (
+    <FormDialog
+      title={b ? `Replica policy of ${b.name}` : 'Create bucket'}
+      submitLabel={b ? 'Save policy' : 'Create bucket'}
+      fields={['name', 'storage_id', 'zones', 'target_replica_count', 'replica_locations']}
+      onClose={props.onClose}
+      onSubmit={async () => {
+        const policy = {
+          zones: parseList(zones),
+          target_replica_count: target.trim() === '' ? Number.NaN : Number(target),
+          replica_locations: manual ? locations.filter((id) => id !== master) : null,
+        }
+        if (b) await send('PUT', `/api/buckets/${b.bucket_id}`, policy)
+        else
+          await send('POST', '/api/buckets', { name: name.trim(), storage_id: master, ...policy })
+        await refresh(state)
+      }}
+      wide
+    >
+      {!b && (
+        <div class="grid-2">
+          <TextField
+            name="name"
+            label="Name"
+            hint="S3 rules: 3–63 lowercase letters, digits, dots, hyphens"
+            value={name}
+            onValue={setName}
+            autofocus
+          />
+          <SelectField
+            name="storage_id"
+            label="Master copy on"
+            value={master}
+            onValue={(v) => setMaster(Number(v))}
+            options={storages.map((s) => ({
+              value: s.storage_id,
+              label: `${s.alias} (${state.clusterName.value(s.cluster_id)})`,
+            }))}
+          />
+        </div>
+      )}
+      <div class="grid-2">
+        <TextField
+          name="zones"
+          label="Allowed zones"
+          hint="Comma-separated; empty = any cluster"
+          value={zones}
+          onValue={setZones}
+          autofocus={!!b}
+        />
+        <TextField
+          name="target_replica_count"
+          label="Replicas wanted"
+          hint="Besides the master copy"
+          type="number"
+          min={0}
+          max={100}
+          value={target}
+          disabled={manual}
+          onValue={setTarget}
+        />
+      </div>
+      <fieldset class="placement">
+        <legend>Placement</legend>
+        <label class="check">
+          <input
+            type="radio"
+            name="placement"
+            checked={!manual}
+            onChange={() => setManual(false)}
+          />
+          Automatic: FaDO picks deployments in the allowed zones
+        </label>
+        <label class="check">
+          <input type="radio" name="placement" checked={manual} onChange={() => setManual(true)} />
+          Manual: replicas exactly on these deployments
+        </label>
+        {manual && (
+          <CheckboxesField
+            name="replica_locations"
+            label="Replica locations"
+            selected={locations}
+            onSelected={setLocations}
+            empty="No other storage deployment."
+            options={candidates.map((s) => ({
+              value: s.storage_id,
+              label: `${s.alias} (${state.clusterName.value(s.cluster_id)})`,
+            }))}
+          />
+        )}
+      </fieldset>
+    </FormDialog>
+  )
+}

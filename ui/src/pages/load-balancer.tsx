@@ -1,0 +1,293 @@
+/**
+ * Load balancer: global settings, the routes the edge serves with upstream health, per-bucket
+ * overrides and the raw route snapshot (thesis §6.2, fig. B.21–B.25).
+ */
+import { useEffect, useState } from 'preact/hooks'
+import { send } from '../api.js'
+import { useApp } from '../app.js'
+import { Badge, Empty, PageHeader } from '../components/common.js'
+import {
+  CheckboxesField,
+  Dialog,
+  Form,
+  FormDialog,
+  SelectField,
+  TextField,
+} from '../components/dialog.js'
+import { DataTable } from '../components/table.js'
+import { useDialog } from '../components/use-dialog.js'
+import { refresh } from '../state.js'
+import { POLICIES, type Resources, type RouteOverride, type UpstreamHealth } from '../types.js'
+
+const POLICY_OPTIONS = POLICIES.map((p) => ({ value: p, label: p }))
+
+export function LoadBalancerPage() {
+  const state = useApp()
+  const r = state.resources.value as Resources
+  const lb = r.load_balancer
+  const { dialog, open } = useDialog()
+  const health = new Map<number, UpstreamHealth>(lb.edge?.upstreams.map((u) => [u.id, u]))
+  const routes = Object.entries(lb.routes).sort(([a], [b]) => a.localeCompare(b))
+  const unrouted = r.buckets.filter((b) => !lb.routes[b.name])
+  return (
+    <>
+      <PageHeader
+        title="Load balancer"
+        intro={`Invocations carry ${lb.settings.match_header}: <bucket>; the edge sends each to a FaaS deployment in a cluster holding a synced copy.`}
+      >
+        <button type="button" onClick={() => open((close) => <SnapshotDialog onClose={close} />)}>
+          View raw snapshot
+        </button>
+      </PageHeader>
+
+      <section class="panel" aria-labelledby="settings-title">
+        <h2 id="settings-title">Settings</h2>
+        <SettingsForm />
+      </section>
+
+      <section aria-labelledby="routes-title">
+        <h2 id="routes-title">
+          Routes <span class="muted small">snapshot version {lb.snapshot_version}</span>
+        </h2>
+        {routes.length === 0 ? (
+          <Empty>
+            No routes yet: a bucket gets one when a cluster holding it has a FaaS deployment.
+          </Empty>
+        ) : (
+          <DataTable columns={['Bucket', 'Policy', 'Upstreams']}>
+            {routes.map(([bucket, route]) => {
+              const override = lb.route_overrides[bucket]
+              return (
+                <tr key={bucket}>
+                  <th scope="row">{bucket}</th>
+                  <td>
+                    <code>{route.policy}</code> {override && <Badge tone="busy">override</Badge>}
+                  </td>
+                  <td>
+                    <ul class="upstreams">
+                      {route.upstreams.map((u) => {
+                        const h = health.get(u.id)
+                        return (
+                          <li key={u.id}>
+                            <span class="mono">{u.url}</span>{' '}
+                            <span class="muted">({u.cluster})</span>{' '}
+                            {h ? (
+                              <>
+                                <Badge
+                                  tone={h.healthy ? 'ok' : 'bad'}
+                                  title={
+                                    h.ejected_until ? `ejected until ${h.ejected_until}` : undefined
+                                  }
+                                >
+                                  {h.healthy ? 'healthy' : 'unhealthy'}
+                                </Badge>{' '}
+                                <span class="muted small">
+                                  {h.latency_ms === null ? 'no calls yet' : `${h.latency_ms} ms`}
+                                  {h.inflight > 0 ? ` · ${h.inflight} in flight` : ''}
+                                </span>
+                              </>
+                            ) : null}
+                          </li>
+                        )
+                      })}
+                    </ul>
+                  </td>
+                  <td class="row-actions">
+                    <button
+                      type="button"
+                      aria-label={`Override route of ${bucket}`}
+                      onClick={() =>
+                        open((close) => <OverrideDialog bucket={bucket} onClose={close} />)
+                      }
+                    >
+                      Override
+                    </button>
+                    {override && (
+                      <button
+                        type="button"
+                        class="danger-text"
+                        aria-label={`Clear override of ${bucket}`}
+                        onClick={async () => {
+                          await saveOverride(r, bucket, undefined)
+                          await refresh(state)
+                        }}
+                      >
+                        Clear
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              )
+            })}
+          </DataTable>
+        )}
+        {unrouted.length > 0 && (
+          <p class="muted">
+            Not routed yet: {unrouted.map((b) => b.name).join(', ')} (no cluster with a synced copy
+            and a FaaS deployment).
+          </p>
+        )}
+        {!lb.edge && (
+          <p class="muted">
+            Edges run as separate processes here; each reports upstream health at its own
+            /_fado/status.
+          </p>
+        )}
+      </section>
+      {dialog}
+    </>
+  )
+}
+
+function SettingsForm() {
+  const state = useApp()
+  const settings = (state.resources.value as Resources).load_balancer.settings
+  const [policy, setPolicy] = useState(settings.default_policy)
+  const [header, setHeader] = useState(settings.match_header)
+  const [saved, setSaved] = useState(false)
+  // Follow changes made elsewhere until the user starts editing here.
+  const [dirty, setDirty] = useState(false)
+  useEffect(() => {
+    if (dirty) return
+    setPolicy(settings.default_policy)
+    setHeader(settings.match_header)
+  }, [settings.default_policy, settings.match_header, dirty])
+  const edited = (set: (value: string) => void) => (value: string) => {
+    set(value)
+    setDirty(true)
+    setSaved(false)
+  }
+  return (
+    <Form
+      submitLabel="Save settings"
+      fields={['default_policy', 'match_header']}
+      onSubmit={async () => {
+        setSaved(false)
+        await send('PUT', '/api/load-balancer/settings', {
+          default_policy: policy,
+          match_header: header.trim(),
+        })
+        await refresh(state)
+        setDirty(false)
+        setSaved(true)
+      }}
+    >
+      <div class="grid-2">
+        <SelectField
+          name="default_policy"
+          label="Default policy"
+          hint="Used by every route without an override"
+          value={policy}
+          onValue={edited(setPolicy)}
+          options={POLICY_OPTIONS}
+        />
+        <TextField
+          name="match_header"
+          label="Bucket header"
+          hint="The request header that names the bucket"
+          value={header}
+          onValue={edited(setHeader)}
+        />
+      </div>
+      {saved && (
+        <p class="alert success" role="status">
+          Saved. The edge applies it with the next snapshot.
+        </p>
+      )}
+    </Form>
+  )
+}
+
+/** Route overrides are one map; change this bucket's entry and put the whole map back. */
+async function saveOverride(r: Resources, bucket: string, override: RouteOverride | undefined) {
+  const next = { ...r.load_balancer.route_overrides }
+  if (override) next[bucket] = override
+  else delete next[bucket]
+  await send('PUT', '/api/load-balancer/route-overrides', next)
+}
+
+function OverrideDialog(props: { bucket: string; onClose: () => void }) {
+  const state = useApp()
+  const r = state.resources.value as Resources
+  const current = r.load_balancer.route_overrides[props.bucket]
+  const [policy, setPolicy] = useState(current?.policy ?? '')
+  const [pinned, setPinned] = useState(current?.faas_ids !== undefined)
+  const [faasIds, setFaasIds] = useState<number[]>(
+    current?.faas_ids ?? r.load_balancer.routes[props.bucket]?.upstreams.map((u) => u.id) ?? [],
+  )
+  const field = (name: string) => `${props.bucket}.${name}`
+  return (
+    <FormDialog
+      title={`Route override for ${props.bucket}`}
+      submitLabel="Save override"
+      fields={[props.bucket, field('policy'), field('faas_ids')]}
+      onClose={props.onClose}
+      onSubmit={async () => {
+        const override: RouteOverride = {
+          ...(policy ? { policy } : {}),
+          ...(pinned ? { faas_ids: faasIds } : {}),
+        }
+        await saveOverride(r, props.bucket, Object.keys(override).length ? override : undefined)
+        await refresh(state)
+      }}
+    >
+      <SelectField
+        name={field('policy')}
+        label="Policy"
+        value={policy}
+        onValue={setPolicy}
+        autofocus
+        options={[
+          { value: '', label: `default (${r.load_balancer.settings.default_policy})` },
+          ...POLICY_OPTIONS,
+        ]}
+      />
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={pinned}
+          onChange={(e) => setPinned(e.currentTarget.checked)}
+        />
+        Send invocations only to chosen FaaS deployments (instead of every cluster holding the data)
+      </label>
+      {pinned && (
+        <CheckboxesField
+          name={field('faas_ids')}
+          label="FaaS deployments"
+          selected={faasIds}
+          onSelected={setFaasIds}
+          options={r.faas_deployments.map((f) => ({
+            value: f.faas_id,
+            label: (
+              <>
+                <span class="mono">{f.url}</span> ({state.clusterName.value(f.cluster_id)})
+              </>
+            ),
+          }))}
+        />
+      )}
+    </FormDialog>
+  )
+}
+
+function SnapshotDialog(props: { onClose: () => void }) {
+  const [text, setText] = useState('Loading…')
+  useEffect(() => {
+    send<unknown>('GET', '/api/snapshot')
+      .then((snapshot) => setText(JSON.stringify(snapshot, null, 2)))
+      .catch((err: Error) => setText(`Could not load the snapshot: ${err.message}`))
+  }, [])
+  return (
+    <Dialog title="Route snapshot" onClose={props.onClose} wide>
+      <p class="muted">What control publishes and every edge serves, exactly as sent.</p>
+      <pre class="raw" tabIndex={0} aria-label="route snapshot JSON">
+        {text}
+      </pre>
+      <footer class="dialog-actions">
+        <button type="button" class="primary" onClick={props.onClose} autofocus>
+          Close
+        </button>
+      </footer>
+    </Dialog>
+  )
+}

@@ -1,0 +1,206 @@
+/** Objects of a bucket: list, upload with progress, download, delete (thesis §6.2, fig. B.17–B.20). */
+import { useId, useRef, useState } from 'preact/hooks'
+import { download, send, upload } from '../api.js'
+import { useApp } from '../app.js'
+import { Empty, formatBytes, formatTime, PageHeader } from '../components/common.js'
+import { DataTable, ConfirmButton } from '../components/table.js'
+import { useDialog } from '../components/use-dialog.js'
+import { Link, navigate } from '../router.js'
+import { refresh } from '../state.js'
+import type { Bucket, Resources } from '../types.js'
+
+export function ObjectsPage(props: { bucket?: string | undefined }) {
+  const state = useApp()
+  const r = state.resources.value as Resources
+  const selectId = useId()
+  const bucket = r.buckets.find((b) => b.name === (props.bucket ?? r.buckets[0]?.name))
+  return (
+    <>
+      <PageHeader
+        title="Objects"
+        intro="Files in a bucket's master copy; replicas follow within seconds."
+      >
+        {r.buckets.length > 0 && (
+          <div class="inline-field">
+            <label for={selectId}>Bucket</label>
+            <select
+              id={selectId}
+              value={bucket?.name ?? ''}
+              onChange={(e) => navigate(`/objects/${encodeURIComponent(e.currentTarget.value)}`)}
+            >
+              {r.buckets.map((b) => (
+                <option key={b.bucket_id} value={b.name}>
+                  {b.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </PageHeader>
+      {r.buckets.length === 0 ? (
+        <Empty>
+          No buckets yet. <Link href="/buckets">Create one</Link> to upload files.
+        </Empty>
+      ) : !bucket ? (
+        <Empty>
+          There is no bucket named {props.bucket}. <Link href="/buckets">See all buckets</Link>.
+        </Empty>
+      ) : (
+        <BucketObjects bucket={bucket} key={bucket.bucket_id} />
+      )}
+    </>
+  )
+}
+
+function BucketObjects(props: { bucket: Bucket }) {
+  const state = useApp()
+  const r = state.resources.value as Resources
+  const { dialog, open } = useDialog()
+  const [error, setError] = useState<string | undefined>(undefined)
+  const objects = r.objects.filter((o) => o.bucket_id === props.bucket.bucket_id)
+  return (
+    <>
+      <Uploader bucket={props.bucket.name} />
+      {error && (
+        <p class="alert error" role="alert">
+          {error}
+        </p>
+      )}
+      {objects.length === 0 ? (
+        <Empty>{props.bucket.name} is empty.</Empty>
+      ) : (
+        <DataTable
+          columns={['Name', { label: 'Size', class: 'num' }, 'Last modified', 'ETag']}
+          caption={`Objects in ${props.bucket.name}`}
+        >
+          {objects.map((o) => (
+            <tr key={o.object_id}>
+              <th scope="row" class="mono">
+                {o.name}
+              </th>
+              <td class="num">{formatBytes(o.size)}</td>
+              <td>{formatTime(o.last_modified)}</td>
+              <td class="mono muted" title={o.etag}>
+                {o.etag.slice(0, 10)}
+              </td>
+              <td class="row-actions">
+                <button
+                  type="button"
+                  aria-label={`Download ${o.name}`}
+                  onClick={() => {
+                    setError(undefined)
+                    download(
+                      `/api/objects/${o.object_id}`,
+                      o.name.split('/').pop() ?? o.name,
+                    ).catch((err: Error) =>
+                      setError(`Download of ${o.name} failed: ${err.message}`),
+                    )
+                  }}
+                >
+                  Download
+                </button>
+                <ConfirmButton
+                  open={open}
+                  label={`Delete ${o.name}`}
+                  text="Delete"
+                  title={`Delete ${o.name}?`}
+                  confirmLabel="Delete object"
+                  onConfirm={async () => {
+                    await send('DELETE', `/api/objects/${o.object_id}`)
+                    await refresh(state)
+                  }}
+                >
+                  <p>
+                    It is removed from the master copy of {props.bucket.name} now and from its
+                    replicas with the next sync.
+                  </p>
+                </ConfirmButton>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+      {dialog}
+    </>
+  )
+}
+
+function Uploader(props: { bucket: string }) {
+  const state = useApp()
+  const inputId = useId()
+  const input = useRef<HTMLInputElement>(null)
+  const [progress, setProgress] = useState<{ name: string; fraction: number } | undefined>()
+  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | undefined>()
+  const cancel = useRef<(() => void) | undefined>(undefined)
+
+  const start = async (files: File[]) => {
+    setMessage(undefined)
+    let done = 0
+    for (const file of files) {
+      setProgress({ name: file.name, fraction: 0 })
+      const job = upload(props.bucket, file, (fraction) =>
+        setProgress({ name: file.name, fraction }),
+      )
+      cancel.current = job.abort
+      try {
+        await job.done
+        done++
+      } catch (err) {
+        setMessage({ tone: 'error', text: `${file.name}: ${(err as Error).message}` })
+        break
+      } finally {
+        cancel.current = undefined
+      }
+    }
+    setProgress(undefined)
+    if (input.current) input.current.value = ''
+    if (done > 0) {
+      setMessage(
+        (m) =>
+          m ?? {
+            tone: 'ok',
+            text: `Uploaded ${done} file${done === 1 ? '' : 's'} to ${props.bucket}.`,
+          },
+      )
+      await refresh(state)
+    }
+  }
+
+  return (
+    <section class="panel uploader" aria-label="Upload">
+      <div class="inline-field">
+        <label for={inputId}>Upload files to {props.bucket}</label>
+        <input
+          ref={input}
+          id={inputId}
+          type="file"
+          multiple
+          disabled={progress !== undefined}
+          onChange={(e) => {
+            const files = [...(e.currentTarget.files ?? [])]
+            if (files.length > 0) void start(files)
+          }}
+        />
+      </div>
+      {progress && (
+        <div class="progress-row">
+          <label>
+            Uploading {progress.name}
+            <progress value={progress.fraction} max={1}>
+              {Math.round(progress.fraction * 100)}%
+            </progress>
+          </label>
+          <span aria-hidden="true">{Math.round(progress.fraction * 100)}%</span>
+          <button type="button" onClick={() => cancel.current?.()}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {message && (
+        <p class={`alert ${message.tone === 'ok' ? 'success' : 'error'}`} role="status">
+          {message.text}
+        </p>
+      )}
+    </section>
+  )
+}
