@@ -1,12 +1,14 @@
 /**
  * Installs what FaDO's tests need on this machine, skipping what is already there:
- * PostgreSQL server (Debian `postgresql`) and the MinIO server, built from its Go module
+ * PostgreSQL server (Debian `postgresql`), Chromium for the admin page's browser tests (Debian
+ * `chromium`, with a font so pages render text), and the MinIO server, built from its Go module
  * with `go install` as MinIO's README recommends (a pinned version; several minutes on 2 cores).
  * Run with `npm run setup`; .ci/run runs it on every fresh machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { MINIO_MODULE, minioPath } from '../control/demo/minio-server.js'
+import { CHROMIUM } from '../test/helpers/browser.js'
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
@@ -42,6 +44,7 @@ function aptInstall(packages: string[]): void {
 function main(): void {
   const packages: string[] = []
   if (!postgresInstalled()) packages.push('postgresql')
+  if (!fs.existsSync(CHROMIUM)) packages.push('chromium', 'fonts-dejavu-core')
   aptInstall(packages)
 
   const minio = minioPath()

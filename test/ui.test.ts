@@ -1,0 +1,423 @@
+/**
+ * The admin page in a real Chromium against a real `fado standalone` (embedded database), two real
+ * MinIO servers and a real function server: what a person does with it, checked on screen.
+ * Screenshots of every page (wide and narrow) are written to test-artifacts/ui/.
+ */
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { collectPageErrors, launchChromium, screenshot } from './helpers/browser.js'
+import { startFado, type RunningFado } from './helpers/fado-process.js'
+import { MINIO_PASSWORD, MINIO_USER, startMinios, type TestMinio } from './helpers/minio.js'
+import { freePort } from './helpers/ports.js'
+import { randomData } from './helpers/storage.js'
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
+
+describe('admin page in Chromium', () => {
+  let dataDir: string
+  let fado: RunningFado
+  let apiUrl: string
+  let edgeUrl: string
+  let loginUrl: string
+  let token: string
+  let minios: TestMinio[]
+  let fn: RunningFunctionServer
+  let browser: Browser
+  let context: BrowserContext
+  let page: Page
+  let errors: string[]
+
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${apiUrl}${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(15_000),
+    })
+    return { status: res.status, body: res.status === 204 ? undefined : await res.json() }
+  }
+  const resources = async () => (await api('GET', '/api/resources')).body
+  const nav = async (label: string) => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click()
+    await page.getByRole('heading', { level: 1 }).filter({ hasText: label }).waitFor()
+  }
+  const dialog = (name: string | RegExp) => page.getByRole('dialog', { name })
+  const row = (text: string) => page.getByRole('row').filter({ hasText: text })
+  const text = async () => (await page.locator('main').innerText()).replace(/\s+/g, ' ')
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-ui-'))
+    const [apiPort, edgePort] = [await freePort(), await freePort()]
+    fado = startFado(
+      ['standalone', '--api-port', String(apiPort), '--edge-port', String(edgePort)],
+      { cwd: dataDir },
+    )
+    const printed = await fado.waitForOutput(/login URL\s+(\S+#token=(\S+))/)
+    loginUrl = printed[1] as string
+    token = printed[2] as string
+    apiUrl = `http://127.0.0.1:${apiPort}`
+    edgeUrl = `http://127.0.0.1:${edgePort}`
+    minios = await startMinios(2)
+    fn = await startFunctionServer({ cluster: 'cloud', storage: minios[1]!.storage() })
+    browser = await launchChromium()
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    page = await context.newPage()
+    errors = collectPageErrors(page)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await fn?.close()
+    await Promise.all((minios ?? []).map((m) => m.destroy()))
+    expect(await fado?.stop()).toBe(0)
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('the printed login URL signs the tab in and takes the token out of the address bar', async () => {
+    await page.goto(loginUrl)
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    expect(page.url()).toBe(`${apiUrl}/`)
+    expect(await text()).toContain('Published route snapshot')
+    await screenshot(page, 'dashboard-empty')
+
+    // Another tab (a new browser context) is not signed in, and a wrong token is refused there.
+    const other = await context.browser()!.newPage()
+    await other.goto(apiUrl)
+    await other.getByRole('heading', { name: 'Sign in to FaDO' }).waitFor()
+    await screenshot(other, 'sign-in')
+    await other.getByLabel('Admin token').fill('not-the-token')
+    await other.getByRole('button', { name: 'Sign in' }).click()
+    await other.getByRole('alert').filter({ hasText: 'That token was not accepted.' }).waitFor()
+    await other.getByLabel('Admin token').fill(token)
+    await other.getByRole('button', { name: 'Sign in' }).click()
+    await other.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await other.close()
+  })
+
+  it('client routes survive a reload (the server answers them with the page)', async () => {
+    await page.goto(`${apiUrl}/load-balancer`)
+    await page.getByRole('heading', { name: 'Load balancer' }).waitFor()
+    await page.goto(`${apiUrl}/no/such/page`)
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor()
+    await page.getByRole('link', { name: 'Back to the dashboard' }).click()
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+  })
+
+  it('a bad cluster name shows the API’s message under the field and creates nothing', async () => {
+    await nav('Clusters')
+    await page.getByText('No clusters yet').waitFor()
+    await page.getByRole('button', { name: 'Add cluster' }).click()
+    const d = dialog('Add cluster')
+    await d.getByLabel('Name').fill('bad name!')
+    await d.getByRole('button', { name: 'Add cluster' }).click()
+    const name = d.getByLabel('Name')
+    await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true')
+    expect(await d.locator('.field-error').innerText()).toMatch(/^must be 1 to 63 letters/)
+    expect(await name.evaluate((el) => el === document.activeElement)).toBe(true)
+    await screenshot(page, 'clusters-validation-error')
+    expect((await resources()).clusters).toEqual([])
+
+    await name.fill('hpc')
+    await d.getByLabel('Zones').fill('germany, high-performance')
+    await d.getByRole('button', { name: 'Add cluster' }).click()
+    await d.waitFor({ state: 'detached' })
+    await row('hpc').getByText('high-performance').waitFor()
+    expect(await row('hpc').getByRole('listitem').allInnerTexts()).toEqual([
+      'germany',
+      'high-performance',
+    ])
+
+    await page.getByRole('button', { name: 'Add cluster' }).click()
+    await dialog('Add cluster').getByLabel('Name').fill('cloud')
+    await dialog('Add cluster').getByLabel('Zones').fill('germany')
+    await dialog('Add cluster').getByRole('button', { name: 'Add cluster' }).click()
+    await row('cloud').waitFor()
+    expect((await resources()).clusters.map((c: { name: string }) => c.name)).toEqual([
+      'hpc',
+      'cloud',
+    ])
+    await screenshot(page, 'clusters')
+  })
+
+  it('dialogs work from the keyboard: focus inside, Tab stays inside, Escape closes', async () => {
+    const add = page.getByRole('button', { name: 'Add cluster' })
+    await add.focus()
+    await page.keyboard.press('Enter')
+    const d = dialog('Add cluster')
+    await d.waitFor()
+    expect(await d.getByLabel('Name').evaluate((el) => el === document.activeElement)).toBe(true)
+    for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab']) {
+      await page.keyboard.press(key)
+      expect(await d.evaluate((el) => el.contains(document.activeElement)), key).toBe(true)
+    }
+    await page.keyboard.press('Escape')
+    await d.waitFor({ state: 'detached' })
+    expect(await add.evaluate((el) => el === document.activeElement)).toBe(true)
+  })
+
+  it('adds a FaaS deployment to a cluster, refusing a URL that is not http(s)', async () => {
+    await nav('FaaS deployments')
+    await page.getByRole('button', { name: 'Add FaaS deployment' }).click()
+    const d = dialog('Add FaaS deployment')
+    await d.getByLabel('Cluster').selectOption({ label: 'cloud' })
+    await d.getByLabel('URL').fill('ftp://127.0.0.1/fn')
+    await d.getByRole('button', { name: 'Add deployment' }).click()
+    await d.locator('.field-error').waitFor()
+    expect(await d.getByLabel('URL').getAttribute('aria-invalid')).toBe('true')
+    await d.getByLabel('URL').fill(fn.url)
+    await d.getByRole('button', { name: 'Add deployment' }).click()
+    await d.waitFor({ state: 'detached' })
+    await row(fn.url).getByText('cloud').waitFor()
+    await screenshot(page, 'faas')
+  })
+
+  it('tracking storage checks the connection and never shows the secret', async () => {
+    await nav('Storage')
+    const track = async (alias: string, cluster: string, minio: TestMinio, secret: string) => {
+      await page.getByRole('button', { name: 'Track storage' }).click()
+      const d = dialog('Track a storage deployment')
+      await d.getByLabel('Alias').fill(alias)
+      await d.getByLabel('Cluster').selectOption({ label: cluster })
+      await d.getByLabel('Endpoint').fill(minio.endpoint)
+      await d.getByLabel('Access key').fill(MINIO_USER)
+      await d.getByLabel('Secret key').fill(secret)
+      await d.getByRole('button', { name: 'Check and track' }).click()
+      return d
+    }
+    const d = await track('minio-hpc', 'hpc', minios[0]!, 'wrong-secret-key')
+    const alert = d.getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.innerText()).toMatch(/credentials|access key|signature/i)
+    await screenshot(page, 'storage-connection-error')
+    expect((await resources()).storage_deployments).toEqual([])
+    await d.getByLabel('Secret key').fill(MINIO_PASSWORD)
+    await d.getByRole('button', { name: 'Check and track' }).click()
+    await d.waitFor({ state: 'detached' })
+    await row('minio-hpc').getByText(minios[0]!.endpoint).waitFor()
+
+    await track('minio-cloud', 'cloud', minios[1]!, MINIO_PASSWORD)
+    await row('minio-cloud').waitFor()
+    expect(await page.content()).not.toContain(MINIO_PASSWORD)
+    await screenshot(page, 'storage')
+  })
+
+  it('a bucket with a replica policy shows its replica reach synced, live', async () => {
+    await nav('Buckets')
+    await page.getByRole('button', { name: 'Create bucket' }).click()
+    const d = dialog('Create bucket')
+    await d.getByLabel('Name').fill('images')
+    await d.getByLabel('Master copy on').selectOption({ label: 'minio-hpc (hpc)' })
+    await d.getByLabel('Allowed zones', { exact: true }).fill('germany')
+    await d.getByLabel('Replicas wanted').fill('1')
+    await d.getByRole('button', { name: 'Create bucket' }).click()
+    await d.waitFor({ state: 'detached' })
+    const replicas = page.getByRole('list', { name: 'replicas of images' })
+    await replicas.getByText('minio-cloud').waitFor()
+    await replicas.getByText('synced').waitFor({ timeout: 20_000 })
+    expect(await row('images').innerText()).toContain('minio-hpc')
+    await screenshot(page, 'buckets')
+
+    // The policy dialog shows the current policy and saves changes.
+    await page.getByRole('button', { name: 'Edit policy of images' }).click()
+    const policy = dialog('Replica policy of images')
+    expect(await policy.getByLabel('Allowed zones', { exact: true }).inputValue()).toBe('germany')
+    expect(await policy.getByLabel('Replicas wanted').inputValue()).toBe('1')
+    await policy.getByLabel('Replicas wanted').fill('-1')
+    await policy.getByRole('button', { name: 'Save policy' }).click()
+    await policy.getByText('must be a whole number from 0 to 100').waitFor()
+    await screenshot(page, 'buckets-policy-dialog')
+    await policy.getByRole('button', { name: 'Cancel' }).click()
+    expect((await resources()).buckets[0].target_replica_count).toBe(1)
+  })
+
+  it('uploads an object with a progress bar and downloads it back byte-identical', async () => {
+    await page.getByRole('link', { name: 'images' }).click()
+    await page.getByRole('heading', { name: 'Objects' }).waitFor()
+    // Record what the progress bar showed, as a person watching it would have seen it.
+    await page.evaluate(() => {
+      const seen: number[] = ((window as unknown as { progressSeen: number[] }).progressSeen = [])
+      new MutationObserver(() => {
+        const bar = document.querySelector('progress')
+        if (bar) seen.push(bar.value)
+      }).observe(document.body, { subtree: true, childList: true, attributes: true })
+    })
+    const data = randomData(6 * 1024 * 1024)
+    await page.getByLabel('Upload files to images').setInputFiles({
+      name: 'photo.bin',
+      mimeType: 'application/octet-stream',
+      buffer: data,
+    })
+    await page.getByText('Uploaded 1 file to images.').waitFor()
+    await row('photo.bin').getByText('6.0 MiB').waitFor()
+    const seen = await page.evaluate(
+      () => (window as unknown as { progressSeen: number[] }).progressSeen,
+    )
+    expect(seen.length).toBeGreaterThan(0)
+    expect(Math.max(...seen)).toBe(1)
+    await screenshot(page, 'objects')
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download photo.bin' }).click(),
+    ])
+    expect(download.suggestedFilename()).toBe('photo.bin')
+    expect(sha256(fs.readFileSync(await download.path()))).toBe(sha256(data))
+  })
+
+  it('load balancer: routes with upstream health, default policy in the raw snapshot, overrides', async () => {
+    // One invocation through the edge, so the upstream has health and latency to show.
+    const invoked = await fetch(`${edgeUrl}/function/echo`, {
+      headers: { 'X-FaDO-Bucket': 'images' },
+      signal: AbortSignal.timeout(10_000),
+    })
+    expect(invoked.status).toBe(200)
+    expect(invoked.headers.get('x-fado-cluster')).toBe('cloud')
+
+    await nav('Load balancer')
+    const route = row('images')
+    await route.getByText(fn.url).waitFor()
+    await route.getByText('healthy').waitFor()
+    await route.getByText(/\d+(\.\d)? ms/).waitFor()
+
+    await page.getByLabel('Default policy').selectOption('least_conn')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await page.getByText('Saved.').waitFor()
+    await route.getByText('least_conn', { exact: true }).waitFor()
+    await screenshot(page, 'load-balancer')
+
+    await page.getByRole('button', { name: 'View raw snapshot' }).click()
+    const raw = dialog('Route snapshot')
+    await raw.getByText('"default_policy": "least_conn"').waitFor()
+    expect(JSON.parse(await raw.getByLabel('route snapshot JSON').innerText())).toMatchObject({
+      default_policy: 'least_conn',
+      routes: { images: { policy: 'least_conn', upstreams: [{ url: fn.url, cluster: 'cloud' }] } },
+    })
+    await screenshot(page, 'load-balancer-snapshot')
+    await page.keyboard.press('Escape')
+    await raw.waitFor({ state: 'detached' })
+
+    await page.getByLabel('Bucket header').fill('bad header')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await page.getByText('must be a valid HTTP header name').waitFor()
+    expect((await api('GET', '/api/load-balancer/settings')).body.match_header).toBe(
+      'X-FaDO-Bucket',
+    )
+    await page.getByLabel('Bucket header').fill('X-FaDO-Bucket')
+
+    await route.getByRole('button', { name: 'Override route of images' }).click()
+    const override = dialog('Route override for images')
+    await override.getByLabel('Policy').selectOption('first')
+    await override.getByRole('button', { name: 'Save override' }).click()
+    await override.waitFor({ state: 'detached' })
+    await route.getByText('override', { exact: true }).waitFor()
+    await route.getByText('first', { exact: true }).waitFor()
+    expect((await api('GET', '/api/load-balancer/route-overrides')).body).toEqual({
+      images: { policy: 'first' },
+    })
+    await route.getByRole('button', { name: 'Clear override of images' }).click()
+    await route.getByText('least_conn', { exact: true }).waitFor()
+    expect((await api('GET', '/api/load-balancer/route-overrides')).body).toEqual({})
+  })
+
+  it('the dashboard summarises replication and what the edge serves', async () => {
+    await nav('Dashboard')
+    await page.getByText('1 synced').waitFor()
+    const body = await text()
+    expect(body).toMatch(/Clusters 2/)
+    expect(body).toMatch(/Buckets 1 1 replica/)
+    expect(body).toContain('1 of 1 healthy')
+    await screenshot(page, 'dashboard')
+  })
+
+  it('shows changes made elsewhere within seconds, without a reload', async () => {
+    await nav('Clusters')
+    await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true))
+    const created = await api('POST', '/api/clusters', { name: 'edge-site', zones: ['paris'] })
+    expect(created.status).toBe(201)
+    await row('edge-site').getByText('paris').waitFor({ timeout: 5_000 })
+    await api('DELETE', `/api/clusters/${created.body.cluster_id}`)
+    await row('edge-site').waitFor({ state: 'detached', timeout: 5_000 })
+    expect(
+      await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere),
+    ).toBe(true)
+  })
+
+  it('fits a narrow window: every page without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [label, shot] of [
+      ['Dashboard', 'dashboard'],
+      ['Clusters', 'clusters'],
+      ['FaaS deployments', 'faas'],
+      ['Storage', 'storage'],
+      ['Buckets', 'buckets'],
+      ['Objects', 'objects'],
+      ['Load balancer', 'load-balancer'],
+    ] as const) {
+      await nav(label)
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      ).toBe(true)
+      await screenshot(page, `narrow-${shot}`)
+    }
+    await page.setViewportSize({ width: 1280, height: 800 })
+  })
+
+  it('deletes everything again, each after a confirmation', async () => {
+    const confirm = async (button: string, title: string, action: string) => {
+      await page.getByRole('button', { name: button }).click()
+      await dialog(title).getByRole('button', { name: action }).click()
+      await dialog(title).waitFor({ state: 'detached' })
+    }
+    await nav('Objects')
+    // Cancelling a confirmation changes nothing.
+    await page.getByRole('button', { name: 'Delete photo.bin' }).click()
+    await dialog('Delete photo.bin?').getByRole('button', { name: 'Cancel' }).click()
+    expect((await resources()).objects).toHaveLength(1)
+    await confirm('Delete photo.bin', 'Delete photo.bin?', 'Delete object')
+    await page.getByText('images is empty.').waitFor()
+
+    await nav('Buckets')
+    await confirm('Delete images', 'Delete bucket images?', 'Delete bucket and data')
+    await page.getByText('No buckets yet.').waitFor()
+
+    await nav('Storage')
+    await confirm('Untrack minio-hpc', 'Untrack minio-hpc?', 'Untrack')
+    await confirm('Untrack minio-cloud', 'Untrack minio-cloud?', 'Untrack')
+    await page.getByText('No storage deployments tracked yet.').waitFor()
+
+    await nav('FaaS deployments')
+    await confirm(`Delete ${fn.url}`, 'Delete FaaS deployment?', 'Delete deployment')
+    await page.getByText('No FaaS deployments yet.').waitFor()
+
+    await nav('Clusters')
+    await confirm('Delete hpc', 'Delete cluster hpc?', 'Delete cluster')
+    await confirm('Delete cloud', 'Delete cluster cloud?', 'Delete cluster')
+    await page.getByText('No clusters yet').waitFor()
+
+    const left = await resources()
+    for (const key of ['clusters', 'faas_deployments', 'storage_deployments', 'buckets', 'objects'])
+      expect(left[key], key).toEqual([])
+    // The bucket is gone from both MinIO servers too.
+    expect(await minios[0]!.storage().bucketExists('images')).toBe(false)
+    expect(await minios[1]!.storage().bucketExists('images')).toBe(false)
+  })
+
+  it('a token that stops being accepted returns the tab to sign-in', async () => {
+    await page.evaluate(() => sessionStorage.setItem('fado.token', 'revoked-token'))
+    await page.reload()
+    await page.getByRole('heading', { name: 'Sign in to FaDO' }).waitFor()
+    await page.getByText('The admin token was not accepted. Sign in again.').waitFor()
+  })
+
+  it('no page logged an error to the console', () => {
+    expect(errors).toEqual([])
+  })
+})
