@@ -13,8 +13,8 @@ import { Readable } from 'node:stream'
 import type { Config } from '../config.js'
 import type { Logger } from '../log.js'
 import { startControl } from '../main.js'
-import { S3Storage } from '../storage/s3.js'
-import { startFunctionServer, type RunningFunctionServer } from './function-server.js'
+import type { StorageConnection } from '../storage/s3.js'
+import { startFunctionServerFromSpec, type FunctionServerSpec } from './function-server.js'
 import {
   MINIO_INSTALL_HINT,
   MINIO_PASSWORD,
@@ -43,7 +43,7 @@ export interface RunningDemo {
   edgeUrl: string
   token: string
   /** Per cluster: its function server and FaaS deployment id. */
-  clusters: Record<string, { fn: RunningFunctionServer; faas_id: number }>
+  clusters: Record<string, { fn: { url: string }; faas_id: number }>
   /** Every WAN link (bytes carried are counted on each). */
   relays: RunningRelay[]
   /** Lines to print: login URL and invocations. */
@@ -53,9 +53,29 @@ export interface RunningDemo {
 
 export class DemoError extends Error {}
 
+export interface DemoOptions {
+  /** How to run a cluster's function server; default: in this process. */
+  startFunctionServer?: (
+    spec: FunctionServerSpec,
+  ) => Promise<{ url: string; close(): Promise<void> }>
+  /** Per cluster name: service time and parallel capacity of its function server. */
+  profiles?: Record<string, { delayMs?: number; capacity?: number }>
+}
+
+/** The demo's cluster names, in order. */
+export const DEMO_CLUSTERS = CLUSTERS.map((c) => c.name)
+
+const connection = (endpoint: string): StorageConnection => ({
+  endpoint,
+  use_ssl: false,
+  access_key: MINIO_USER,
+  secret_key: MINIO_PASSWORD,
+})
+
 export async function startDemo(
   config: Config & { wanRtt?: number; wanMbit?: number },
   log: Logger,
+  options: DemoOptions = {},
 ): Promise<RunningDemo> {
   const bin = minioPath()
   if (!bin)
@@ -123,7 +143,7 @@ export async function startDemo(
         })
       ).storage_id as number
       ids[c.name] = { cluster, storage }
-      const remotes: S3Storage[] = []
+      const remotes: StorageConnection[] = []
       for (const other of CLUSTERS.filter((o) => o.name !== c.name)) {
         const relay = await startWanRelay({
           rttMs,
@@ -132,20 +152,14 @@ export async function startDemo(
         })
         closers.push(() => relay.close())
         relays.push(relay)
-        remotes.push(
-          new S3Storage({
-            endpoint: relay.endpoint,
-            use_ssl: false,
-            access_key: MINIO_USER,
-            secret_key: MINIO_PASSWORD,
-          }),
-        )
+        remotes.push(connection(relay.endpoint))
       }
-      const fn = await startFunctionServer({
+      const fn = await (options.startFunctionServer ?? startFunctionServerFromSpec)({
         cluster: c.name,
-        storage: minios[c.name]!.storage(),
+        storage: connection(minios[c.name]!.endpoint),
         remotes,
         prefix: '',
+        ...options.profiles?.[c.name],
       })
       closers.push(() => fn.close())
       const faas = await api('POST', '/api/faas-deployments', { cluster_id: cluster, url: fn.url })

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { S3Storage } from '../storage/s3.js'
+import { S3Storage, type StorageConnection } from '../storage/s3.js'
 
 export interface FunctionServerOptions {
   cluster: string
@@ -153,4 +153,24 @@ export async function startFunctionServer(
         server.closeAllConnections()
       }),
   }
+}
+
+/** What starts a function server, in plain data: it can cross a process boundary. */
+export interface FunctionServerSpec {
+  cluster: string
+  storage: StorageConnection
+  remotes?: StorageConnection[]
+  prefix?: string
+  delayMs?: number
+  capacity?: number
+}
+
+export function startFunctionServerFromSpec(
+  spec: FunctionServerSpec,
+): Promise<RunningFunctionServer> {
+  return startFunctionServer({
+    ...spec,
+    storage: new S3Storage(spec.storage),
+    remotes: (spec.remotes ?? []).map((r) => new S3Storage(r)),
+  })
 }
