@@ -89,6 +89,7 @@ http { access_log off; server { listen 127.0.0.1:${port}; location / { return 20
 
 export interface WrkResult {
   rps: number
+  mean_ms: number
   p50_ms: number
   p99_ms: number
   requests: number
@@ -102,11 +103,16 @@ function toMs(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n
 }
 
-/** wrk -t1 -c50 with one header; errors = non-2xx/3xx answers + socket errors. */
-export async function runWrk(url: string, header: string, seconds: number): Promise<WrkResult> {
+/** wrk -t1 -c<connections> with one header; errors = non-2xx/3xx answers + socket errors. */
+export async function runWrk(
+  url: string,
+  header: string,
+  seconds: number,
+  connections = 50,
+): Promise<WrkResult> {
   const { stdout } = await run(
     'wrk',
-    ['-t1', '-c50', `-d${seconds}s`, '--latency', '-H', header, url],
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', header, url],
     { maxBuffer: 1 << 24 },
   )
   const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN)
@@ -115,6 +121,7 @@ export async function runWrk(url: string, header: string, seconds: number): Prom
   const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0
   return {
     rps: Math.round(num(/Requests\/sec:\s+([\d.]+)/)),
+    mean_ms: +toMs(/Latency\s+(\S+)/.exec(stdout)?.[1] ?? '').toFixed(2),
     p50_ms: +toMs(/\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '').toFixed(2),
     p99_ms: +toMs(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '').toFixed(2),
     requests: num(/(\d+) requests in/),

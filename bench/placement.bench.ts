@@ -5,6 +5,7 @@
  *      placement differs, so two of three calls read across a WAN link),
  *  (c) directly at the function server of the right cluster (the floor).
  * Platform: `fado demo`'s three clusters, WAN links of WAN_RTT ms and WAN_MBIT Mbit/s.
+ * Function servers and the load generator run in processes of their own, apart from FaDO.
  * Same load per mode: REQUESTS calls, CONCURRENCY at a time. Reports p50/p99 latency,
  * throughput and bytes across the WAN per invocation; writes bench/results/placement.json.
  *
@@ -15,6 +16,8 @@ import os from 'node:os'
 import { startDemo } from '../control/demo/demo.js'
 import { createLogger } from '../control/log.js'
 import { freePort } from '../control/demo/ports.js'
+import { spawnFunctionServer } from '../control/demo/function-server-process.js'
+import { percentile, runLoad, summarize } from './load-generator.js'
 
 const REQUESTS = Number(process.env.REQUESTS ?? 40)
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 3)
@@ -22,13 +25,18 @@ const RTT = Number(process.env.WAN_RTT ?? 20)
 const MBIT = Number(process.env.WAN_MBIT ?? 100)
 
 const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ??
-  NaN
+  percentile(
+    xs.map((ms) => ({ at: 0, ms, ok: true })),
+    p,
+  )
 
 async function main() {
   const demo = await startDemo(
     { apiPort: await freePort(), edgePort: await freePort(), wanRtt: RTT, wanMbit: MBIT },
     createLogger(undefined, true),
+    // Function servers in their own processes: each call hashes 10 MiB, which must not hold up
+    // the edge's event loop (it would in one process, and bill FaDO for the functions' work).
+    { startFunctionServer: spawnFunctionServer },
   )
   const api = (method: string, p: string, body?: unknown) =>
     fetch(`${demo.apiUrl}${p}`, {
@@ -39,40 +47,28 @@ async function main() {
   const wanBytes = () => demo.relays.reduce((a, r) => a + r.bytes.toTarget + r.bytes.fromTarget, 0)
 
   async function run(mode: string, url: string) {
-    const latencies: number[] = []
-    const clusters: Record<string, number> = {}
-    let failed = 0
-    let next = 0
     const bytes0 = wanBytes()
-    const t0 = performance.now()
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < REQUESTS) {
-          next++
-          const start = performance.now()
-          const res = await fetch(url, { headers: { 'X-FaDO-Bucket': 'ml-models' } })
-          const body = (await res.json()) as { cluster?: string; size?: number }
-          latencies.push(performance.now() - start)
-          if (res.status !== 200 || body.size !== 10 * 1024 * 1024) failed++
-          const c = body.cluster ?? '?'
-          clusters[c] = (clusters[c] ?? 0) + 1
-        }
-      }),
-    )
-    const seconds = (performance.now() - t0) / 1000
+    const result = await runLoad({
+      url,
+      headers: { 'X-FaDO-Bucket': 'ml-models' },
+      vus: CONCURRENCY,
+      requests: REQUESTS,
+      expectSize: 10 * 1024 * 1024,
+    })
+    const summary = summarize(result)
     const row = {
       mode,
       requests: REQUESTS,
-      failed,
-      p50_ms: +pct(latencies, 50).toFixed(1),
-      p99_ms: +pct(latencies, 99).toFixed(1),
-      mean_ms: +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(1),
-      per_s: +(REQUESTS / seconds).toFixed(2),
+      failed: summary.failed,
+      p50_ms: summary.p50_ms,
+      p99_ms: summary.p99_ms,
+      mean_ms: summary.mean_ms,
+      per_s: summary.per_s,
       wan_mib_per_call: +((wanBytes() - bytes0) / REQUESTS / 2 ** 20).toFixed(2),
-      ran_in: clusters,
+      ran_in: summary.ran_in,
     }
     console.error(row)
-    return { row, latencies }
+    return { row, latencies: result.calls.map((c) => c.ms) }
   }
 
   try {
@@ -100,7 +96,12 @@ async function main() {
         const r = await run(mode, url)
         target.latencies.push(...r.latencies)
         target.rates.push(r.row.per_s)
-        target.row = r.row
+        target.row = {
+          ...r.row,
+          ran_in: Object.fromEntries(
+            Object.entries(r.row.ran_in).map(([c, n]) => [c, n + (target.row?.ran_in[c] ?? 0)]),
+          ),
+        }
       }
     }
     const summarize = (row: Row, latencies: number[], rates: number[]) => ({
@@ -123,7 +124,7 @@ async function main() {
     const result = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
       date: new Date().toISOString(),
-      setup: `fado demo platform; bucket ml-models only on cloud-2; object 10 MiB; WAN links ${RTT} ms RTT, ${MBIT} Mbit/s; ${REQUESTS} calls per batch, ${CONCURRENCY} at a time; data-aware and direct: 3 alternating batches`,
+      setup: `fado demo platform, function servers and load generator in their own processes; bucket ml-models only on cloud-2; object 10 MiB; WAN links ${RTT} ms RTT, ${MBIT} Mbit/s; ${REQUESTS} calls per batch, ${CONCURRENCY} at a time; data-aware and direct: 3 alternating batches`,
       rows: [aware.row, oblivious.row, floor.row],
       ratios: {
         oblivious_p50_over_aware_p50: +(oblivious.row.p50_ms / aware.row.p50_ms).toFixed(2),

@@ -4,12 +4,13 @@
  *   node --import tsx bench/plot-placement.ts
  */
 import fs from 'node:fs'
+import { footer, frame } from './svg.js'
 
 const data = JSON.parse(fs.readFileSync('bench/results/placement.json', 'utf8')) as {
   setup: string
   latencies_ms: Record<string, number[]>
 }
-const [W, H, L, R, T, B] = [760, 420, 70, 20, 40, 60]
+const [W, H, L, R, T, B] = [760, 460, 70, 20, 40, 100]
 const all = Object.values(data.latencies_ms).flat()
 const [lo, hi] = [
   Math.log10(Math.max(1, Math.min(...all)) / 1.2),
@@ -24,11 +25,7 @@ const names: Record<string, string> = {
   oblivious: 'data-oblivious (round robin)',
 }
 
-const parts: string[] = [
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-  `<rect width="${W}" height="${H}" fill="white"/>`,
-  `<text x="${L}" y="22" font-size="14" font-weight="bold">Latency of a function reading a 10 MiB object (CDF)</text>`,
-]
+const parts: string[] = frame(W, H, 'Latency of a function reading a 10 MiB object (CDF)')
 for (let d = Math.floor(lo); d <= Math.floor(hi); d++) {
   for (const m of [1, 2, 5]) {
     const ms = m * 10 ** d
@@ -43,7 +40,9 @@ for (const q of [0, 0.25, 0.5, 0.75, 1]) {
   parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(q)}" y2="${y(q)}" stroke="#e5e5e5"/>`)
   parts.push(`<text x="${L - 8}" y="${y(q) + 4}" text-anchor="end">${q * 100}%</text>`)
 }
-parts.push(`<text x="${(W + L) / 2}" y="${H - 20}" text-anchor="middle">latency (log scale)</text>`)
+parts.push(
+  `<text x="${(W + L) / 2}" y="${H - B + 34}" text-anchor="middle">latency (log scale)</text>`,
+)
 let legendY = T + 10
 for (const [mode, values] of Object.entries(data.latencies_ms)) {
   const sorted = [...values].sort((a, b) => a - b)
@@ -59,6 +58,6 @@ for (const [mode, values] of Object.entries(data.latencies_ms)) {
   parts.push(`<text x="${W - R - 212}" y="${legendY + 1}">${names[mode] ?? mode}</text>`)
   legendY += 18
 }
-parts.push(`<text x="${L}" y="${H - 4}" font-size="10" fill="#666">${data.setup}</text>`, '</svg>')
+parts.push(...footer(data.setup, L, H - B + 54), '</svg>')
 fs.writeFileSync('bench/results/placement-cdf.svg', parts.join('\n') + '\n')
 console.log('wrote bench/results/placement-cdf.svg')
