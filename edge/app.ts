@@ -80,6 +80,8 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
       random,
       inflight: deps.upstreams.inflight,
       latency: deps.upstreams.latency,
+      concurrency: deps.upstreams.concurrency,
+      age: deps.upstreams.age,
       hashKey: (deps.hashHeader && c.req.header(deps.hashHeader)) || deps.clientAddress?.(c) || '',
     }
     const url = new URL(c.req.url)

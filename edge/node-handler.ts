@@ -98,6 +98,8 @@ export function createNodeHandler(
       random,
       inflight: deps.upstreams.inflight,
       latency: deps.upstreams.latency,
+      concurrency: deps.upstreams.concurrency,
+      age: deps.upstreams.age,
       hashKey: (typeof hashValue === 'string' && hashValue) || req.socket.remoteAddress || '',
     }
     const method = req.method ?? 'GET'

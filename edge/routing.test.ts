@@ -16,6 +16,8 @@ const ctx: PickContext = {
   random: () => 0,
   inflight: () => 0,
   latency: () => undefined,
+  concurrency: () => undefined,
+  age: () => Infinity,
   hashKey: '',
 }
 

@@ -35,6 +35,8 @@ describe('UpstreamState', () => {
     state.end(7, true, 200)
     expect(state.latency(7)).toBe(150)
     expect(state.inflight(7)).toBe(0)
+    // The first answer came back with 2 in flight (itself included), the second with 1.
+    expect(state.concurrency(7)).toBe(1.5)
     expect(state.latency(8)).toBeUndefined()
     expect(state.isAvailable(8)).toBe(true)
   })

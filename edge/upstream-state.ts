@@ -15,6 +15,10 @@ export interface UpstreamHealth {
 interface Entry {
   inflight: number
   ewma: number | undefined
+  /** Smoothed count of requests in flight when answers came back (this one included). */
+  load: number | undefined
+  /** When the last answer came back (ms, options.now's clock). */
+  measuredAt: number
   failures: number
   ejectedUntil: number
 }
@@ -45,7 +49,14 @@ export class UpstreamState {
   #entry(id: number): Entry {
     let entry = this.#entries.get(id)
     if (!entry) {
-      entry = { inflight: 0, ewma: undefined, failures: 0, ejectedUntil: 0 }
+      entry = {
+        inflight: 0,
+        ewma: undefined,
+        load: undefined,
+        measuredAt: 0,
+        failures: 0,
+        ejectedUntil: 0,
+      }
       this.#entries.set(id, entry)
     }
     return entry
@@ -53,6 +64,13 @@ export class UpstreamState {
 
   inflight = (id: number): number => this.#entries.get(id)?.inflight ?? 0
   latency = (id: number): number | undefined => this.#entries.get(id)?.ewma
+  /** How many requests were in flight, smoothed, when latency() was measured. */
+  concurrency = (id: number): number | undefined => this.#entries.get(id)?.load
+  /** ms since latency() was last measured; Infinity before the first answer. */
+  age = (id: number): number => {
+    const entry = this.#entries.get(id)
+    return entry?.ewma === undefined ? Infinity : this.#now() - entry.measuredAt
+  }
 
   isAvailable(id: number): boolean {
     const entry = this.#entries.get(id)
@@ -66,17 +84,23 @@ export class UpstreamState {
   /** Ends a request begun with begin(); ok=false counts as a failure and ejects the upstream. */
   end(id: number, ok: boolean, latencyMs: number): void {
     const entry = this.#entry(id)
+    const inflight = Math.max(1, entry.inflight)
     entry.inflight = Math.max(0, entry.inflight - 1)
     if (ok) {
       entry.failures = 0
       entry.ejectedUntil = 0
-      entry.ewma =
-        entry.ewma === undefined ? latencyMs : entry.ewma + this.#alpha * (latencyMs - entry.ewma)
+      entry.ewma = this.#smooth(entry.ewma, latencyMs)
+      entry.load = this.#smooth(entry.load, inflight)
+      entry.measuredAt = this.#now()
     } else {
       entry.failures++
       const backoff = Math.min(this.#maxEjectMs, this.#ejectMs * 2 ** (entry.failures - 1))
       entry.ejectedUntil = this.#now() + backoff
     }
+  }
+
+  #smooth(current: number | undefined, sample: number): number {
+    return current === undefined ? sample : current + this.#alpha * (sample - current)
   }
 
   /** Ends a request without a verdict (the client went away first): only the load count drops. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Upstream } from '../snapshot.js'
 import type { PickContext } from './policy.js'
+import { HALF_LIFE_MS } from './fastest.js'
 import { POLICIES } from './registry.js'
 
 const ups: Upstream[] = [
@@ -19,6 +20,8 @@ function ctx(
     randoms?: number[]
     inflight?: Record<number, number>
     latency?: Record<number, number>
+    concurrency?: Record<number, number>
+    age?: Record<number, number>
     hashKey?: string
   } = {},
 ): PickContext {
@@ -27,6 +30,8 @@ function ctx(
     random: () => (randoms.length ? (randoms.shift() as number) : 0.5),
     inflight: (id) => opts.inflight?.[id] ?? 0,
     latency: (id) => opts.latency?.[id],
+    concurrency: (id) => opts.concurrency?.[id],
+    age: (id) => opts.age?.[id] ?? 0,
     hashKey: opts.hashKey ?? 'client-1',
   }
 }
@@ -115,14 +120,34 @@ describe('exact pick sequences', () => {
     }
   })
 
-  it('fastest compares two random upstreams on latency × (1 + in flight)', () => {
+  it('fastest picks the lowest latency × (1 + in flight), trying unmeasured upstreams first', () => {
     const p = POLICIES.fastest()
     const load = { latency: { 1: 10, 2: 50, 3: 20 }, inflight: { 1: 3, 2: 0, 3: 0 } } // costs 40, 50, 20
-    // randoms 0 → index 0 (A); 0.99 → second index 1 of the remaining → skips A → C. C is cheaper.
-    expect(p.pick(ups, ctx({ ...load, randoms: [0, 0.99] }))?.id).toBe(3)
-    // A (40) vs B (50): A.
-    expect(p.pick(ups, ctx({ ...load, randoms: [0, 0] }))?.id).toBe(1)
-    // Unmeasured upstreams cost 0, so they are tried.
-    expect(p.pick(ups, ctx({ latency: { 1: 10 }, randoms: [0, 0] }))?.id).toBe(2)
+    expect(p.pick(ups, ctx({ ...load, randoms: [0, 0] }))?.id).toBe(3)
+    expect(p.pick(ups, ctx({ ...load, randoms: [0.99, 0.99] }))?.id).toBe(3)
+    // Unmeasured upstreams cost 0, so they are tried; the tie between B and C goes by random.
+    expect(p.pick(ups, ctx({ latency: { 1: 10 }, randoms: [0] }))?.id).toBe(3)
+    expect(p.pick(ups, ctx({ latency: { 1: 10 }, randoms: [0.99] }))?.id).toBe(2)
+  })
+
+  it('fastest scales latency by in flight relative to the concurrency it was measured at', () => {
+    const p = POLICIES.fastest()
+    // A answered in 20 ms with 8 calls at once; with 7 in flight a new call should still take
+    // ~20 ms (cost 20), so A beats B (150 ms, idle). Counting calls as serial would give A 160.
+    const parallel = { latency: { 1: 20, 2: 150, 3: 1000 }, concurrency: { 1: 8, 2: 1, 3: 1 } }
+    expect(p.pick(ups, ctx({ ...parallel, inflight: { 1: 7 } }))?.id).toBe(1)
+    // Far beyond what A was measured at (31 in flight, 4× its usual load): cost 80 vs B's 150 → A;
+    // at 63 in flight (cost 160) B is expected to answer sooner.
+    expect(p.pick(ups, ctx({ ...parallel, inflight: { 1: 31 } }))?.id).toBe(1)
+    expect(p.pick(ups, ctx({ ...parallel, inflight: { 1: 63 } }))?.id).toBe(2)
+  })
+
+  it('fastest lets an old measurement fade, so a passed-over upstream is tried again', () => {
+    const p = POLICIES.fastest()
+    const load = { latency: { 1: 20, 2: 150, 3: 1000 } }
+    // Measured just now, B (150 ms) loses to A (20 ms).
+    expect(p.pick(ups, ctx({ ...load, age: { 1: 0, 2: 0, 3: 0 } }))?.id).toBe(1)
+    // B's measurement is three half-lives old (150 / 8 = 18.75 ms): B gets a call again.
+    expect(p.pick(ups, ctx({ ...load, age: { 1: 0, 2: 3 * HALF_LIFE_MS, 3: 0 } }))?.id).toBe(2)
   })
 })

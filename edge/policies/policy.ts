@@ -12,6 +12,10 @@ export interface PickContext {
   inflight(id: number): number
   /** Smoothed latency of this upstream in ms; undefined before its first answer. */
   latency(id: number): number | undefined
+  /** Smoothed requests in flight when that latency was measured; undefined before the first answer. */
+  concurrency(id: number): number | undefined
+  /** ms since that latency was measured (Infinity before the first answer). */
+  age(id: number): number
   /** What `hash` hashes: a header value or the client address. */
   hashKey: string
 }
@@ -25,3 +29,25 @@ export interface Policy {
 /** Index of a random element. */
 export const randomIndex = (length: number, ctx: PickContext): number =>
   Math.min(length - 1, Math.floor(ctx.random() * length))
+
+/** The upstream with the lowest score; ties broken uniformly at random (reservoir sampling). */
+export function pickLowest(
+  upstreams: readonly Upstream[],
+  score: (u: Upstream) => number,
+  ctx: PickContext,
+): Upstream | undefined {
+  let best = upstreams[0]
+  let bestScore = Infinity
+  let ties = 0
+  for (const u of upstreams) {
+    const value = score(u)
+    if (value < bestScore) {
+      best = u
+      bestScore = value
+      ties = 1
+    } else if (value === bestScore && ctx.random() * ++ties < 1) {
+      best = u
+    }
+  }
+  return best
+}
