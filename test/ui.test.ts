@@ -334,6 +334,7 @@ describe('admin page in Chromium', () => {
     expect(body).toMatch(/Clusters 2/)
     expect(body).toMatch(/Buckets 1 1 replica/)
     expect(body).toContain('1 of 1 healthy')
+    expect(body).toContain('images on minio-hpc · replicas in sync 1/1')
     await screenshot(page, 'dashboard')
   })
 

@@ -53,6 +53,25 @@ export function DashboardPage() {
               <Badge tone={failing.length ? 'bad' : 'neutral'}>{failing.length} error</Badge>
             </p>
           )}
+          {r.buckets.length > 0 && (
+            <ul class="bucket-sync">
+              {r.buckets.map((b) => {
+                const inSync = b.replicas.filter((rep) => rep.status === 'synced').length
+                return (
+                  <li key={b.bucket_id}>
+                    <Link href={`/objects/${encodeURIComponent(b.name)}`}>{b.name}</Link>
+                    <span class="muted">
+                      {' '}
+                      on {storageAlias.value(b.storage_id)}
+                      {b.replicas.length > 0
+                        ? ` · replicas in sync ${inSync}/${b.replicas.length}`
+                        : ' · master only'}
+                    </span>
+                  </li>
+                )
+              })}
+            </ul>
+          )}
           {failing.length > 0 && (
             <ul class="problems">
               {failing.map((rep) => (
