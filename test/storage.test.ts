@@ -83,6 +83,12 @@ describe('storage deployments', () => {
     expect(JSON.stringify(await resources())).not.toContain(MINIO_PASSWORD)
   })
 
+  it('refuses to delete a cluster that still holds storage deployments, naming them', async () => {
+    const error = await rejected(409, 'DELETE', `/api/clusters/${cluster}`)
+    expect(error.code).toBe('conflict')
+    expect(error.message).toMatch(/still holds storage deployments minio-0, minio-1, minio-2/)
+  })
+
   it('imports buckets that already exist on a tracked deployment, with their objects', async () => {
     const buckets = (await fado.api('GET', '/api/buckets')).body
     const imported = buckets.find((b: { name: string }) => b.name === 'pre-existing')

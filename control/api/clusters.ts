@@ -1,4 +1,7 @@
-/** /api/clusters: places holding FaaS and storage deployments, with their zones. */
+/**
+ * /api/clusters: places holding FaaS and storage deployments, with their zones. A cluster that
+ * still holds storage deployments cannot be deleted (409): untrack them first.
+ */
 import { Hono } from 'hono'
 import { z } from 'zod'
 import {
@@ -8,7 +11,8 @@ import {
   listClusters,
   updateCluster,
 } from '../db/clusters.js'
-import { notFound } from '../errors.js'
+import { listStorageDeployments } from '../db/storage-deployments.js'
+import { conflict, notFound } from '../errors.js'
 import type { ApiDeps } from './deps.js'
 import { name, parseBody, parseId, zones } from './validate.js'
 
@@ -39,7 +43,19 @@ export function clustersApi({ db, publisher }: ApiDeps): Hono {
     })
     .delete('/:id', async (c) => {
       const id = parseId(c.req.param('id'), 'cluster_id')
-      if (!(await db.transaction((tx) => deleteCluster(tx, id)))) throw notFound('cluster', id)
+      await db.transaction(async (tx) => {
+        // Its FaaS deployments go with it; storage must be untracked first, which also removes
+        // FaDO's replica copies (the database alone would only forget them).
+        const storage = (await listStorageDeployments(tx)).filter((s) => s.cluster_id === id)
+        if (storage.length > 0)
+          throw conflict(
+            'cluster_id',
+            `the cluster still holds storage deployment${storage.length === 1 ? '' : 's'} ${storage
+              .map((s) => s.alias)
+              .join(', ')}; untrack ${storage.length === 1 ? 'it' : 'them'} first`,
+          )
+        if (!(await deleteCluster(tx, id))) throw notFound('cluster', id)
+      })
       publisher.request()
       return c.body(null, 204)
     })

@@ -53,11 +53,9 @@ export function ClustersPage() {
                   }}
                 >
                   <p>
-                    FaDO also forgets the{' '}
-                    {r.faas_deployments.filter((f) => f.cluster_id === c.cluster_id).length} FaaS
-                    and {r.storage_deployments.filter((s) => s.cluster_id === c.cluster_id).length}{' '}
-                    storage deployments in it, and the buckets mastered there. Data on the MinIO
-                    servers is left untouched.
+                    Its FaaS deployments are removed with it and stop receiving invocations. A
+                    cluster that still holds storage deployments cannot be deleted: untrack them
+                    first.
                   </p>
                 </ConfirmButton>
               </td>
