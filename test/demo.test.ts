@@ -27,6 +27,19 @@ describe('fado demo', () => {
     ])
     running.push(demo)
     await demo.waitForOutput(/Ctrl-C stops everything/, 60_000)
+    // The printed login URL opens the admin page, and its token works on the API.
+    const [, pageUrl, token] = await demo.waitForOutput(/admin page\s+(\S+)#token=(\S+)/)
+    const page = await fetch(pageUrl as string)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<div id="app">')
+    const buckets = await fetch(`http://127.0.0.1:${apiPort}/api/buckets`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(((await buckets.json()) as { name: string }[]).map((b) => b.name).sort()).toEqual([
+      'images',
+      'ml-models',
+      'shared-data',
+    ])
     const expected: Record<string, string[]> = {
       images: ['cloud-1', 'hpc'],
       'ml-models': ['cloud-2'],
