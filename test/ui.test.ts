@@ -311,16 +311,23 @@ describe('admin page in Chromium', () => {
       'X-FaDO-Bucket',
     )
     await page.getByLabel('Bucket header').fill('X-FaDO-Bucket')
+    // Correcting the field clears its error message.
+    await page.getByText('must be a valid HTTP header name').waitFor({ state: 'detached' })
+    expect(await page.getByLabel('Bucket header').getAttribute('aria-invalid')).toBe('false')
 
     await route.getByRole('button', { name: 'Override route of images' }).click()
     const override = dialog('Route override for images')
     await override.getByLabel('Policy').selectOption('first')
+    await override.getByLabel('Send invocations only to chosen FaaS deployments').check()
+    const chosen = override.getByRole('group', { name: 'FaaS deployments' })
+    expect(await chosen.getByRole('checkbox', { name: fn.url }).isChecked()).toBe(true)
+    await screenshot(page, 'load-balancer-override')
     await override.getByRole('button', { name: 'Save override' }).click()
     await override.waitFor({ state: 'detached' })
     await route.getByText('override', { exact: true }).waitFor()
     await route.getByText('first', { exact: true }).waitFor()
     expect((await api('GET', '/api/load-balancer/route-overrides')).body).toEqual({
-      images: { policy: 'first' },
+      images: { policy: 'first', faas_ids: [(await resources()).faas_deployments[0].faas_id] },
     })
     await route.getByRole('button', { name: 'Clear override of images' }).click()
     await route.getByText('least_conn', { exact: true }).waitFor()

@@ -104,6 +104,11 @@ export function Form(props: FormProps) {
     <form
       ref={formRef}
       noValidate
+      onInput={(e) => {
+        // Editing the field the API complained about clears the complaint.
+        const edited = (e.target as HTMLInputElement).name
+        if (error && edited && fieldMatches(error.field, edited)) setError(undefined)
+      }}
       onSubmit={async (e) => {
         e.preventDefault()
         setBusy(true)
@@ -155,20 +160,25 @@ export function FormDialog(
   )
 }
 
-/** A labelled input whose API error (if any) is shown under it and announced. */
+/**
+ * A labelled input whose API error (if any) is shown under it and announced. With `group`, a
+ * fieldset whose legend names a group of checkboxes (a <label> can only name one control).
+ */
 export function Field(props: {
   name: string
   label: string
   hint?: string
+  group?: boolean
   children: (attrs: FieldAttrs) => ComponentChildren
 }) {
   const error = useContext(FormError)
   const id = useId()
   const invalid = fieldMatches(error?.field, props.name)
   const described = [props.hint && `${id}-hint`, invalid && `${id}-error`].filter(Boolean).join(' ')
+  const Wrapper = props.group ? 'fieldset' : 'div'
   return (
-    <div class={invalid ? 'field invalid' : 'field'}>
-      <label for={id}>{props.label}</label>
+    <Wrapper class={invalid ? 'field invalid' : 'field'}>
+      {props.group ? <legend>{props.label}</legend> : <label for={id}>{props.label}</label>}
       {props.children({
         id,
         name: props.name,
@@ -185,7 +195,7 @@ export function Field(props: {
           {messageFor(error, props.name)}
         </small>
       )}
-    </div>
+    </Wrapper>
   )
 }
 
@@ -324,10 +334,9 @@ export function CheckboxesField(props: {
   empty?: string
 }) {
   return (
-    <Field name={props.name} label={props.label}>
+    <Field name={props.name} label={props.label} group>
       {(attrs) => (
         <div
-          role="group"
           id={attrs.id}
           aria-invalid={attrs['aria-invalid']}
           aria-describedby={attrs['aria-describedby']}
@@ -350,7 +359,7 @@ export function CheckboxesField(props: {
                   )
                 }
               />
-              {o.label}
+              <span>{o.label}</span>
             </label>
           ))}
         </div>
