@@ -5,7 +5,6 @@
  * snapshot yet), 502 upstream failed after retries. GET /_fado/status reports what is served.
  */
 import { Hono, type Context } from 'hono'
-import type { PickContext } from './policies/policy.js'
 import {
   decideRoute,
   edgeErrorBody,
@@ -76,14 +75,10 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     const decision = decideRoute(deps.store, (name) => c.req.header(name))
     if (!decision.ok) return answer(decision.error)
     const { bucket, route, policy } = decision
-    const ctx: PickContext = {
+    const ctx = deps.upstreams.pickContext(
       random,
-      inflight: deps.upstreams.inflight,
-      latency: deps.upstreams.latency,
-      concurrency: deps.upstreams.concurrency,
-      age: deps.upstreams.age,
-      hashKey: (deps.hashHeader && c.req.header(deps.hashHeader)) || deps.clientAddress?.(c) || '',
-    }
+      (deps.hashHeader && c.req.header(deps.hashHeader)) || deps.clientAddress?.(c) || '',
+    )
     const url = new URL(c.req.url)
     const pathAndQuery = url.pathname + url.search
     const method = c.req.method

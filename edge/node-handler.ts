@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Writable } from 'node:stream'
 import { errors, type Dispatcher } from 'undici'
 import { forwardableNodeHeaders } from './headers.js'
-import type { PickContext } from './policies/policy.js'
 import {
   decideRoute,
   edgeErrorBody,
@@ -94,14 +93,10 @@ export function createNodeHandler(
     }
     const { bucket, route, policy } = decision
     const hashValue = hashHeader ? req.headers[hashHeader] : undefined
-    const ctx: PickContext = {
+    const ctx = deps.upstreams.pickContext(
       random,
-      inflight: deps.upstreams.inflight,
-      latency: deps.upstreams.latency,
-      concurrency: deps.upstreams.concurrency,
-      age: deps.upstreams.age,
-      hashKey: (typeof hashValue === 'string' && hashValue) || req.socket.remoteAddress || '',
-    }
+      (typeof hashValue === 'string' && hashValue) || req.socket.remoteAddress || '',
+    )
     const method = req.method ?? 'GET'
     const hasBody =
       req.headers['content-length'] !== undefined

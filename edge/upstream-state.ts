@@ -3,6 +3,8 @@
  * flight, smoothed latency, and passive health (an upstream that fails is ejected for a backoff
  * that doubles with consecutive failures and resets on success).
  */
+import type { PickContext } from './policies/policy.js'
+
 export interface UpstreamHealth {
   id: number
   inflight: number
@@ -107,6 +109,18 @@ export class UpstreamState {
   release(id: number): void {
     const entry = this.#entries.get(id)
     if (entry) entry.inflight = Math.max(0, entry.inflight - 1)
+  }
+
+  /** What a policy sees of this state for one request. */
+  pickContext(random: () => number, hashKey: string): PickContext {
+    return {
+      random,
+      inflight: this.inflight,
+      latency: this.latency,
+      concurrency: this.concurrency,
+      age: this.age,
+      hashKey,
+    }
   }
 
   report(ids: Iterable<number>): UpstreamHealth[] {
