@@ -1,90 +1,36 @@
-/** The admin API's JSON shapes, as the page reads them (DESIGN.md "Admin API"). */
-export interface Cluster {
-  cluster_id: number
-  name: string
-  zones: string[]
-}
+/**
+ * The admin API's JSON shapes as the page reads them: the rows and snapshot types the server
+ * defines (type-only imports, erased from the bundle), with JSON's string for a Date.
+ */
+import type { EdgeStatus } from '../../edge/app.js'
+import type { Route } from '../../edge/snapshot.js'
+import type { BucketRow } from '../../control/db/buckets.js'
+import type { ClusterRow } from '../../control/db/clusters.js'
+import type { FaasDeploymentRow } from '../../control/db/faas-deployments.js'
+import type { LoadBalancerSettings } from '../../control/db/load-balancer.js'
+import type { ObjectRow } from '../../control/db/objects.js'
+import type { StorageDeploymentRow } from '../../control/db/storage-deployments.js'
+import type { RouteOverride } from '../../control/snapshot/compile.js'
 
-export interface FaasDeployment {
-  faas_id: number
-  cluster_id: number
-  url: string
-}
+export type { PolicyName } from '../../edge/snapshot.js'
+export type { EdgeStatus, RouteOverride }
+export type Cluster = ClusterRow
+export type FaasDeployment = FaasDeploymentRow
+export type StorageDeployment = StorageDeploymentRow
+export type Bucket = BucketRow
+export type StoredObject = Omit<ObjectRow, 'last_modified'> & { last_modified: string }
+export type UpstreamHealth = EdgeStatus['upstreams'][number]
 
-export interface StorageDeployment {
-  storage_id: number
-  cluster_id: number
-  alias: string
-  endpoint: string
-  use_ssl: boolean
-  access_key: string
-  minio_deployment_id: string
-  management_url: string
-  sqs_arn: string
-}
-
-export type ReplicaStatus = 'syncing' | 'synced' | 'error'
-
-export interface Bucket {
-  bucket_id: number
-  name: string
-  storage_id: number
-  zones: string[]
-  target_replica_count: number
-  replica_locations: number[] | null
-  replicas: { storage_id: number; status: ReplicaStatus; error: string | null }[]
-}
-
-export interface StoredObject {
-  object_id: number
-  bucket_id: number
-  name: string
-  size: number
-  etag: string
-  last_modified: string
-}
-
-export interface Upstream {
-  id: number
-  url: string
-  cluster: string
-}
-
-export interface Route {
-  policy: string
-  upstreams: Upstream[]
-}
-
-export interface RouteOverride {
-  policy?: string
-  faas_ids?: number[]
-}
-
-export interface UpstreamHealth {
-  id: number
-  inflight: number
-  latency_ms: number | null
-  healthy: boolean
-  consecutive_failures: number
-  ejected_until: string | null
-}
-
-export interface EdgeStatus {
-  snapshot_version: number
-  generated_at: string | null
-  applied_at: string | null
-  routes: number
-  upstreams: UpstreamHealth[]
-}
-
+/** GET /api/load-balancer (control/api/load-balancer.ts loadBalancerView). */
 export interface LoadBalancer {
-  settings: { default_policy: string; match_header: string }
+  settings: LoadBalancerSettings
   routes: Record<string, Route>
   route_overrides: Record<string, RouteOverride>
   snapshot_version: number
   edge: EdgeStatus | null
 }
 
+/** GET /api/resources. */
 export interface Resources {
   clusters: Cluster[]
   faas_deployments: FaasDeployment[]

@@ -17,7 +17,13 @@ import {
 import { DataTable } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
 import { refresh } from '../state.js'
-import { POLICIES, type Resources, type RouteOverride, type UpstreamHealth } from '../types.js'
+import {
+  POLICIES,
+  type PolicyName,
+  type Resources,
+  type RouteOverride,
+  type UpstreamHealth,
+} from '../types.js'
 
 const POLICY_OPTIONS = POLICIES.map((p) => ({ value: p, label: p }))
 
@@ -142,7 +148,7 @@ export function LoadBalancerPage() {
 function SettingsForm() {
   const state = useApp()
   const settings = (state.resources.value as Resources).load_balancer.settings
-  const [policy, setPolicy] = useState(settings.default_policy)
+  const [policy, setPolicy] = useState<string>(settings.default_policy)
   const [header, setHeader] = useState(settings.match_header)
   const [saved, setSaved] = useState(false)
   // Follow changes made elsewhere until the user starts editing here.
@@ -224,7 +230,7 @@ function OverrideDialog(props: { bucket: string; onClose: () => void }) {
       onClose={props.onClose}
       onSubmit={async () => {
         const override: RouteOverride = {
-          ...(policy ? { policy } : {}),
+          ...(policy ? { policy: policy as PolicyName } : {}),
           ...(pinned ? { faas_ids: faasIds } : {}),
         }
         await saveOverride(r, props.bucket, Object.keys(override).length ? override : undefined)
