@@ -96,17 +96,15 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
   return { seconds, calls }
 }
 
-/** p-th percentile (nearest rank) of the successful calls' latencies. */
-export function percentile(calls: Call[], p: number): number {
-  const xs = calls
-    .filter((c) => c.ok)
-    .map((c) => c.ms)
-    .sort((a, b) => a - b)
+/** p-th percentile (nearest rank) of some values. */
+export function percentile(values: number[], p: number): number {
+  const xs = [...values].sort((a, b) => a - b)
   return xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] ?? NaN
 }
 
 export function summarize(result: LoadResult) {
   const ok = result.calls.filter((c) => c.ok)
+  const latencies = ok.map((c) => c.ms)
   const ran: Record<string, number> = {}
   for (const c of ok) if (c.cluster) ran[c.cluster] = (ran[c.cluster] ?? 0) + 1
   return {
@@ -114,8 +112,8 @@ export function summarize(result: LoadResult) {
     failed: result.calls.length - ok.length,
     per_s: +(ok.length / result.seconds).toFixed(1),
     mean_ms: +(ok.reduce((a, c) => a + c.ms, 0) / Math.max(1, ok.length)).toFixed(1),
-    p50_ms: +percentile(result.calls, 50).toFixed(1),
-    p99_ms: +percentile(result.calls, 99).toFixed(1),
+    p50_ms: +percentile(latencies, 50).toFixed(1),
+    p99_ms: +percentile(latencies, 99).toFixed(1),
     ran_in: ran,
   }
 }
