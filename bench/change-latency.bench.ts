@@ -7,6 +7,7 @@
  *   npm run bench:latency        (N=100 by default; N=… to change)
  * Writes bench/results/change-latency.json.
  */
+import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import { createLogger } from '../control/log.js'
@@ -30,7 +31,7 @@ async function main() {
     token: TOKEN,
   })
   const fado = await startControl(
-    { listenHost: '127.0.0.1', apiPort, edgePort: 0, database: 'memory', adminToken: TOKEN },
+    defaultConfig({ apiPort, edgePort: 0, database: 'memory', adminToken: TOKEN }),
     createLogger(undefined, true),
     true,
   )

@@ -8,6 +8,7 @@
  *  C. control gone for 30 s: failed requests at the edge (it serves its last good snapshot).
  * Writes bench/results/edge-resilience.json.   npm run bench:resilience
  */
+import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -29,13 +30,12 @@ async function main() {
   await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'])
   const ups = await Promise.all([1, 2, 3].map((i) => startUpstream(start, dir, i)))
   const control = await startControl(
-    {
-      listenHost: '127.0.0.1',
+    defaultConfig({
       apiPort: await freePort(),
       database: 'memory',
       adminToken: TOKEN,
       dataDir: path.join(dir, 'control'),
-    },
+    }),
     createLogger(undefined, true),
     false,
   )

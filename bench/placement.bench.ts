@@ -11,6 +11,7 @@
  *
  *   npm run bench:placement
  */
+import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import { startDemo } from '../control/demo/demo.js'
@@ -26,7 +27,12 @@ const MBIT = Number(process.env.WAN_MBIT ?? 100)
 
 async function main() {
   const demo = await startDemo(
-    { apiPort: await freePort(), edgePort: await freePort(), wanRtt: RTT, wanMbit: MBIT },
+    defaultConfig({
+      apiPort: await freePort(),
+      edgePort: await freePort(),
+      wanRtt: RTT,
+      wanMbit: MBIT,
+    }),
     createLogger(undefined, true),
     // Function servers in their own processes: each call hashes 10 MiB, which must not hold up
     // the edge's event loop (it would in one process, and bill FaDO for the functions' work).

@@ -11,6 +11,7 @@
  *
  *   npm run bench:policies
  */
+import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import { DEMO_CLUSTERS, startDemo } from '../control/demo/demo.js'
@@ -33,7 +34,7 @@ const PATH = '/function/nodeinfo'
 
 async function main() {
   const demo = await startDemo(
-    { apiPort: await freePort(), edgePort: await freePort() },
+    defaultConfig({ apiPort: await freePort(), edgePort: await freePort() }),
     createLogger(undefined, true),
     { startFunctionServer: spawnFunctionServer, profiles: PROFILES },
   )

@@ -33,8 +33,29 @@ describe('parseConfig', () => {
       kind: 'pglite-memory',
     })
     expect(dbTarget(parseConfig('standalone', [], { FADO_DATABASE: 'postgres://u@h/db' }))).toEqual(
-      { kind: 'postgres', url: 'postgres://u@h/db' },
+      { kind: 'postgres', url: 'postgres://u@h/db', timeoutMs: 5000 },
     )
+  })
+
+  it('resolves every default once, and reads sizes with units', () => {
+    const config = parseConfig('control', [], {})
+    expect(config).toMatchObject({
+      storageTimeout: 10_000,
+      dbTimeout: 5_000,
+      maxObjectSize: 5 * 2 ** 30,
+      idleTimeout: 120_000,
+      edgePort: 6000, // not a control option, still resolved
+    })
+    expect(parseConfig('control', ['--max-object-size', '100MiB'], {}).maxObjectSize).toBe(
+      100 * 2 ** 20,
+    )
+    expect(parseConfig('control', ['--max-object-size', '2.5GB'], {}).maxObjectSize).toBe(2.5e9)
+    expect(parseConfig('control', [], { FADO_MAX_OBJECT_SIZE: '4096' }).maxObjectSize).toBe(4096)
+    for (const bad of ['0', 'lots', '5 parsecs', '-1'])
+      expect(() => parseConfig('control', ['--max-object-size', bad], {})).toThrow(
+        /--max-object-size/,
+      )
+    expect(() => parseConfig('control', ['--storage-timeout', '0'], {})).toThrow(/storage-timeout/)
   })
 
   it('tells loopback addresses apart', () => {

@@ -73,6 +73,36 @@ const milliseconds = (raw: string, flag: string): number => {
   return Number(raw)
 }
 
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 1e6,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 1e9,
+  gb: 1e9,
+  gib: 2 ** 30,
+  t: 1e12,
+  tb: 1e12,
+  tib: 2 ** 40,
+}
+
+/** A byte count: 1048576, 100MiB, 5GiB, 2.5GB (units are case-insensitive). */
+export const bytes = (raw: string, flag: string): number => {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim())
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()]
+  const value = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(
+      `--${flag} must be a size in bytes such as 1048576, 100MiB or 5GiB, got ${JSON.stringify(raw)}`,
+    )
+  }
+  return value
+}
+
 const logLevel = (raw: string, flag: string): 'info' | 'warn' => {
   if (raw === 'info' || raw === 'warn') return raw
   throw new ConfigError(`--${flag} must be 'info' or 'warn'`)
@@ -130,6 +160,30 @@ export const OPTIONS = {
     help: 'ms the edge waits for a FaaS endpoint’s response headers, and between body chunks',
     parse: milliseconds,
   },
+  'storage-timeout': {
+    env: 'FADO_STORAGE_TIMEOUT',
+    default: '10000',
+    help: 'ms FaDO waits on a storage deployment: to connect, for an answer, and between body chunks',
+    parse: milliseconds,
+  },
+  'db-timeout': {
+    env: 'FADO_DB_TIMEOUT',
+    default: '5000',
+    help: 'ms FaDO waits on PostgreSQL to connect and to answer a statement; then the API answers 503',
+    parse: milliseconds,
+  },
+  'max-object-size': {
+    env: 'FADO_MAX_OBJECT_SIZE',
+    default: '5GiB',
+    help: 'largest object an upload may carry (bytes, or with a unit: 100MiB, 5GiB); larger is 413',
+    parse: bytes,
+  },
+  'idle-timeout': {
+    env: 'FADO_IDLE_TIMEOUT',
+    default: '120000',
+    help: 'ms a client connection may stay silent (no byte either way) before it is closed; long uploads and downloads are never cut off while they move',
+    parse: milliseconds,
+  },
   'wan-rtt': {
     env: 'FADO_WAN_RTT',
     default: '20',
@@ -161,6 +215,9 @@ export interface CommandSpec {
   required?: readonly OptionName[]
 }
 
+/** What bounds control's work with the outside world and its clients. */
+const CONTROL_LIMITS = ['storage-timeout', 'db-timeout', 'max-object-size', 'idle-timeout'] as const
+
 export const COMMANDS = {
   standalone: {
     summary: 'control API + admin UI + edge in one process (embedded database by default)',
@@ -171,12 +228,23 @@ export const COMMANDS = {
       'database',
       'data-dir',
       'admin-token',
+      ...CONTROL_LIMITS,
+      'connect-timeout',
+      'upstream-timeout',
       'log-level',
     ],
   },
   control: {
     summary: 'control API + admin UI only; edges pull route snapshots from it',
-    options: ['listen-host', 'api-port', 'database', 'data-dir', 'admin-token', 'log-level'],
+    options: [
+      'listen-host',
+      'api-port',
+      'database',
+      'data-dir',
+      'admin-token',
+      ...CONTROL_LIMITS,
+      'log-level',
+    ],
   },
   edge: {
     summary: 'invocation router only, fed by a control process',
@@ -207,13 +275,34 @@ export const COMMANDS = {
   },
   migrate: {
     summary: 'apply pending database migrations and exit',
-    options: ['database', 'data-dir', 'log-level'],
+    options: ['database', 'data-dir', 'db-timeout', 'log-level'],
   },
 } as const satisfies Record<string, CommandSpec>
 
 export type CommandName = keyof typeof COMMANDS
 
-export type Config = { [N in OptionName as Camel<N>]?: Parsed<N> }
+type HasDefault<N extends OptionName> = (typeof OPTIONS)[N] extends { default: string } ? N : never
+type Defaulted = { [N in OptionName]: HasDefault<N> }[OptionName]
+
+/**
+ * A fully resolved configuration: every option with a default has its value (resolved once,
+ * here), the others are undefined unless given.
+ */
+export type Config = { [N in Defaulted as Camel<N>]: Parsed<N> } & {
+  [N in Exclude<OptionName, Defaulted> as Camel<N>]?: Parsed<N> | undefined
+}
+
+/** The configuration with every default filled in, then `overrides` on top (for tests and demo). */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const config: Record<string, unknown> = {}
+  for (const [name, option] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown>][]) {
+    if (option.default !== undefined) config[camel(name)] = option.parse(option.default, name)
+  }
+  return { ...(config as Config), ...stripUndefined(overrides) }
+}
+
+const stripUndefined = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 
 /** Parses argv (without the command) against the command's options; env and defaults fill in. */
 export function parseConfig(
@@ -233,7 +322,7 @@ export function parseConfig(
   } catch (err) {
     throw new ConfigError((err as Error).message.split('\n')[0] ?? 'bad arguments')
   }
-  const config: Record<string, unknown> = {}
+  const config: Record<string, unknown> = { ...defaultConfig() }
   for (const name of spec.options) {
     const option: OptionSpec<unknown> = OPTIONS[name]
     const fromFlag = values[name]
@@ -256,10 +345,10 @@ export function isLoopback(hostName: string): boolean {
 }
 
 export function dbTarget(config: Config): DbTarget {
-  const dataDir = config.dataDir ?? '.fado'
+  const timeoutMs = config.dbTimeout
   if (config.database === 'memory') return { kind: 'pglite-memory' }
-  if (config.database) return { kind: 'postgres', url: config.database }
-  return { kind: 'pglite', dataDir: path.join(dataDir, 'pgdata') }
+  if (config.database) return { kind: 'postgres', url: config.database, timeoutMs }
+  return { kind: 'pglite', dataDir: path.join(config.dataDir, 'pgdata') }
 }
 
 export function helpText(command?: CommandName): string {

@@ -73,7 +73,7 @@ const connection = (endpoint: string): StorageConnection => ({
 })
 
 export async function startDemo(
-  config: Config & { wanRtt?: number; wanMbit?: number },
+  config: Config,
   log: Logger,
   options: DemoOptions = {},
 ): Promise<RunningDemo> {
@@ -88,8 +88,8 @@ export async function startDemo(
   }
   try {
     const token = config.adminToken ?? randomBytes(24).toString('base64url')
-    const apiPort = config.apiPort ?? 9090
-    const host = config.listenHost ?? '127.0.0.1'
+    const apiPort = config.apiPort
+    const host = config.listenHost
     const webhook = { endpoint: `http://127.0.0.1:${apiPort}/api/notify`, token }
 
     const minios: Record<string, MinioServer> = {}
@@ -104,7 +104,7 @@ export async function startDemo(
         ...config,
         listenHost: host,
         apiPort,
-        edgePort: config.edgePort ?? 6000,
+        edgePort: config.edgePort,
         database: 'memory',
         adminToken: token,
         dataDir: path.join(root, 'fado'),
@@ -125,8 +125,8 @@ export async function startDemo(
     }
 
     // WAN links: each cluster's functions reach the other clusters' MinIO through a relay.
-    const rttMs = config.wanRtt ?? 20
-    const mbit = config.wanMbit ?? 100
+    const rttMs = config.wanRtt
+    const mbit = config.wanMbit
     const ids: Record<string, { cluster: number; storage: number }> = {}
     const clusters: RunningDemo['clusters'] = {}
     const relays: RunningRelay[] = []

@@ -1,4 +1,8 @@
 /** Runs a real control process (API + edge) in-process on free ports, and a small API client. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { defaultConfig, type Config } from '../../control/config.js'
 import type { DbTarget } from '../../control/db/client.js'
 import { createLogger } from '../../control/log.js'
 import { startControl, type RunningControl } from '../../control/main.js'
@@ -23,18 +27,23 @@ export interface TestControl {
 
 export async function startTestControl(
   target: DbTarget,
-  opts: { dataDir?: string; reconciler?: ReconcilerOptions; apiPort?: number } = {},
+  opts: {
+    dataDir?: string
+    reconciler?: ReconcilerOptions
+    apiPort?: number
+    config?: Partial<Config>
+  } = {},
 ): Promise<TestControl> {
   const database = target.kind === 'postgres' ? target.url : 'memory'
   const running = await startControl(
-    {
-      listenHost: '127.0.0.1',
+    defaultConfig({
       apiPort: opts.apiPort ?? 0,
       edgePort: 0,
       database,
       adminToken: TEST_TOKEN,
-      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    },
+      dataDir: opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fado-test-control-')),
+      ...opts.config,
+    }),
     createLogger(undefined, true),
     true,
     { retryBaseMs: 200, retryMaxMs: 2_000, ...opts.reconciler },
