@@ -2,11 +2,17 @@
  * One database interface, two engines: real PostgreSQL through `pg` (when a URL is given) and
  * embedded PostgreSQL through PGlite (the default). Row modules only see `Queryable`, so the same
  * SQL runs on both; transactions roll back when their callback throws.
+ *
+ * PostgreSQL is a service that can fail: every connect and statement has a timeout, and any
+ * failure to reach it (refused, reset, timed out, shutting down) becomes DatabaseUnavailableError,
+ * which the API answers as 503 — never a hang, never a 500. Transactions are marked (see
+ * transaction-scope.ts) so that no external call can run inside one.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import type { PGlite as PGliteType, Transaction } from '@electric-sql/pglite'
+import { runInTransaction } from '../transaction-scope.js'
 
 export interface Queryable {
   /** One parameterised statement; rows come back typed as the caller says. */
@@ -25,23 +31,91 @@ export interface Db extends Queryable {
    * database; resolves { acquired: false } at once when someone else holds it.
    */
   tryWithLock<T>(namespace: number, key: number, fn: () => Promise<T>): Promise<LockResult<T>>
+  /**
+   * Tells every other process on this database (PostgreSQL NOTIFY). The embedded database serves
+   * one process only, so there it does nothing.
+   */
+  notify(channel: string, payload: string): Promise<void>
+  /**
+   * Calls `onMessage` for each notification on `channel` from other processes, and `onReconnect`
+   * after the listening connection was lost and is back (notifications may have been missed).
+   */
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onReconnect: () => void,
+  ): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
 export type LockResult<T> = { acquired: true; value: T } | { acquired: false }
 
 export type DbTarget =
-  | { kind: 'postgres'; url: string }
+  | { kind: 'postgres'; url: string; timeoutMs?: number | undefined }
   | { kind: 'pglite'; dataDir: string }
   | { kind: 'pglite-memory' }
+
+/** The database could not be reached or did not answer in time. */
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'database_unavailable'
+  constructor(cause: unknown) {
+    super(`the database is unavailable (${describe(cause)})`, { cause })
+    this.name = 'DatabaseUnavailableError'
+  }
+}
+
+const describe = (err: unknown): string => {
+  const e = err as { code?: unknown; message?: unknown }
+  const message = typeof e?.message === 'string' ? e.message : String(err)
+  return typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message
+}
+
+/** Network codes and SQLSTATE classes that mean "not reachable now", as opposed to a bad query. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57014', // statement_timeout cancelled the query
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now (starting up)
+  '53300', // too many connections
+])
+
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true
+  const e = err as { code?: unknown; message?: unknown }
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) return true
+  const message = typeof e?.message === 'string' ? e.message : ''
+  // pg's own messages for its client-side timeouts and lost connections carry no code.
+  return /timeout exceeded when trying to connect|Query read timeout|Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+    message,
+  )
+}
+
+const unavailableOr = (err: unknown): unknown =>
+  isUnavailable(err) && !(err instanceof DatabaseUnavailableError)
+    ? new DatabaseUnavailableError(err)
+    : err
 
 const INT8_OID = 20
 const NUMERIC_OID = 1700
 /** int8 (bigint, count(*)) as a JS number: FaDO's counters and sizes stay far below 2^53. */
 const parseInt8 = (value: string): number => Number(value)
 
+/** Connect and statement timeout when none is configured (see --db-timeout). */
+export const DEFAULT_DB_TIMEOUT_MS = 5_000
+
 export async function openDb(target: DbTarget): Promise<Db> {
-  return target.kind === 'postgres' ? openPostgres(target.url) : openPGlite(target)
+  return target.kind === 'postgres'
+    ? openPostgres(target.url, target.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS)
+    : openPGlite(target)
 }
 
 /** The URL with its password masked, safe to print. */
@@ -55,43 +129,70 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function openPostgres(url: string): Promise<Db> {
+async function openPostgres(url: string, timeoutMs: number): Promise<Db> {
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === INT8_OID) return parseInt8
       return pg.types.getTypeParser(oid, format)
     },
   }
-  const pool = new pg.Pool({ connectionString: url, max: 10, types, connectionTimeoutMillis: 5000 })
+  const settings = {
+    connectionString: url,
+    types,
+    // Client side: waiting for a connection (pool slot or TCP/TLS/auth) and for any answer.
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    // Server side: a statement or an idle transaction that outlives it is cancelled there too.
+    statement_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: Math.max(timeoutMs * 2, 10_000),
+    keepAlive: true,
+    application_name: 'fado',
+  }
+  const pool = new pg.Pool({ ...settings, max: 10 })
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {})
   const adapt = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
-      const result = await client.query(text, params as unknown[] | undefined)
-      return result.rows as R[]
+      try {
+        const result = await client.query(text, params as unknown[] | undefined)
+        return result.rows as R[]
+      } catch (err) {
+        throw unavailableOr(err)
+      }
     },
     async exec(sql: string) {
-      await client.query(sql)
+      try {
+        await client.query(sql)
+      } catch (err) {
+        throw unavailableOr(err)
+      }
     },
   })
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect()
+    } catch (err) {
+      throw unavailableOr(err)
+    }
+  }
   const db: Db = {
     engine: 'postgres',
     description: `PostgreSQL at ${redactUrl(url)}`,
     ...adapt(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect()
+      const client = await connect()
+      const tx = adapt(client)
       let broken = false
       try {
-        await client.query('BEGIN')
-        const result = await fn(adapt(client))
-        await client.query('COMMIT')
+        await tx.query('BEGIN')
+        const result = await runInTransaction(() => fn(tx))
+        await tx.query('COMMIT')
         return result
       } catch (err) {
-        try {
-          await client.query('ROLLBACK')
-        } catch {
-          broken = true
-        }
+        // A connection that failed is dropped, not rolled back over: the server ends the
+        // transaction when the connection goes, and waiting on ROLLBACK would double the wait.
+        if (isUnavailable(err)) broken = true
+        else await client.query('ROLLBACK').catch(() => (broken = true))
         throw err
       } finally {
         client.release(broken)
@@ -104,30 +205,107 @@ async function openPostgres(url: string): Promise<Db> {
     ): Promise<LockResult<T>> {
       // A session-level advisory lock on a connection held for the duration: if this process
       // dies, the connection closes and PostgreSQL frees the lock.
-      const client = await pool.connect()
+      const client = await connect()
+      const session = adapt(client)
       let broken = false
       try {
-        const [row] = (
-          await client.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [namespace, key])
-        ).rows as { ok: boolean }[]
+        const [row] = await session.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_lock($1, $2) AS ok',
+          [namespace, key],
+        )
         if (!row?.ok) return { acquired: false }
         try {
           return { acquired: true, value: await fn() }
         } finally {
-          await client.query('SELECT pg_advisory_unlock($1, $2)', [namespace, key]).catch(() => {
-            broken = true
+          await session.query('SELECT pg_advisory_unlock($1, $2)', [namespace, key]).catch(() => {
+            broken = true // dropping the connection frees the lock
           })
         }
+      } catch (err) {
+        if (isUnavailable(err)) broken = true
+        throw err
       } finally {
         client.release(broken)
       }
     },
+    async notify(channel: string, payload: string): Promise<void> {
+      await db.query('SELECT pg_notify($1, $2)', [channel, payload])
+    },
+    listen: (channel, onMessage, onReconnect) =>
+      listenPostgres({ ...settings, query_timeout: undefined }, channel, onMessage, onReconnect),
     async close() {
       await pool.end()
     },
   }
   await db.query('SELECT 1')
   return db
+}
+
+/**
+ * LISTEN on a dedicated connection that comes back by itself: lost (server restarted, network
+ * cut) → reconnect with backoff → onReconnect, so the caller can catch up on what it missed.
+ */
+async function listenPostgres(
+  settings: pg.ClientConfig,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onReconnect: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false
+  let client: pg.Client | undefined
+  let timer: NodeJS.Timeout | undefined
+  let failures = 0
+  const quoted = `"${channel.replace(/"/g, '""')}"`
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client(settings)
+    next.on('notification', (n) => {
+      if (n.channel === channel) onMessage(n.payload ?? '')
+    })
+    next.on('error', () => retry(next))
+    next.on('end', () => retry(next))
+    await next.connect()
+    await next.query(`LISTEN ${quoted}`)
+    if (stopped) {
+      await next.end().catch(() => {})
+      return
+    }
+    client = next
+  }
+  const retry = (lost: pg.Client) => {
+    if (stopped || client !== lost) return
+    client = undefined
+    lost.end().catch(() => {})
+    schedule()
+  }
+  const schedule = () => {
+    clearTimeout(timer)
+    const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6))
+    timer = setTimeout(() => {
+      connect().then(
+        () => {
+          failures = 0
+          if (!stopped) onReconnect()
+        },
+        () => {
+          failures++
+          if (!stopped) schedule()
+        },
+      )
+    }, delay)
+    timer.unref()
+  }
+
+  try {
+    await connect()
+  } catch (err) {
+    throw unavailableOr(err)
+  }
+  return async () => {
+    stopped = true
+    clearTimeout(timer)
+    await client?.end().catch(() => {})
+  }
 }
 
 async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 'pglite-memory' }) {
@@ -164,7 +342,7 @@ async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 
         ? `embedded PGlite in ${target.dataDir}`
         : 'embedded PGlite in memory (data is lost on exit)',
     ...adapt(pglite),
-    transaction: (fn) => pglite.transaction((tx) => fn(adapt(tx))),
+    transaction: (fn) => pglite.transaction((tx) => runInTransaction(() => fn(adapt(tx)))),
     // PGlite serves one process only (the data dir is locked), so an in-process lock is enough.
     async tryWithLock<T>(
       namespace: number,
@@ -179,6 +357,11 @@ async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 
       } finally {
         held.delete(id)
       }
+    },
+    // One process per embedded database: nobody else to tell.
+    async notify() {},
+    async listen() {
+      return async () => {}
     },
     async close() {
       try {
