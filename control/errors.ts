@@ -40,16 +40,41 @@ export const notFound = (what: string, id: number | string): FadoError =>
 export const conflict = (field: string, message: string): FadoError =>
   new FadoError(409, 'conflict', `${field}: ${message}`, { field })
 
-export const upstreamFailed = (message: string, cause?: unknown): FadoError =>
-  new FadoError(502, 'external_service_failed', message, { cause })
+/** The database is not answering (down, unreachable, or over its timeout): 503, retry later. */
+export const databaseUnavailable = (cause?: unknown): FadoError =>
+  new FadoError(
+    503,
+    'database_unavailable',
+    'the database is unavailable; nothing was changed, try again shortly',
+    { cause },
+  )
 
-/** The database (or another service FaDO needs) is not answering. */
-export const unavailable = (message: string, cause?: unknown): FadoError =>
-  new FadoError(503, 'unavailable', message, { cause })
+/** A body over the limit: 413, naming what was too large. */
+export const tooLarge = (field: string, limit: number): FadoError =>
+  new FadoError(413, 'too_large', `${field}: larger than the limit of ${formatBytes(limit)}`, {
+    field,
+  })
 
-/** A storage deployment failed: 502 with a code saying why, so a user knows what to fix. */
+export function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1 && Number.isInteger(v / 1024)) {
+    v /= 1024
+    i++
+  }
+  return `${v} ${units[i]}`
+}
+
+/**
+ * A storage deployment failed: 504 `storage_timeout` when it did not answer in time, else 502
+ * with a code saying why (`storage_unreachable`, `storage_credentials`, …), so a user knows
+ * what to fix. The database was not changed.
+ */
 export function storageFailed(what: string, err: unknown): FadoError {
   const kind = (err as { kind?: string }).kind ?? 'failed'
   const message = err instanceof Error ? err.message : String(err)
-  return new FadoError(502, `storage_${kind}`, `${what}: ${message}`, { cause: err })
+  return new FadoError(kind === 'timeout' ? 504 : 502, `storage_${kind}`, `${what}: ${message}`, {
+    cause: err,
+  })
 }

@@ -27,31 +27,45 @@ const EVENTS = [
 ]
 const PING_SECONDS = 10
 
-/** Parses MinIO / S3 notification records (event stream lines and webhook bodies alike). */
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+
+/**
+ * Parses MinIO / S3 notification records (event stream lines and webhook bodies alike). Records
+ * without an event name or bucket are skipped, and so are keys no S3 URL can address safely
+ * (control characters, '.' or '..' segments): the periodic pass covers whatever they were.
+ */
 export function parseRecords(body: unknown): StorageEvent[] {
   const records = (body as { Records?: unknown } | null)?.Records
   if (!Array.isArray(records)) return []
   return records.flatMap((r: unknown): StorageEvent[] => {
-    const rec = r as {
-      eventName?: string
-      s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } }
-      responseElements?: Record<string, string>
+    const rec = (r ?? {}) as {
+      eventName?: unknown
+      s3?: { bucket?: { name?: unknown }; object?: { key?: unknown; size?: unknown; eTag?: unknown } }
+      responseElements?: Record<string, unknown>
     }
-    const bucket = rec.s3?.bucket?.name
-    if (!rec.eventName || !bucket) return []
-    const rawKey = rec.s3?.object?.key
+    const eventName = str(rec.eventName)
+    const bucket = str(rec.s3?.bucket?.name)
+    if (!eventName || !bucket) return []
+    const rawKey = str(rec.s3?.object?.key)
+    const key = rawKey === undefined ? undefined : decodeKey(rawKey)
+    if (key !== undefined && !addressable(key)) return []
+    const size = rec.s3?.object?.size
     return [
       {
-        eventName: rec.eventName,
+        eventName,
         bucket,
-        key: rawKey === undefined ? undefined : decodeKey(rawKey),
-        size: rec.s3?.object?.size,
-        etag: rec.s3?.object?.eTag,
-        deploymentId: rec.responseElements?.['x-minio-deployment-id'],
+        key,
+        size: typeof size === 'number' ? size : undefined,
+        etag: str(rec.s3?.object?.eTag),
+        deploymentId: str(rec.responseElements?.['x-minio-deployment-id']),
       },
     ]
   })
 }
+
+const addressable = (key: string): boolean =>
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  key.length > 0 && !/[\u0000-\u001f\u007f]/.test(key) && !key.split('/').some((s) => s === '.' || s === '..')
 
 /** Event keys are URL-encoded with '+' for spaces (as S3 does). */
 function decodeKey(key: string): string {
@@ -85,7 +99,10 @@ export function listenToEvents(opts: {
     while (!stopped) {
       abort = new AbortController()
       try {
-        const res = await opts.storage.signed('GET', `/?${query}`, { signal: abort.signal })
+        const res = await opts.storage.signed('GET', `/?${query}`, {
+          signal: abort.signal,
+          stream: true,
+        })
         if (res.statusCode !== 200) {
           const text = await res.body.text()
           throw new Error(`event stream answered ${res.statusCode} ${text.slice(0, 200)}`)

@@ -1,19 +1,30 @@
-/** One S3Storage per tracked deployment, loaded from the database on first use and cached. */
+/**
+ * One S3Storage per tracked deployment, loaded from the database on first use and cached, all
+ * with the configured per-call timeout.
+ */
 import type { Queryable } from '../db/client.js'
 import { getStorageConnection } from '../db/storage-deployments.js'
-import { S3Storage, StorageError } from './s3.js'
+import { S3Storage, StorageError, type StorageConnection } from './s3.js'
 
 export class StorageRegistry {
   readonly #cache = new Map<number, S3Storage>()
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly timeoutMs?: number,
+  ) {}
+
+  /** A client for a deployment that is not tracked (yet): tracking verifies through it. */
+  connect(conn: StorageConnection): S3Storage {
+    return new S3Storage(conn, this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs })
+  }
 
   async get(storageId: number): Promise<S3Storage> {
     const cached = this.#cache.get(storageId)
     if (cached) return cached
     const conn = await getStorageConnection(this.db, storageId)
     if (!conn) throw new StorageError(`storage deployment ${storageId} is not tracked`, 'not_found')
-    const storage = new S3Storage(conn)
+    const storage = this.connect(conn)
     this.#cache.set(storageId, storage)
     return storage
   }

@@ -4,12 +4,20 @@
  * minio-js's signer, UNSIGNED-PAYLOAD): minio-js's putObject buffers whole parts in memory and
  * uploads streams as multipart, changing the ETag (TOOLCHAIN.md); a single streamed PUT keeps
  * memory flat and the ETag equal to the content's MD5 up to S3's 5 GiB single-PUT limit.
+ *
+ * Every call is bounded by the deployment's timeout (--storage-timeout): to connect, for the
+ * answer to start, and between body chunks — so a server that accepts connections and never
+ * answers fails a call with kind 'timeout' instead of hanging it. None may run inside a database
+ * transaction (assertNoTransaction).
  */
 import { createHash } from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
 import type { Readable } from 'node:stream'
 import * as Minio from 'minio'
 import { signV4 } from 'minio/dist/esm/signing.mjs'
-import { Agent, request, type Dispatcher } from 'undici'
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
+import { assertNoTransaction } from '../transaction-scope.js'
 
 export interface StorageConnection {
   endpoint: string
@@ -33,11 +41,19 @@ export interface ObjectStream {
   last_modified: Date
 }
 
+export type StorageErrorKind =
+  | 'unreachable'
+  | 'timeout'
+  | 'credentials'
+  | 'permission'
+  | 'not_found'
+  | 'invalid_key'
+  | 'failed'
+
 export class StorageError extends Error {
   constructor(
     message: string,
-    /** 'unreachable' | 'credentials' | 'permission' | 'not_found' | 'failed' */
-    readonly kind: 'unreachable' | 'credentials' | 'permission' | 'not_found' | 'failed',
+    readonly kind: StorageErrorKind,
     options?: { cause?: unknown },
   ) {
     super(message, options)
@@ -47,11 +63,83 @@ export class StorageError extends Error {
 
 const REGION = 'us-east-1'
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex')
-const dispatcher = new Agent({
-  connect: { timeout: 5_000 },
-  headersTimeout: 60_000,
-  bodyTimeout: 120_000,
-})
+/** When a deployment is made without one (see --storage-timeout). */
+export const DEFAULT_STORAGE_TIMEOUT_MS = 10_000
+
+/** Pooled connections per timeout setting, shared by every deployment with that setting. */
+const dispatchers = new Map<string, Agent>()
+function dispatcherFor(timeoutMs: number, streaming: boolean): Agent {
+  const id = `${timeoutMs}:${streaming}`
+  let agent = dispatchers.get(id)
+  if (!agent) {
+    agent = new Agent({
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      // An event stream may stay silent for long (MinIO batches its pings): no idle limit there.
+      bodyTimeout: streaming ? 0 : timeoutMs,
+      keepAliveTimeout: 10_000,
+    })
+    dispatchers.set(id, agent)
+  }
+  return agent
+}
+
+/** Thrown by the minio-js transport when a socket stays silent past the timeout. */
+class SocketTimeout extends Error {
+  readonly code = 'FADO_STORAGE_TIMEOUT'
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`)
+  }
+}
+
+/**
+ * minio-js's transport: node:http(s) with a socket inactivity limit (connecting included) that
+ * destroys the request, and the transaction guard. minio-js has no timeout of its own.
+ */
+function timedTransport(useSsl: boolean, timeoutMs: number) {
+  const base = useSsl ? https : http
+  return {
+    request(options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) {
+      assertNoTransaction('a storage call')
+      const req = base.request(options, callback)
+      req.setTimeout(timeoutMs, () => req.destroy(new SocketTimeout(timeoutMs)))
+      return req
+    },
+  }
+}
+
+/**
+ * A request body for undici that fails the upload when the storage stops taking bytes for
+ * `timeoutMs` while bytes are waiting (a stalled server); a slow sender is not a stall.
+ */
+function stallGuarded(
+  body: Readable,
+  timeoutMs: number,
+  abort: (err: Error) => void,
+): AsyncIterable<Buffer> {
+  let waitingOnStorage = false
+  let since = Date.now()
+  const timer = setInterval(
+    () => {
+      if (waitingOnStorage && Date.now() - since > timeoutMs)
+        abort(new StorageError(`the storage took no data for ${timeoutMs} ms`, 'timeout'))
+    },
+    Math.max(50, Math.min(1000, timeoutMs / 4)),
+  )
+  timer.unref()
+  return (async function* () {
+    try {
+      for await (const chunk of body) {
+        waitingOnStorage = true
+        since = Date.now()
+        yield chunk as Buffer
+        waitingOnStorage = false
+      }
+    } finally {
+      clearInterval(timer)
+    }
+  })()
+}
 
 /** RFC 3986 percent-encoding as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
 export function encodeRfc3986(value: string): string {
@@ -61,9 +149,20 @@ export function encodeRfc3986(value: string): string {
   )
 }
 
-/** S3 canonical URI: every path segment percent-encoded per RFC 3986, '/' kept. */
+/**
+ * S3 canonical URI: every path segment percent-encoded per RFC 3986, '/' kept. A '.' or '..'
+ * segment is refused: URL handling on either side may resolve it after signing and address
+ * another object or bucket (a key 'x/../../other-bucket/k').
+ */
 export function encodeKey(key: string): string {
-  return key.split('/').map(encodeRfc3986).join('/')
+  const segments = key.split('/')
+  if (segments.some((s) => s === '.' || s === '..')) {
+    throw new StorageError(
+      `object key ${JSON.stringify(key)} has a '.' or '..' segment, which S3 URLs cannot carry safely`,
+      'invalid_key',
+    )
+  }
+  return segments.map(encodeRfc3986).join('/')
 }
 
 const stripQuotes = (etag: string): string => etag.replace(/^"|"$/g, '')
@@ -73,17 +172,49 @@ const CONNECT_CODES = new Set([
   'ECONNRESET',
   'ENOTFOUND',
   'EHOSTUNREACH',
-  'ETIMEDOUT',
+  'ENETUNREACH',
   'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
+  'EPIPE',
   'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+])
+
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'FADO_STORAGE_TIMEOUT',
 ])
 
 /** Maps SDK / network errors to a StorageError with a reason a user can act on. */
 export function classify(err: unknown, what: string): StorageError {
-  if (err instanceof StorageError) return err
-  const e = err as { code?: string; cause?: { code?: string }; message?: string }
+  if (err instanceof StorageError) {
+    return err.message.startsWith(what)
+      ? err
+      : new StorageError(`${what}: ${err.message}`, err.kind, { cause: err })
+  }
+  const e = err as {
+    code?: string
+    name?: string
+    cause?: { code?: string; name?: string }
+    message?: string
+  }
   const code = e.code ?? e.cause?.code ?? ''
+  if (
+    TIMEOUT_CODES.has(code) ||
+    e.name === 'TimeoutError' ||
+    e.cause?.name === 'TimeoutError' ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError
+  ) {
+    return new StorageError(
+      `${what}: storage did not answer in time (${code || e.message || 'timeout'})`,
+      'timeout',
+      { cause: err },
+    )
+  }
   if (CONNECT_CODES.has(code) || /connect|socket hang up|fetch failed/i.test(e.message ?? '')) {
     return new StorageError(`${what}: storage unreachable (${code || e.message})`, 'unreachable', {
       cause: err,
@@ -102,12 +233,22 @@ export function classify(err: unknown, what: string): StorageError {
   return new StorageError(`${what}: ${e.message ?? String(err)}`, 'failed', { cause: err })
 }
 
+export interface StorageOptions {
+  /** Per-call limit to connect, to get an answer, and between body chunks. */
+  timeoutMs?: number
+}
+
 export class S3Storage {
   readonly client: Minio.Client
-  readonly #base: string
+  readonly timeoutMs: number
+  readonly #origin: string
 
-  constructor(readonly conn: StorageConnection) {
+  constructor(
+    readonly conn: StorageConnection,
+    options: StorageOptions = {},
+  ) {
     const [host, port] = splitEndpoint(conn.endpoint)
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS
     this.client = new Minio.Client({
       endPoint: host,
       ...(port === undefined ? {} : { port }),
@@ -115,21 +256,31 @@ export class S3Storage {
       accessKey: conn.access_key,
       secretKey: conn.secret_key,
       region: REGION,
-    })
-    this.#base = `${conn.use_ssl ? 'https' : 'http'}://${conn.endpoint}`
+      transport: timedTransport(conn.use_ssl, this.timeoutMs),
+      // FaDO retries at its own level (reconciler backoff); minio-js would retry silently and
+      // log to the console.
+      retryOptions: { disableRetry: true },
+    } as Minio.ClientOptions)
+    this.#origin = `${conn.use_ssl ? 'https' : 'http'}://${conn.endpoint}`
   }
 
-  /** A SigV4-signed request; `path` is already encoded and may carry a query. */
+  /**
+   * A SigV4-signed request; `path` is already encoded and may carry a query. It is sent exactly
+   * as signed (origin + path, no URL normalisation on the way).
+   */
   async signed(
     method: 'GET' | 'PUT' | 'HEAD' | 'DELETE' | 'POST',
     path: string,
     opts: {
       headers?: Record<string, string>
-      body?: Readable | string
+      body?: Readable | string | AsyncIterable<Buffer>
       payloadHash?: string
       signal?: AbortSignal
+      /** A long-lived answer (event stream): no limit between body chunks. */
+      stream?: boolean
     } = {},
   ): Promise<Dispatcher.ResponseData> {
+    assertNoTransaction('a storage call')
     // Send the query in the order the signature covers it: minio-js's signer sorts the
     // parameters, and MinIO canonicalises repeated keys in the order they were sent.
     const [resource, query] = path.split('?') as [string, string | undefined]
@@ -156,13 +307,15 @@ export class S3Storage {
       's3',
     )
     try {
-      return await request(this.#base + path, {
+      const options = {
+        origin: this.#origin,
+        path,
         method,
         headers,
         body: opts.body ?? null,
-        dispatcher,
         ...(opts.signal ? { signal: opts.signal } : {}),
-      })
+      } as Dispatcher.RequestOptions
+      return await dispatcherFor(this.timeoutMs, opts.stream === true).request(options)
     } catch (err) {
       throw classify(err, `${method} ${this.conn.endpoint}${path.split('?')[0]}`)
     }
@@ -178,10 +331,8 @@ export class S3Storage {
    * the server (e.g. arn:minio:sqs::FADO:webhook). Needs admin credentials.
    */
   async serverInfo(): Promise<{ deploymentId: string; sqsArns: string[] }> {
-    const res = await this.signed('GET', '/minio/admin/v3/info', {
-      signal: AbortSignal.timeout(10_000),
-    })
-    const text = await res.body.text()
+    const res = await this.signed('GET', '/minio/admin/v3/info')
+    const text = await this.#text(res, 'server info')
     if (res.statusCode === 403 || res.statusCode === 401) {
       const code = /<Code>(\w+)<\/Code>|"Code":"(\w+)"/.exec(text)
       const reason = code?.[1] ?? code?.[2] ?? ''
@@ -246,7 +397,7 @@ export class S3Storage {
     const res = await this.signed('DELETE', `/${encodeKey(bucket)}`, {
       headers: { 'x-minio-force-delete': 'true' },
     })
-    const text = await res.body.text()
+    const text = await this.#text(res, `remove bucket ${bucket}`)
     if (res.statusCode === 204 || res.statusCode === 200 || text.includes('NoSuchBucket')) return
     throw new StorageError(
       `remove bucket ${bucket}: status ${res.statusCode} ${/<Code>(\w+)/.exec(text)?.[1] ?? ''}`,
@@ -281,6 +432,7 @@ export class S3Storage {
     bucket: string,
     key: string,
   ): Promise<(ObjectEntry & { metadata: Record<string, string> }) | undefined> {
+    encodeKey(key)
     try {
       const s = await this.client.statObject(bucket, key)
       return {
@@ -300,7 +452,7 @@ export class S3Storage {
   async getObject(bucket: string, key: string): Promise<ObjectStream> {
     const res = await this.signed('GET', `/${encodeKey(bucket)}/${encodeKey(key)}`)
     if (res.statusCode !== 200) {
-      const text = await res.body.text()
+      const text = await this.#text(res, `get ${bucket}/${key}`)
       const code = /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? `status ${res.statusCode}`
       throw classify(Object.assign(new Error(code), { code }), `get ${bucket}/${key}`)
     }
@@ -327,12 +479,24 @@ export class S3Storage {
       'content-type': opts.contentType ?? 'application/octet-stream',
     }
     for (const [k, v] of Object.entries(opts.metadata ?? {})) headers[`x-amz-meta-${k}`] = v
-    const res = await this.signed('PUT', `/${encodeKey(bucket)}/${encodeKey(key)}`, {
-      headers,
-      body,
-      payloadHash: 'UNSIGNED-PAYLOAD',
-    })
-    const text = await res.body.text()
+    const path = `/${encodeKey(bucket)}/${encodeKey(key)}`
+    const abort = new AbortController()
+    let stalled: Error | undefined
+    let res: Dispatcher.ResponseData
+    try {
+      res = await this.signed('PUT', path, {
+        headers,
+        body: stallGuarded(body, this.timeoutMs, (err) => {
+          stalled = err
+          abort.abort(err)
+        }),
+        payloadHash: 'UNSIGNED-PAYLOAD',
+        signal: abort.signal,
+      })
+    } catch (err) {
+      throw classify(stalled ?? err, `put ${bucket}/${key}`)
+    }
+    const text = await this.#text(res, `put ${bucket}/${key}`)
     if (res.statusCode !== 200) {
       const code = /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? `status ${res.statusCode}`
       throw classify(Object.assign(new Error(code), { code }), `put ${bucket}/${key}`)
@@ -340,7 +504,17 @@ export class S3Storage {
     return stripQuotes(String(res.headers.etag ?? ''))
   }
 
+  /** A whole (small) answer body; a body that stalls past the timeout is a 'timeout'. */
+  async #text(res: Dispatcher.ResponseData, what: string): Promise<string> {
+    try {
+      return await res.body.text()
+    } catch (err) {
+      throw classify(err, what)
+    }
+  }
+
   async removeObject(bucket: string, key: string): Promise<void> {
+    encodeKey(key)
     try {
       await this.client.removeObject(bucket, key)
     } catch (err) {
