@@ -52,6 +52,66 @@ export async function upsertObject(
   return row
 }
 
+export interface ObjectEntryInput {
+  name: string
+  size: number
+  etag: string
+  last_modified: Date
+}
+
+/** One page of a bucket's objects in S3 key order (UTF-8 bytes), after `after` ('' = start). */
+export async function listObjectsPage(
+  q: Queryable,
+  bucketId: number,
+  after: string,
+  limit: number,
+  prefix = '',
+): Promise<ObjectRow[]> {
+  return q.query<ObjectRow>(
+    `SELECT ${COLUMNS} FROM objects
+     WHERE bucket_id = $1 AND name COLLATE "C" > $2 AND starts_with(name, $4)
+     ORDER BY name COLLATE "C" LIMIT $3`,
+    [bucketId, after, limit, prefix],
+  )
+}
+
+/** Inserts or updates many objects of one bucket in one statement. */
+export async function upsertObjects(
+  q: Queryable,
+  bucketId: number,
+  entries: readonly ObjectEntryInput[],
+): Promise<void> {
+  if (entries.length === 0) return
+  await q.query(
+    `INSERT INTO objects (bucket_id, name, size, etag, last_modified)
+     SELECT $1, e.name, e.size, e.etag, e.last_modified
+     FROM unnest($2::text[], $3::bigint[], $4::text[], $5::timestamptz[])
+       AS e(name, size, etag, last_modified)
+     ON CONFLICT (bucket_id, name) DO UPDATE
+       SET size = EXCLUDED.size, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
+    [
+      bucketId,
+      entries.map((e) => e.name),
+      entries.map((e) => e.size),
+      entries.map((e) => e.etag),
+      entries.map((e) => e.last_modified.toISOString()),
+    ],
+  )
+}
+
+/** Deletes many objects of one bucket by name in one statement. */
+export async function deleteObjects(
+  q: Queryable,
+  bucketId: number,
+  names: readonly string[],
+): Promise<void> {
+  if (names.length === 0) return
+  await q.query('DELETE FROM objects WHERE bucket_id = $1 AND name = ANY($2::text[])', [
+    bucketId,
+    names,
+  ])
+}
+
 export async function deleteObjectByName(
   q: Queryable,
   bucketId: number,

@@ -4,6 +4,7 @@
  * a master copy re-syncs just that object; a bucket created directly on a tracked deployment is
  * imported; a listener that reconnects triggers a full pass over that deployment's buckets.
  */
+import type { Changes } from '../changes.js'
 import type { Db } from '../db/client.js'
 import { getBucketByName, importBucket, listMasterBucketNames } from '../db/buckets.js'
 import {
@@ -14,7 +15,6 @@ import {
 import type { Logger } from '../log.js'
 import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../storage/events.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import type { Reconciler } from './reconciler.js'
 
 export class ChangeFeed {
   readonly #listeners = new Map<number, EventListenerHandle>()
@@ -22,7 +22,7 @@ export class ChangeFeed {
   constructor(
     private readonly db: Db,
     private readonly storages: StorageRegistry,
-    private readonly reconciler: Reconciler,
+    private readonly changes: Changes,
     private readonly log: Logger,
   ) {}
 
@@ -67,6 +67,7 @@ export class ChangeFeed {
   async handle(events: StorageEvent[], from?: StorageDeploymentRow): Promise<number> {
     const keysByBucket = new Map<number, Set<string>>()
     const full = new Set<number>()
+    let imported = false
     let used = 0
     for (const event of events) {
       const storage =
@@ -89,6 +90,7 @@ export class ChangeFeed {
               storage: storage.alias,
             })
             full.add(id)
+            imported = true
             used++
           }
         }
@@ -104,17 +106,24 @@ export class ChangeFeed {
         keysByBucket.set(bucket.bucket_id, keys)
       }
     }
-    for (const id of full) this.reconciler.schedule(id)
-    for (const [id, keys] of keysByBucket) if (!full.has(id)) this.reconciler.schedule(id, keys)
+    await this.changes.record({
+      reconcile: [...full],
+      objects: [...keysByBucket]
+        .filter(([id]) => !full.has(id))
+        .map(([bucketId, keys]) => ({ bucketId, keys: [...keys] })),
+      routes: imported,
+    })
     return used
   }
 
   async #repair(storageId: number): Promise<void> {
     try {
+      const ids: number[] = []
       for (const name of await listMasterBucketNames(this.db, storageId)) {
         const bucket = await getBucketByName(this.db, name)
-        if (bucket) this.reconciler.schedule(bucket.bucket_id)
+        if (bucket) ids.push(bucket.bucket_id)
       }
+      await this.changes.record({ reconcile: ids })
     } catch (err) {
       this.log.warn('repair after reconnect failed; the periodic pass will cover it', {
         error: err,

@@ -1,0 +1,89 @@
+/**
+ * A full reconcile pass over one bucket: plan its replicas → drop unwanted replica copies →
+ * check the master and subscribe it to change notifications → refresh the object index from the
+ * master listing → for each wanted replica, merge-join master and replica listings and copy or
+ * delete only what differs → record each replica's status (syncing / synced / error + reason).
+ * Throws after recording when something failed, so the queue retries it.
+ */
+import {
+  addReplica,
+  removeReplica,
+  setReplicaStatus,
+  type BucketRow,
+  type ReplicaStatus,
+} from '../db/buckets.js'
+import { listClusters } from '../db/clusters.js'
+import { listStorageDeployments } from '../db/storage-deployments.js'
+import type { S3Storage } from '../storage/s3.js'
+import { refreshObjectIndex } from './object-index.js'
+import type { PassContext } from './pass-context.js'
+import { planReplicas } from './plan.js'
+import { syncBucket } from './sync-bucket.js'
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<void> {
+  const storages = await listStorageDeployments(ctx.db)
+  const clusters = await listClusters(ctx.db)
+  const plan = planReplicas({
+    bucket,
+    storages,
+    clusters,
+    current: bucket.replicas.map((r) => r.storage_id),
+  })
+  let routesChanged = false
+  const errors: string[] = []
+  const mark = async (storageId: number, status: ReplicaStatus, error: string | null = null) => {
+    if (await setReplicaStatus(ctx.db, bucket.bucket_id, storageId, status, error))
+      routesChanged = true
+  }
+
+  try {
+    for (const storageId of plan.remove) {
+      try {
+        await (await ctx.storages.get(storageId)).removeBucket(bucket.name)
+        await removeReplica(ctx.db, bucket.bucket_id, storageId)
+        routesChanged = true
+      } catch (err) {
+        // Keep the row (so the removal is retried) but stop routing to it.
+        await mark(storageId, 'error', `removal pending: ${message(err)}`)
+        errors.push(`remove replica on ${storageId}: ${message(err)}`)
+      }
+    }
+    for (const storageId of plan.add) await addReplica(ctx.db, bucket.bucket_id, storageId)
+
+    let master: S3Storage
+    try {
+      master = await ctx.storages.get(bucket.storage_id)
+      if (!(await master.bucketExists(bucket.name)))
+        throw new Error(`master bucket ${bucket.name} is missing on its storage`)
+      const masterRow = storages.find((s) => s.storage_id === bucket.storage_id)
+      if (masterRow) await ctx.notifications.ensure(bucket, masterRow, master)
+      await refreshObjectIndex(ctx.db, bucket.bucket_id, master.listObjects(bucket.name))
+    } catch (err) {
+      const reason = `master unavailable: ${message(err)}`
+      for (const storageId of plan.desired) await mark(storageId, 'error', reason)
+      throw new Error(reason, { cause: err })
+    }
+
+    const current = new Map(bucket.replicas.map((r) => [r.storage_id, r.status]))
+    await Promise.all(
+      plan.desired.map(async (storageId) => {
+        try {
+          if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
+          await syncBucket(bucket.name, master, await ctx.storages.get(storageId), {
+            concurrency: ctx.copyConcurrency,
+            stats: ctx.stats,
+          })
+          await mark(storageId, 'synced')
+        } catch (err) {
+          await mark(storageId, 'error', message(err))
+          errors.push(`replica on ${storageId}: ${message(err)}`)
+        }
+      }),
+    )
+  } finally {
+    if (routesChanged) ctx.routesChanged()
+  }
+  if (errors.length > 0) throw new Error(`${bucket.name}: ${errors.join('; ')}`)
+}
