@@ -11,13 +11,23 @@ export interface RunningServer {
 
 export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
+export interface ListenOptions {
+  /**
+   * A connection silent (no byte either way) this long is closed. There is no limit on a whole
+   * request: a long upload or download that keeps moving is never cut off (Node's own 5-minute
+   * requestTimeout is turned off).
+   */
+  idleTimeoutMs?: number
+}
+
 /** Serves a Fetch-style handler (a Hono app's `fetch`). */
 export function listen(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
   host: string,
   port: number,
+  options: ListenOptions = {},
 ): Promise<RunningServer> {
-  return listenNode(getRequestListener(fetch), host, port)
+  return listenNode(getRequestListener(fetch), host, port, options)
 }
 
 /** Serves a node:http handler. */
@@ -25,8 +35,14 @@ export async function listenNode(
   handler: NodeHandler,
   host: string,
   port: number,
+  options: ListenOptions = {},
 ): Promise<RunningServer> {
-  const server = http.createServer({ keepAliveTimeout: 30_000 }, handler)
+  const server = http.createServer(
+    { keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 60_000 },
+    handler,
+  )
+  // No 'timeout' listener: Node destroys a socket that stays idle past this.
+  server.setTimeout(options.idleTimeoutMs ?? 120_000)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

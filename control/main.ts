@@ -1,24 +1,25 @@
 /**
- * Wires one FaDO process: config → database (migrated) → snapshot publisher → admin API,
- * plus the edge in standalone mode, fed in-process by the publisher.
+ * Wires one FaDO process: config → database (migrated) → changes → snapshot publisher →
+ * storage, reconciler and change feed → admin API, plus the edge in standalone mode, fed
+ * in-process by the publisher.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import type { Hono } from 'hono'
 import { startEdge, type RunningEdge } from '../edge/node.js'
 import { resolveAdminToken, type AdminToken } from './admin-token.js'
 import { createControlApp } from './api/app.js'
+import { loadUiAssets } from './api/ui.js'
+import { Changes } from './changes.js'
 import { dbTarget, type Config } from './config.js'
 import { openDb, type Db } from './db/client.js'
 import { migrate } from './db/migrate.js'
 import { listen } from './http-server.js'
-import { loadUiAssets } from './api/ui.js'
 import type { Logger } from './log.js'
 import { ChangeFeed } from './replication/change-feed.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
-
-/** How often control re-derives routes from the database, to pick up other processes' changes. */
-const REPUBLISH_INTERVAL_MS = 5_000
 
 export interface RunningControl {
   apiUrl: string
@@ -28,8 +29,17 @@ export interface RunningControl {
   publisher: SnapshotPublisher
   reconciler: Reconciler
   changeFeed: ChangeFeed
+  changes: Changes
   app: Hono
   close(): Promise<void>
+}
+
+/** Where uploads without a known length are spooled; emptied at start (left by a crash). */
+function prepareSpoolDir(dataDir: string): string {
+  const dir = path.join(dataDir, 'spool')
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  return dir
 }
 
 export async function startControl(
@@ -38,9 +48,12 @@ export async function startControl(
   withEdge: boolean,
   reconcilerOptions: ReconcilerOptions = {},
 ): Promise<RunningControl> {
-  const host = config.listenHost ?? '127.0.0.1'
-  const dataDir = config.dataDir ?? '.fado'
-  const adminToken = resolveAdminToken({ configured: config.adminToken, listenHost: host, dataDir })
+  const host = config.listenHost
+  const adminToken = resolveAdminToken({
+    configured: config.adminToken,
+    listenHost: host,
+    dataDir: config.dataDir,
+  })
   const db = await openDb(dbTarget(config))
   const closers: (() => Promise<void>)[] = [() => db.close()]
   const closeAll = async () => {
@@ -50,23 +63,30 @@ export async function startControl(
     const { applied } = await migrate(db)
     if (applied.length > 0) log.info('applied migrations', { names: applied.map((m) => m.name) })
 
+    const changes = new Changes(db, log)
     const publisher = new SnapshotPublisher(db, log)
     closers.push(async () => publisher.close())
     await publisher.publishNow()
-    const timer = setInterval(() => publisher.request(), REPUBLISH_INTERVAL_MS).unref()
-    closers.push(async () => clearInterval(timer))
 
-    const storages = new StorageRegistry(db)
+    const storages = new StorageRegistry(db, config.storageTimeout)
     const reconciler = new Reconciler(
       db,
       storages,
-      () => publisher.request(),
+      () => void changes.record({ routes: true }),
       log,
       reconcilerOptions,
     )
-    const changeFeed = new ChangeFeed(db, storages, reconciler, log)
+    const changeFeed = new ChangeFeed(db, storages, changes, log)
+    changes.connect({
+      reconcile: (id, keys) => reconciler.schedule(id, keys),
+      reconcileAll: () => reconciler.scheduleAll(),
+      publish: () => publisher.publishNow(),
+      refreshStorage: () => changeFeed.refresh(),
+    })
     closers.push(() => reconciler.stop())
     closers.push(async () => changeFeed.stop())
+    closers.push(() => changes.stop())
+    await changes.listen()
     await changeFeed.refresh()
     reconciler.start()
 
@@ -74,7 +94,7 @@ export async function startControl(
     if (withEdge) {
       const running = await startEdge({
         host,
-        port: config.edgePort ?? 6000,
+        port: config.edgePort,
         log,
         connectTimeoutMs: config.connectTimeout,
         upstreamTimeoutMs: config.upstreamTimeout,
@@ -87,16 +107,19 @@ export async function startControl(
 
     const app = createControlApp({
       db,
+      changes,
+      storages,
       publisher,
+      changeFeed,
       log,
       adminToken: adminToken.token,
-      storages,
-      reconciler,
-      changeFeed,
+      limits: { maxObjectSize: config.maxObjectSize, spoolDir: prepareSpoolDir(config.dataDir) },
       ui: loadUiAssets(),
       edgeStatus: edge?.status,
     })
-    const api = await listen(app.fetch, host, config.apiPort ?? 9090)
+    const api = await listen(app.fetch, host, config.apiPort, {
+      idleTimeoutMs: config.idleTimeout,
+    })
     closers.push(() => api.close())
     // Closers run in reverse: answer pending long polls first, so draining the API is quick.
     closers.push(async () => publisher.close())
@@ -108,6 +131,7 @@ export async function startControl(
       publisher,
       reconciler,
       changeFeed,
+      changes,
       app,
       close: closeAll,
     }

@@ -1,37 +1,63 @@
 /**
  * The control HTTP app: /healthz (open), the admin API under /api (bearer token), and the admin
- * page (static, open: it holds no data until signed in) at every other path.
- * Every error leaves as {"error":{"code","message"}}; never a stack trace.
+ * page (static, open: it holds no data until signed in) for every other GET.
+ * Every other answer is JSON, errors as {"error":{"code","message"}} — never a stack trace:
+ * 400 bad input (naming the field), 401, 404 (any unknown path, any method), 409, 413 too large,
+ * 502/504 a storage deployment failed or timed out, 503 the database is unavailable.
  */
 import { Hono } from 'hono'
-import { FadoError } from '../errors.js'
+import { bodyLimit } from 'hono/body-limit'
+import { DatabaseUnavailableError } from '../db/client.js'
+import { databaseUnavailable, FadoError, tooLarge } from '../errors.js'
 import { requireAdminToken } from './auth.js'
+import { bucketsApi } from './buckets.js'
 import { clustersApi } from './clusters.js'
 import type { ApiDeps } from './deps.js'
 import { faasDeploymentsApi } from './faas-deployments.js'
-import { bucketsApi } from './buckets.js'
+import { strictUrl } from './input.js'
 import { loadBalancerApi } from './load-balancer.js'
 import { notifyApi } from './notify.js'
 import { objectsApi } from './objects.js'
-import { storageDeploymentsApi } from './storage-deployments.js'
 import { resourcesApi } from './resources.js'
 import { snapshotApi } from './snapshot.js'
+import { storageDeploymentsApi } from './storage-deployments.js'
 import { serveUi } from './ui.js'
+import { ClientGoneError } from './uploads.js'
 import { fromDatabaseError } from './validate.js'
+
+/** JSON request bodies: nothing the API takes comes near this. */
+export const MAX_JSON_BYTES = 1024 * 1024
+
+const notFoundBody = (method: string, path: string) => ({
+  error: { code: 'not_found', message: `no route ${method} ${path}` },
+})
 
 export function createControlApp(deps: ApiDeps): Hono {
   const app = new Hono()
+  const jsonLimit = bodyLimit({
+    maxSize: MAX_JSON_BYTES,
+    onError: (c) => c.json(tooLarge('body', MAX_JSON_BYTES).toJSON(), 413),
+  })
 
   app.get('/healthz', async (c) => {
     try {
       await deps.db.query('SELECT 1')
       return c.json({ status: 'ok', snapshot_version: deps.publisher.current?.version ?? 0 })
     } catch {
-      return c.json({ status: 'unavailable', reason: 'database not answering' }, 503)
+      return c.json(
+        { status: 'unavailable', ...databaseUnavailable().toJSON() },
+        503,
+      )
     }
   })
 
   app.use('/api/*', requireAdminToken(deps.adminToken))
+  app.use('/api/*', strictUrl)
+  app.use('/api/*', async (c, next) => {
+    // Object bodies are bounded by --max-object-size in the objects API instead.
+    const upload = c.req.path === '/api/objects' && (c.req.method === 'POST' || c.req.method === 'PUT')
+    return upload ? next() : jsonLimit(c, next)
+  })
   app.route('/api/resources', resourcesApi(deps))
   app.route('/api/clusters', clustersApi(deps))
   app.route('/api/faas-deployments', faasDeploymentsApi(deps))
@@ -41,18 +67,29 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/notify', notifyApi(deps))
   app.route('/api/load-balancer', loadBalancerApi(deps))
   app.route('/api/snapshot', snapshotApi(deps))
-  app.all('/api/*', (c) =>
-    c.json(
-      { error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } },
-      404,
-    ),
-  )
+  app.all('/api/*', (c) => c.json(notFoundBody(c.req.method, c.req.path), 404))
   serveUi(app, deps.ui)
+  app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404))
 
   app.onError((err, c) => {
-    const known = err instanceof FadoError ? err : fromDatabaseError(err)
+    if (err instanceof ClientGoneError) {
+      // Nobody is there to read an answer; not a failure of FaDO or of what it depends on.
+      return c.json(err.toJSON(), 499 as 400)
+    }
+    const known =
+      err instanceof FadoError
+        ? err
+        : err instanceof DatabaseUnavailableError
+          ? databaseUnavailable(err)
+          : fromDatabaseError(err)
     if (known) {
-      if (known.status >= 500) deps.log.warn('request failed', { path: c.req.path, error: known })
+      if (known.status >= 500)
+        deps.log.warn('request failed', {
+          method: c.req.method,
+          path: c.req.path,
+          code: known.code,
+          error: known.cause ?? known,
+        })
       return c.json(known.toJSON(), known.status as 400)
     }
     deps.log.error('unexpected error', { method: c.req.method, path: c.req.path, error: err })

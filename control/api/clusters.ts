@@ -14,36 +14,46 @@ import {
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import { conflict, notFound } from '../errors.js'
 import type { ApiDeps } from './deps.js'
-import { name, parseBody, parseId, zones } from './validate.js'
+import { checkUnchanged, name, parseBody, parseId, readOnly, zones } from './validate.js'
+import { clusterView } from './views.js'
 
 const createBody = z.strictObject({ name, zones: zones.default([]) })
-const updateBody = z.strictObject({ name: name.optional(), zones: zones.optional() })
+const updateBody = z.strictObject({
+  cluster_id: readOnly,
+  name: name.optional(),
+  zones: zones.optional(),
+})
 
-export function clustersApi({ db, publisher }: ApiDeps): Hono {
+export function clustersApi({ db, changes }: ApiDeps): Hono {
   return new Hono()
-    .get('/', async (c) => c.json(await listClusters(db)))
+    .get('/', async (c) => c.json((await listClusters(db)).map(clusterView)))
     .get('/:id', async (c) => {
       const id = parseId(c.req.param('id'), 'cluster_id')
       const cluster = await getCluster(db, id)
       if (!cluster) throw notFound('cluster', id)
-      return c.json(cluster)
+      return c.json(clusterView(cluster))
     })
     .post('/', async (c) => {
       const input = await parseBody(c, createBody)
-      const cluster = await db.transaction((tx) => insertCluster(tx, input))
-      return c.json(cluster, 201)
+      const cluster = await changes.commit((tx) => insertCluster(tx, input))
+      return c.json(clusterView(cluster), 201)
     })
     .put('/:id', async (c) => {
       const id = parseId(c.req.param('id'), 'cluster_id')
       const input = await parseBody(c, updateBody)
-      const cluster = await db.transaction((tx) => updateCluster(tx, id, input))
-      if (!cluster) throw notFound('cluster', id)
-      publisher.request()
-      return c.json(cluster)
+      checkUnchanged(input, { cluster_id: id }, ['cluster_id'], 'ids are fixed')
+      const cluster = await changes.commit(async (tx, changed) => {
+        const updated = await updateCluster(tx, id, input)
+        if (!updated) throw notFound('cluster', id)
+        // Zones decide where replicas may go; the name is what routes report.
+        changed({ reconcile: 'all', routes: true })
+        return updated
+      })
+      return c.json(clusterView(cluster))
     })
     .delete('/:id', async (c) => {
       const id = parseId(c.req.param('id'), 'cluster_id')
-      await db.transaction(async (tx) => {
+      await changes.commit(async (tx, changed) => {
         // Its FaaS deployments go with it; storage must be untracked first, which also removes
         // FaDO's replica copies (the database alone would only forget them).
         const storage = (await listStorageDeployments(tx)).filter((s) => s.cluster_id === id)
@@ -55,8 +65,8 @@ export function clustersApi({ db, publisher }: ApiDeps): Hono {
               .join(', ')}; untrack ${storage.length === 1 ? 'it' : 'them'} first`,
           )
         if (!(await deleteCluster(tx, id))) throw notFound('cluster', id)
+        changed({ routes: true })
       })
-      publisher.request()
       return c.body(null, 204)
     })
 }

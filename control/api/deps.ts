@@ -1,21 +1,17 @@
 /** What every API route module is handed. */
-import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
 import type { ChangeFeed } from '../replication/change-feed.js'
-import type { Reconciler } from '../replication/reconciler.js'
+import type { ServiceDeps } from '../services/deps.js'
 import type { SnapshotPublisher } from '../snapshot/publish.js'
-import type { StorageRegistry } from '../storage/registry.js'
 import type { EdgeStatus } from '../../edge/app.js'
 import type { UiAssets } from './ui.js'
+import type { UploadLimits } from './uploads.js'
 
-export interface ApiDeps {
-  db: Db
+export interface ApiDeps extends ServiceDeps {
   publisher: SnapshotPublisher
-  log: Logger
-  adminToken: string
-  storages: StorageRegistry
-  reconciler: Reconciler
+  /** Storage change events arriving by webhook (/api/notify) go here. */
   changeFeed: ChangeFeed
+  adminToken: string
+  limits: UploadLimits
   /** The built admin page; undefined when it was not built. */
   ui?: UiAssets | undefined
   /** What the in-process edge serves (standalone only); separate edges report on their own. */

@@ -12,10 +12,15 @@ import {
 } from '../db/faas-deployments.js'
 import { invalidField, notFound } from '../errors.js'
 import type { ApiDeps } from './deps.js'
-import { httpUrl, id, parseBody, parseId } from './validate.js'
+import { checkUnchanged, httpUrl, id, parseBody, parseId, readOnly } from './validate.js'
+import { faasView } from './views.js'
 
 const createBody = z.strictObject({ cluster_id: id, url: httpUrl })
-const updateBody = z.strictObject({ cluster_id: id.optional(), url: httpUrl.optional() })
+const updateBody = z.strictObject({
+  faas_id: readOnly,
+  cluster_id: id.optional(),
+  url: httpUrl.optional(),
+})
 
 async function assertCluster(q: Queryable, clusterId: number | undefined): Promise<void> {
   if (clusterId !== undefined && !(await getCluster(q, clusterId))) {
@@ -23,41 +28,44 @@ async function assertCluster(q: Queryable, clusterId: number | undefined): Promi
   }
 }
 
-export function faasDeploymentsApi({ db, publisher }: ApiDeps): Hono {
+export function faasDeploymentsApi({ db, changes }: ApiDeps): Hono {
   return new Hono()
-    .get('/', async (c) => c.json(await listFaasDeployments(db)))
+    .get('/', async (c) => c.json((await listFaasDeployments(db)).map(faasView)))
     .get('/:id', async (c) => {
       const faasId = parseId(c.req.param('id'), 'faas_id')
       const faas = await getFaasDeployment(db, faasId)
       if (!faas) throw notFound('FaaS deployment', faasId)
-      return c.json(faas)
+      return c.json(faasView(faas))
     })
     .post('/', async (c) => {
       const input = await parseBody(c, createBody)
-      const faas = await db.transaction(async (tx) => {
+      const faas = await changes.commit(async (tx, changed) => {
         await assertCluster(tx, input.cluster_id)
+        changed({ routes: true })
         return insertFaasDeployment(tx, input)
       })
-      publisher.request()
-      return c.json(faas, 201)
+      return c.json(faasView(faas), 201)
     })
     .put('/:id', async (c) => {
       const faasId = parseId(c.req.param('id'), 'faas_id')
       const input = await parseBody(c, updateBody)
-      const faas = await db.transaction(async (tx) => {
+      checkUnchanged(input, { faas_id: faasId }, ['faas_id'], 'ids are fixed')
+      const faas = await changes.commit(async (tx, changed) => {
         if (!(await getFaasDeployment(tx, faasId))) throw notFound('FaaS deployment', faasId)
         await assertCluster(tx, input.cluster_id)
-        return updateFaasDeployment(tx, faasId, input)
+        changed({ routes: true })
+        return (await updateFaasDeployment(tx, faasId, input)) as NonNullable<
+          Awaited<ReturnType<typeof updateFaasDeployment>>
+        >
       })
-      publisher.request()
-      return c.json(faas)
+      return c.json(faasView(faas))
     })
     .delete('/:id', async (c) => {
       const faasId = parseId(c.req.param('id'), 'faas_id')
-      if (!(await db.transaction((tx) => deleteFaasDeployment(tx, faasId)))) {
-        throw notFound('FaaS deployment', faasId)
-      }
-      publisher.request()
+      await changes.commit(async (tx, changed) => {
+        if (!(await deleteFaasDeployment(tx, faasId))) throw notFound('FaaS deployment', faasId)
+        changed({ routes: true })
+      })
       return c.body(null, 204)
     })
 }

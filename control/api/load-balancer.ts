@@ -18,6 +18,7 @@ import { invalidField } from '../errors.js'
 import type { RouteOverride } from '../snapshot/compile.js'
 import type { ApiDeps } from './deps.js'
 import { id, parseBody } from './validate.js'
+import type { LoadBalancerView } from './views.js'
 
 const policy = z.enum(POLICY_NAMES, { error: `must be one of ${POLICY_NAMES.join(', ')}` })
 const matchHeader = z
@@ -66,18 +67,18 @@ async function checkOverrides(q: Queryable, overrides: Record<string, RouteOverr
 }
 
 export function loadBalancerApi(deps: ApiDeps): Hono {
-  const { db, publisher } = deps
+  const { db, changes } = deps
   return new Hono()
     .get('/', async (c) => c.json(await loadBalancerView(db, deps)))
     .get('/settings', async (c) => c.json(await getSettings(db)))
     .put('/settings', async (c) => {
       const input = await parseBody(c, settingsBody)
-      const settings = await db.transaction(async (tx) => {
+      const settings = await changes.commit(async (tx, changed) => {
         const next = { ...(await getSettings(tx)), ...stripUndefined(input) }
         await setSettings(tx, next)
+        changed({ routes: true })
         return next
       })
-      await publisher.publishNow()
       return c.json(settings)
     })
     .get('/route-overrides', async (c) => c.json(await getRouteOverrides(db)))
@@ -86,11 +87,11 @@ export function loadBalancerApi(deps: ApiDeps): Hono {
       const overrides = Object.fromEntries(
         Object.entries(input).map(([bucket, o]) => [bucket, stripUndefined(o)]),
       )
-      await db.transaction(async (tx) => {
+      await changes.commit(async (tx, changed) => {
         await checkOverrides(tx, overrides)
         await setRouteOverrides(tx, overrides)
+        changed({ routes: true })
       })
-      await publisher.publishNow()
       return c.json(overrides)
     })
 }
@@ -98,7 +99,7 @@ export function loadBalancerApi(deps: ApiDeps): Hono {
 export async function loadBalancerView(
   db: Queryable,
   { publisher, edgeStatus }: Pick<ApiDeps, 'publisher' | 'edgeStatus'>,
-) {
+): Promise<LoadBalancerView> {
   const snapshot = publisher.current
   return {
     settings: await getSettings(db),

@@ -1,23 +1,51 @@
 /**
  * /api/notify: MinIO bucket notifications by webhook (thesis §5.3.3), token-protected like the
- * rest of the API. The same handler serves FaDO's own event-stream listeners.
+ * rest of the API. Records are validated before anything acts on them (400 naming the field);
+ * the same change feed serves FaDO's own event-stream listeners.
  */
 import { Hono } from 'hono'
-import { invalidField } from '../errors.js'
+import { z } from 'zod'
 import { parseRecords } from '../storage/events.js'
 import type { ApiDeps } from './deps.js'
+import { parseWith } from './validate.js'
+import { readJson } from './input.js'
+
+const text = (max: number) =>
+  z.string({ error: 'must be a string' }).max(max, { error: `at most ${max} characters` })
+
+const record = z.looseObject({
+  eventName: text(256).min(1, { error: 'must not be empty' }),
+  s3: z.looseObject(
+    {
+      bucket: z.looseObject({ name: text(63).min(1, { error: 'must not be empty' }) }),
+      object: z
+        .looseObject({
+          key: text(4096).optional(),
+          size: z.number({ error: 'must be a number' }).nonnegative().optional(),
+          eTag: text(256).optional(),
+        })
+        .optional(),
+    },
+    { error: 'must be an object with bucket.name' },
+  ),
+  responseElements: z.record(z.string(), z.unknown()).optional(),
+})
+
+const notification = z.looseObject(
+  {
+    Records: z
+      .array(record, { error: 'must be an array of event records' })
+      .max(1000, { error: 'at most 1000 records' }),
+  },
+  { error: 'must be a JSON notification ({"Records": [...]})' },
+)
 
 export function notifyApi({ changeFeed }: ApiDeps): Hono {
   return new Hono().on(['POST', 'PUT'], '/', async (c) => {
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw invalidField('body', 'must be a JSON notification ({"Records": [...]})')
-    }
-    if (!Array.isArray((body as { Records?: unknown } | null)?.Records)) {
-      throw invalidField('Records', 'must be an array of event records')
-    }
+    const body = parseWith(
+      notification,
+      await readJson(c, 'a JSON notification ({"Records": [...]})'),
+    )
     const events = parseRecords(body)
     const used = await changeFeed.handle(events)
     return c.json({ received: events.length, applied: used })

@@ -11,17 +11,26 @@ import { listObjects } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { loadBalancerView } from './load-balancer.js'
+import {
+  bucketView,
+  clusterView,
+  faasView,
+  objectView,
+  storageView,
+  type ResourcesView,
+} from './views.js'
 
 export function resourcesApi(deps: ApiDeps): Hono {
   const { db } = deps
-  return new Hono().use(etag()).get('/', async (c) =>
-    c.json({
-      clusters: await listClusters(db),
-      faas_deployments: await listFaasDeployments(db),
-      storage_deployments: await listStorageDeployments(db),
-      buckets: await listBuckets(db),
-      objects: await listObjects(db),
+  return new Hono().use(etag()).get('/', async (c) => {
+    const view: ResourcesView = {
+      clusters: (await listClusters(db)).map(clusterView),
+      faas_deployments: (await listFaasDeployments(db)).map(faasView),
+      storage_deployments: (await listStorageDeployments(db)).map(storageView),
+      buckets: (await listBuckets(db)).map(bucketView),
+      objects: (await listObjects(db)).map(objectView),
       load_balancer: await loadBalancerView(db, deps),
-    }),
-  )
+    }
+    return c.json(view)
+  })
 }

@@ -5,6 +5,7 @@
 import type { Context } from 'hono'
 import { z } from 'zod'
 import { FadoError, invalidField } from '../errors.js'
+import { readJson } from './input.js'
 
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path
@@ -31,13 +32,27 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
 }
 
 export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  let body: unknown
-  try {
-    body = await c.req.json()
-  } catch {
-    throw invalidField('body', 'must be a JSON document')
+  return parseWith(schema, await readJson(c))
+}
+
+/**
+ * Fields a client may send back as GET gave them but not change (PUT takes what GET gave): equal
+ * to the current value → accepted and ignored; different → 400 naming the field.
+ */
+export const readOnly = z.unknown().optional()
+
+export function checkUnchanged(
+  input: Record<string, unknown>,
+  current: Record<string, unknown>,
+  fields: readonly string[],
+  hint: string,
+): void {
+  for (const field of fields) {
+    if (input[field] === undefined) continue
+    if (JSON.stringify(input[field]) !== JSON.stringify(current[field])) {
+      throw invalidField(field, `cannot be changed (it is ${JSON.stringify(current[field])}); ${hint}`)
+    }
   }
-  return parseWith(schema, body)
 }
 
 /** A path id such as /api/clusters/{cluster_id}: a positive integer, else 400 naming it. */
@@ -91,7 +106,8 @@ export const httpUrl = z.string({ error: 'must be a string' }).transform((raw, c
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 })
 
-/** Turns the database's own constraint errors into API errors, in case a check raced. */
+/** Turns the database's own constraint errors into API errors, in case a check raced. (Lost
+ * connections and timeouts arrive as DatabaseUnavailableError from the database layer.) */
 export function fromDatabaseError(err: unknown): FadoError | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const e = err as { code?: unknown; constraint?: unknown; table?: unknown }
@@ -104,12 +120,6 @@ export function fromDatabaseError(err: unknown): FadoError | undefined {
   if (e.code === '23505')
     return new FadoError(409, 'conflict', `${field}: already in use`, { field })
   if (e.code === '23503') return invalidField(field, 'refers to something that does not exist')
-  if (typeof e.code === 'string' && /^(08|57P|53)/.test(e.code)) {
-    return new FadoError(503, 'unavailable', 'the database is unavailable')
-  }
-  if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT') {
-    return new FadoError(503, 'unavailable', 'the database is unavailable')
-  }
   return undefined
 }
 
@@ -136,3 +146,26 @@ export const endpoint = z
   .refine((e) => Number(e.slice(e.lastIndexOf(':') + 1)) <= 65535, {
     error: 'port must be at most 65535',
   })
+
+/** S3 object keys: at most 1024 bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024
+
+/**
+ * An object key by S3's rules, and safe to put in a URL: 1 to 1024 bytes of UTF-8, no control
+ * characters, no empty segment (leading '/', '//'), no '.' or '..' segment — URL handling
+ * resolves those, so such a key could address another object or bucket.
+ */
+export function objectKey(key: string, field: string): string {
+  if (key.length === 0) throw invalidField(field, 'must name an object')
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw invalidField(field, `must be at most ${MAX_KEY_BYTES} bytes of UTF-8`)
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(key))
+    throw invalidField(field, 'must not contain control characters')
+  const segments = key.split('/')
+  if (segments.some((s) => s === '.' || s === '..'))
+    throw invalidField(field, "must not contain '.' or '..' path segments")
+  if (segments.some((s) => s === '') && key !== '')
+    throw invalidField(field, "must not start with '/' or contain '//'")
+  return key
+}

@@ -1,0 +1,129 @@
+/**
+ * What the admin API answers: one type per resource as it travels in JSON, and the function
+ * that makes it from database rows. Handlers answer only these (so a column added to a table —
+ * a secret, say — never leaks by accident), and the admin page takes its types from here.
+ */
+import type { EdgeStatus } from '../../edge/app.js'
+import type { PolicyName, Route } from '../../edge/snapshot.js'
+import type { BucketRow, ReplicaStatus } from '../db/buckets.js'
+import type { ClusterRow } from '../db/clusters.js'
+import type { FaasDeploymentRow } from '../db/faas-deployments.js'
+import type { LoadBalancerSettings } from '../db/load-balancer.js'
+import type { ObjectRow } from '../db/objects.js'
+import type { StorageDeploymentRow } from '../db/storage-deployments.js'
+import type { RouteOverride } from '../snapshot/compile.js'
+
+export interface ClusterView {
+  cluster_id: number
+  name: string
+  zones: string[]
+}
+
+export interface FaasDeploymentView {
+  faas_id: number
+  cluster_id: number
+  url: string
+}
+
+/** secret_key is write-only: it is never part of an answer. */
+export interface StorageDeploymentView {
+  storage_id: number
+  cluster_id: number
+  alias: string
+  endpoint: string
+  use_ssl: boolean
+  access_key: string
+  minio_deployment_id: string
+  management_url: string
+  /** The webhook target the deployment notifies FaDO through ('' = none). */
+  sqs_arn: string
+}
+
+export interface ReplicaView {
+  storage_id: number
+  status: ReplicaStatus
+  error: string | null
+}
+
+export interface BucketView {
+  bucket_id: number
+  name: string
+  storage_id: number
+  zones: string[]
+  target_replica_count: number
+  replica_locations: number[] | null
+  replicas: ReplicaView[]
+}
+
+export interface ObjectView {
+  object_id: number
+  bucket_id: number
+  name: string
+  size: number
+  etag: string
+  /** ISO 8601. */
+  last_modified: string
+}
+
+export interface LoadBalancerView {
+  settings: LoadBalancerSettings
+  routes: Record<string, Route>
+  route_overrides: Record<string, RouteOverride>
+  snapshot_version: number
+  /** The in-process edge's view (standalone): served version and upstream health; else null. */
+  edge: EdgeStatus | null
+}
+
+export interface ResourcesView {
+  clusters: ClusterView[]
+  faas_deployments: FaasDeploymentView[]
+  storage_deployments: StorageDeploymentView[]
+  buckets: BucketView[]
+  objects: ObjectView[]
+  load_balancer: LoadBalancerView
+}
+
+export type { EdgeStatus, LoadBalancerSettings, PolicyName, Route, RouteOverride }
+
+export const clusterView = (r: ClusterRow): ClusterView => ({
+  cluster_id: r.cluster_id,
+  name: r.name,
+  zones: r.zones,
+})
+
+export const faasView = (r: FaasDeploymentRow): FaasDeploymentView => ({
+  faas_id: r.faas_id,
+  cluster_id: r.cluster_id,
+  url: r.url,
+})
+
+export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => ({
+  storage_id: r.storage_id,
+  cluster_id: r.cluster_id,
+  alias: r.alias,
+  endpoint: r.endpoint,
+  use_ssl: r.use_ssl,
+  access_key: r.access_key,
+  minio_deployment_id: r.minio_deployment_id,
+  management_url: r.management_url,
+  sqs_arn: r.sqs_arn,
+})
+
+export const bucketView = (r: BucketRow): BucketView => ({
+  bucket_id: r.bucket_id,
+  name: r.name,
+  storage_id: r.storage_id,
+  zones: r.zones,
+  target_replica_count: r.target_replica_count,
+  replica_locations: r.replica_locations,
+  replicas: r.replicas.map((x) => ({ storage_id: x.storage_id, status: x.status, error: x.error })),
+})
+
+export const objectView = (r: ObjectRow): ObjectView => ({
+  object_id: r.object_id,
+  bucket_id: r.bucket_id,
+  name: r.name,
+  size: r.size,
+  etag: r.etag,
+  last_modified: new Date(r.last_modified).toISOString(),
+})

@@ -1,0 +1,100 @@
+/**
+ * Buckets: create on the master then record, update policy, delete everywhere. Storage is called
+ * before or after the database transaction, never inside it; a storage failure changes nothing
+ * in the database.
+ */
+import type { Queryable } from '../db/client.js'
+import {
+  deleteBucket,
+  getBucket,
+  getBucketByName,
+  insertBucket,
+  setBucketPolicies,
+  type BucketPolicyInput,
+  type BucketRow,
+} from '../db/buckets.js'
+import { getStorageDeployment, listStorageDeployments } from '../db/storage-deployments.js'
+import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
+import { removeCopies } from './copies.js'
+import type { ServiceDeps } from './deps.js'
+
+export interface NewBucket {
+  name: string
+  storage_id: number
+  zones: string[]
+  target_replica_count: number
+  replica_locations: number[] | null
+}
+
+async function checkLocations(
+  q: Queryable,
+  masterId: number,
+  locations: readonly number[] | null | undefined,
+): Promise<void> {
+  if (!locations) return
+  const known = new Set((await listStorageDeployments(q)).map((s) => s.storage_id))
+  locations.forEach((storageId, i) => {
+    if (!known.has(storageId))
+      throw invalidField(`replica_locations[${i}]`, `no storage deployment with id ${storageId}`)
+    if (storageId === masterId)
+      throw invalidField(`replica_locations[${i}]`, 'is the master copy’s deployment')
+  })
+}
+
+export async function createBucket(deps: ServiceDeps, input: NewBucket): Promise<BucketRow> {
+  const { db, storages, changes } = deps
+  if (!(await getStorageDeployment(db, input.storage_id)))
+    throw invalidField('storage_id', `no storage deployment with id ${input.storage_id}`)
+  await checkLocations(db, input.storage_id, input.replica_locations)
+  if (await getBucketByName(db, input.name)) throw conflict('name', 'already in use')
+  try {
+    // An existing bucket of that name on the master is imported as it is.
+    await (await storages.get(input.storage_id)).makeBucket(input.name)
+  } catch (err) {
+    throw storageFailed(`cannot create bucket ${input.name}`, err)
+  }
+  const bucketId = await changes.commit(async (tx, changed) => {
+    const id = await insertBucket(tx, input)
+    changed({ reconcile: [id], routes: true })
+    return id
+  })
+  return (await getBucket(db, bucketId)) as BucketRow
+}
+
+export async function updateBucket(
+  deps: ServiceDeps,
+  bucketId: number,
+  input: BucketPolicyInput,
+  check: (current: BucketRow) => void = () => {},
+): Promise<BucketRow> {
+  return deps.changes.commit(async (tx, changed) => {
+    const current = await getBucket(tx, bucketId)
+    if (!current) throw notFound('bucket', bucketId)
+    check(current)
+    await checkLocations(tx, current.storage_id, input.replica_locations)
+    await setBucketPolicies(tx, bucketId, input)
+    changed({ reconcile: [bucketId] })
+    return (await getBucket(tx, bucketId)) as BucketRow
+  })
+}
+
+/** Removes the master copy (a failure there changes nothing), then replicas, then the record. */
+export async function removeBucket(deps: ServiceDeps, bucketId: number): Promise<void> {
+  const { db, storages, changes } = deps
+  const bucket = await getBucket(db, bucketId)
+  if (!bucket) throw notFound('bucket', bucketId)
+  try {
+    await (await storages.get(bucket.storage_id)).removeBucket(bucket.name)
+  } catch (err) {
+    throw storageFailed(`cannot delete bucket ${bucket.name} from its master`, err)
+  }
+  await removeCopies(
+    deps,
+    bucket.replicas.map((r) => ({ storage_id: r.storage_id, bucket: bucket.name })),
+    { deleting: 'bucket' },
+  )
+  await changes.commit(async (tx, changed) => {
+    await deleteBucket(tx, bucketId)
+    changed({ routes: true })
+  })
+}

@@ -1,0 +1,104 @@
+/**
+ * Tracking and untracking storage deployments (thesis §5.3.1). Tracking talks to the deployment
+ * first — reachable, credentials valid, identity learnt — and only then records it, importing the
+ * buckets already there; untracking removes FaDO's own copies first (planUntrack), then the
+ * record. Storage calls happen outside the transaction; a storage failure changes nothing.
+ */
+import { importBucket, listBuckets } from '../db/buckets.js'
+import { getCluster } from '../db/clusters.js'
+import {
+  deleteStorageDeployment,
+  findStorageByDeploymentId,
+  getStorageDeployment,
+  insertStorageDeployment,
+  listStorageDeployments,
+  type StorageDeploymentRow,
+} from '../db/storage-deployments.js'
+import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
+import { planUntrack } from '../replication/untrack-plan.js'
+import { pickWebhookArn } from '../storage/webhook.js'
+import { removeCopies } from './copies.js'
+import type { ServiceDeps } from './deps.js'
+
+export interface NewStorage {
+  alias: string
+  cluster_id: number
+  endpoint: string
+  use_ssl: boolean
+  access_key: string
+  secret_key: string
+  management_url: string
+}
+
+export async function trackStorage(
+  deps: ServiceDeps,
+  input: NewStorage,
+): Promise<StorageDeploymentRow> {
+  const { db, storages, changes, log } = deps
+  if (!(await getCluster(db, input.cluster_id)))
+    throw invalidField('cluster_id', `no cluster with id ${input.cluster_id}`)
+  const existing = await listStorageDeployments(db)
+  if (existing.some((s) => s.alias === input.alias)) throw conflict('alias', 'already in use')
+  if (existing.some((s) => s.endpoint === input.endpoint))
+    throw conflict('endpoint', 'already tracked')
+
+  const storage = storages.connect(input)
+  let deploymentId: string
+  let sqsArns: string[]
+  let buckets: string[]
+  try {
+    ;({ deploymentId, sqsArns } = await storage.serverInfo())
+    buckets = await storage.listBuckets()
+  } catch (err) {
+    throw storageFailed(`cannot track ${input.endpoint}`, err)
+  }
+
+  const { row, imported } = await changes.commit(async (tx, changed) => {
+    const same = await findStorageByDeploymentId(tx, deploymentId)
+    if (same)
+      throw conflict('endpoint', `this MinIO deployment is already tracked as '${same.alias}'`)
+    const row = await insertStorageDeployment(tx, {
+      ...input,
+      minio_deployment_id: deploymentId,
+      sqs_arn: pickWebhookArn(sqsArns),
+    })
+    const imported: number[] = []
+    for (const bucket of buckets) {
+      const bucketId = await importBucket(tx, bucket, row.storage_id)
+      if (bucketId !== undefined) imported.push(bucketId)
+    }
+    // A new deployment may be where replicas of any bucket now belong.
+    changed({ storage: true, reconcile: 'all', routes: true })
+    return { row, imported }
+  })
+  log.info('tracking storage deployment', {
+    alias: row.alias,
+    endpoint: row.endpoint,
+    imported_buckets: imported.length,
+    webhook: row.sqs_arn || 'none',
+  })
+  if (!row.sqs_arn) {
+    log.warn(
+      'storage has no webhook target for FaDO: changes made directly on it reach replicas through its event stream (batched by MinIO) and the periodic pass; for sub-second replication configure MINIO_NOTIFY_WEBHOOK_*_FADO (see README)',
+      { alias: row.alias },
+    )
+  }
+  return row
+}
+
+export async function untrackStorage(
+  deps: ServiceDeps,
+  storageId: number,
+  deleteMasterData: boolean,
+): Promise<void> {
+  const { db, storages, changes } = deps
+  const row = await getStorageDeployment(db, storageId)
+  if (!row) throw notFound('storage deployment', storageId)
+  const plan = planUntrack(await listBuckets(db), storageId, deleteMasterData)
+  await removeCopies(deps, plan.removals, { untracking: row.alias })
+  await changes.commit(async (tx, changed) => {
+    await deleteStorageDeployment(tx, storageId)
+    changed({ storage: true, reconcile: plan.affected, routes: true })
+  })
+  storages.forget(storageId)
+}
