@@ -5,6 +5,7 @@
  * 400 bad input (naming the field), 401, 404 (any unknown path, any method), 409, 413 too large,
  * 502/504 a storage deployment failed or timed out, 503 the database is unavailable.
  */
+import type { IncomingMessage } from 'node:http'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { DatabaseUnavailableError } from '../db/client.js'
@@ -39,15 +40,21 @@ export function createControlApp(deps: ApiDeps): Hono {
     onError: (c) => c.json(tooLarge('body', MAX_JSON_BYTES).toJSON(), 413),
   })
 
+  // An answer sent before the request body was read through (a 413, a refusal before reading):
+  // the connection closes after it, so a client does not send its next request on a connection
+  // still carrying the rest of this body.
+  app.use('*', async (c, next) => {
+    await next()
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+    if (incoming && !incoming.complete) c.header('Connection', 'close')
+  })
+
   app.get('/healthz', async (c) => {
     try {
       await deps.db.query('SELECT 1')
       return c.json({ status: 'ok', snapshot_version: deps.publisher.current?.version ?? 0 })
     } catch {
-      return c.json(
-        { status: 'unavailable', ...databaseUnavailable().toJSON() },
-        503,
-      )
+      return c.json({ status: 'unavailable', ...databaseUnavailable().toJSON() }, 503)
     }
   })
 
@@ -55,7 +62,8 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.use('/api/*', strictUrl)
   app.use('/api/*', async (c, next) => {
     // Object bodies are bounded by --max-object-size in the objects API instead.
-    const upload = c.req.path === '/api/objects' && (c.req.method === 'POST' || c.req.method === 'PUT')
+    const upload =
+      c.req.path === '/api/objects' && (c.req.method === 'POST' || c.req.method === 'PUT')
     return upload ? next() : jsonLimit(c, next)
   })
   app.route('/api/resources', resourcesApi(deps))

@@ -82,7 +82,7 @@ export interface SpooledForm extends Spooled {
  * pipeline(): a failure here (413, malformed form) must leave the connection up for the answer;
  * the HTTP layer drains or closes it afterwards.
  */
-function feed(body: RequestBody, sink: NodeJS.WritableStream & Readable | busboy.Busboy): void {
+function feed(body: RequestBody, sink: (NodeJS.WritableStream & Readable) | busboy.Busboy): void {
   const source = body.stream
   const onSourceError = (err: Error) => (sink as Readable).destroy(new ClientGoneError(err))
   const onClose = () => {
@@ -103,19 +103,28 @@ function newSpoolFile(dir: string): string {
   return path.join(dir, `${randomUUID()}.upload`)
 }
 
+/**
+ * Opens the spool file at once (not lazily, as createWriteStream would): a dispose() racing a
+ * lazy open would unlink before the file exists and leave it behind.
+ */
+function openSpool(file: string): fs.WriteStream {
+  return fs.createWriteStream(file, { fd: fs.openSync(file, 'wx', 0o600) })
+}
+
 /** Turns a failure while reading a body into the error to answer with. */
 function readFailure(err: unknown, body: RequestBody): unknown {
   if (err instanceof FadoError) return err
   if (body.aborted()) return new ClientGoneError(err)
   const code = (err as { code?: string }).code
-  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') return new ClientGoneError(err)
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE')
+    return new ClientGoneError(err)
   return err
 }
 
 /** A raw body of unknown length, to a spool file. */
 export async function spoolBody(body: RequestBody, limits: UploadLimits): Promise<Spooled> {
   const file = newSpoolFile(limits.spoolDir)
-  const out = fs.createWriteStream(file, { mode: 0o600 })
+  const out = openSpool(file)
   const limit = new Limit(limits.maxObjectSize, 'body')
   const dispose = () => {
     out.destroy()
@@ -172,7 +181,7 @@ export async function spoolForm(
     }
     info = fileInfo
     limit = new Limit(limits.maxObjectSize, 'file')
-    const out = fs.createWriteStream(file, { mode: 0o600 })
+    const out = openSpool(file)
     streams.push(out)
     spooled = pipeline(stream, limit, out)
     // A failure here also fails the whole parse below.

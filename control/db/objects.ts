@@ -45,11 +45,14 @@ export async function upsertObject(
     `INSERT INTO objects (bucket_id, name, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (bucket_id, name) DO UPDATE
        SET size = EXCLUDED.size, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified
+       WHERE (objects.size, objects.etag) IS DISTINCT FROM (EXCLUDED.size, EXCLUDED.etag)
      RETURNING ${COLUMNS}`,
     [input.bucket_id, input.name, input.size, input.etag, input.last_modified],
   )
-  if (!row) throw new Error('upsert returned no row')
-  return row
+  // Same content as recorded: the row stays as it is (its last_modified too).
+  const existing = row ?? (await getObjectByName(q, input.bucket_id, input.name))
+  if (!existing) throw new Error('upsert returned no row')
+  return existing
 }
 
 export interface ObjectEntryInput {

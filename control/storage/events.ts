@@ -40,7 +40,10 @@ export function parseRecords(body: unknown): StorageEvent[] {
   return records.flatMap((r: unknown): StorageEvent[] => {
     const rec = (r ?? {}) as {
       eventName?: unknown
-      s3?: { bucket?: { name?: unknown }; object?: { key?: unknown; size?: unknown; eTag?: unknown } }
+      s3?: {
+        bucket?: { name?: unknown }
+        object?: { key?: unknown; size?: unknown; eTag?: unknown }
+      }
       responseElements?: Record<string, unknown>
     }
     const eventName = str(rec.eventName)
@@ -63,9 +66,11 @@ export function parseRecords(body: unknown): StorageEvent[] {
   })
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/
+
 const addressable = (key: string): boolean =>
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  key.length > 0 && !/[\u0000-\u001f\u007f]/.test(key) && !key.split('/').some((s) => s === '.' || s === '..')
+  key.length > 0 && !CONTROL.test(key) && !key.split('/').some((s) => s === '.' || s === '..')
 
 /** Event keys are URL-encoded with '+' for spaces (as S3 does). */
 function decodeKey(key: string): string {

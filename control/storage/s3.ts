@@ -42,13 +42,7 @@ export interface ObjectStream {
 }
 
 export type StorageErrorKind =
-  | 'unreachable'
-  | 'timeout'
-  | 'credentials'
-  | 'permission'
-  | 'not_found'
-  | 'invalid_key'
-  | 'failed'
+  'unreachable' | 'timeout' | 'credentials' | 'permission' | 'not_found' | 'invalid_key' | 'failed'
 
 export class StorageError extends Error {
   constructor(
@@ -74,8 +68,9 @@ function dispatcherFor(timeoutMs: number, streaming: boolean): Agent {
   if (!agent) {
     agent = new Agent({
       connect: { timeout: timeoutMs },
-      headersTimeout: timeoutMs,
-      // An event stream may stay silent for long (MinIO batches its pings): no idle limit there.
+      // An event stream may stay silent for long — MinIO sends even its headers only when it
+      // flushes its first batch of records — so only connecting is bounded there.
+      headersTimeout: streaming ? 0 : timeoutMs,
       bodyTimeout: streaming ? 0 : timeoutMs,
       keepAliveTimeout: 10_000,
     })
