@@ -79,7 +79,9 @@ export class Changes {
    * here and in every other control process. Resolves after a needed publish, so an answer sent
    * after commit() already matches the snapshot edges get.
    */
-  async commit<T>(fn: (tx: Queryable, changed: (change: Change) => void) => Promise<T>): Promise<T> {
+  async commit<T>(
+    fn: (tx: Queryable, changed: (change: Change) => void) => Promise<T>,
+  ): Promise<T> {
     const pending: Change[] = []
     const result = await this.db.transaction((tx) => fn(tx, (c) => pending.push(c)))
     await this.record(merge(pending))
@@ -103,9 +105,11 @@ export class Changes {
       ...(change.storage ? { storage: true } : {}),
     }
     if (Object.keys(message).length > 1) {
-      await this.db.notify(CHANNEL, JSON.stringify(message)).catch((err: unknown) =>
-        this.log.warn('could not tell other control processes about a change', { error: err }),
-      )
+      await this.db
+        .notify(CHANNEL, JSON.stringify(message))
+        .catch((err: unknown) =>
+          this.log.warn('could not tell other control processes about a change', { error: err }),
+        )
     }
   }
 

@@ -202,7 +202,9 @@ describe('fado migrate', () => {
     const first = await runFado(['migrate', '--database', url])
     expect(first.code, first.stderr).toBe(0)
     expect(first.stderr).toContain('database schema up to date')
-    expect(first.stderr).toContain('applied=["1_thesis_schema","2_sync_state_and_snapshots","3_object_key_order"]')
+    expect(first.stderr).toContain(
+      'applied=["1_thesis_schema","2_sync_state_and_snapshots","3_object_key_order"]',
+    )
     const second = await runFado(['migrate'], { env: { FADO_DATABASE: url } })
     expect(second.stderr).toContain('applied=[]')
 

@@ -9,15 +9,7 @@ import { getBucket, listBuckets } from '../db/buckets.js'
 import { notFound } from '../errors.js'
 import { createBucket, removeBucket, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
-import {
-  bucketName,
-  checkUnchanged,
-  id,
-  parseBody,
-  parseId,
-  readOnly,
-  zones,
-} from './validate.js'
+import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
 import { bucketView } from './views.js'
 
 const targetReplicaCount = z

@@ -61,8 +61,7 @@ export const strictUrl = createMiddleware(async function strictUrl(c, next) {
       const eq = pair.indexOf('=')
       const rawKey = eq < 0 ? pair : pair.slice(0, eq)
       const key = strictDecode(rawKey, true)
-      const keyIssue =
-        key === undefined ? 'must be valid percent-encoded UTF-8' : textProblem(key)
+      const keyIssue = key === undefined ? 'must be valid percent-encoded UTF-8' : textProblem(key)
       if (keyIssue || key === undefined) throw invalidField('query', `parameter name ${keyIssue}`)
       const value = strictDecode(eq < 0 ? '' : pair.slice(eq + 1), true)
       const issue = value === undefined ? 'must be valid percent-encoded UTF-8' : textProblem(value)

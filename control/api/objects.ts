@@ -118,8 +118,14 @@ export function objectsApi(deps: ApiDeps): Hono {
       if (length !== undefined) {
         if (!/^\d{1,16}$/.test(length)) throw invalidField('content-length', 'must be a number')
         if (Number(length) > limits.maxObjectSize) throw tooLarge('body', limits.maxObjectSize)
-        row = await storeObject(deps, bucket, key, body.stream, Number(length), contentType, (err) =>
-          body.aborted() ? new ClientGoneError(err) : err,
+        row = await storeObject(
+          deps,
+          bucket,
+          key,
+          body.stream,
+          Number(length),
+          contentType,
+          (err) => (body.aborted() ? new ClientGoneError(err) : err),
         )
       } else {
         row = await storeSpooled(bucket, key, await spoolBody(body, limits), contentType)

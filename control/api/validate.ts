@@ -50,7 +50,10 @@ export function checkUnchanged(
   for (const field of fields) {
     if (input[field] === undefined) continue
     if (JSON.stringify(input[field]) !== JSON.stringify(current[field])) {
-      throw invalidField(field, `cannot be changed (it is ${JSON.stringify(current[field])}); ${hint}`)
+      throw invalidField(
+        field,
+        `cannot be changed (it is ${JSON.stringify(current[field])}); ${hint}`,
+      )
     }
   }
 }

@@ -67,7 +67,9 @@ export class DatabaseUnavailableError extends Error {
 const describe = (err: unknown): string => {
   const e = err as { code?: unknown; message?: unknown }
   const message = typeof e?.message === 'string' ? e.message : String(err)
-  return typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message
+  return typeof e?.code === 'string' && !message.includes(e.code)
+    ? `${e.code}: ${message}`
+    : message
 }
 
 /** Network codes and SQLSTATE classes that mean "not reachable now", as opposed to a bad query. */
@@ -146,7 +148,8 @@ async function openPostgres(url: string, timeoutMs: number): Promise<Db> {
     statement_timeout: timeoutMs,
     idle_in_transaction_session_timeout: Math.max(timeoutMs * 2, 10_000),
     keepAlive: true,
-    application_name: 'fado',
+    // Which FaDO process holds a connection (and its locks), as pg_stat_activity shows it.
+    application_name: `fado/${process.pid}`,
   }
   const pool = new pg.Pool({ ...settings, max: 10 })
   // An idle client losing its connection (server restart) must not crash the process.

@@ -51,6 +51,12 @@ export interface MinioServer {
   storage(): S3Storage
   /** Stops the server (data kept) — an outage. */
   stop(): Promise<void>
+  /** SIGKILL: the server dies at once, mid-request (data kept). */
+  kill(): Promise<void>
+  /** SIGSTOP: the server keeps its port and accepts connections but answers nothing. */
+  pause(): void
+  /** SIGCONT after pause(). */
+  resume(): void
   /** Starts it again on the same port and data. */
   start(): Promise<void>
   /** Stops it and deletes its data. */
@@ -133,10 +139,20 @@ export async function startMinioServer(opts: {
     const proc = child
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
     const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGCONT') // a paused server cannot act on SIGTERM
     proc.kill('SIGTERM')
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
     await exited
     clearTimeout(timer)
+  }
+
+  const kill = async () => {
+    const proc = child
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGCONT')
+    proc.kill('SIGKILL')
+    await exited
   }
 
   await start()
@@ -146,6 +162,9 @@ export async function startMinioServer(opts: {
     dataDir,
     storage,
     stop,
+    kill,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     start,
     async destroy() {
       await stop()

@@ -30,7 +30,8 @@ export function planUntrack(
       affected.push(bucket.bucket_id)
     }
     if (bucket.storage_id === storageId) {
-      for (const r of bucket.replicas) removals.push({ storage_id: r.storage_id, bucket: bucket.name })
+      for (const r of bucket.replicas)
+        removals.push({ storage_id: r.storage_id, bucket: bucket.name })
       if (deleteMasterData) removals.push({ storage_id: storageId, bucket: bucket.name })
     }
   }

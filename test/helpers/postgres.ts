@@ -39,6 +39,12 @@ function findBinDir(): string {
 export interface TestPostgres {
   /** URL of the `postgres` database, for creating one database per test file. */
   url: string
+  /** SIGSTOP the postmaster and every backend: connections are accepted, nothing answers. */
+  pause(): void
+  /** SIGCONT after pause(). */
+  resume(): void
+  /** Fast shutdown (SIGINT), then start again on the same port and data. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -74,40 +80,79 @@ export async function startPostgres(): Promise<TestPostgres> {
     '-c',
     'max_connections=200',
   ]
-  const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    cwd: dir,
-    ...user,
-  })
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   const url = `postgres://fado@127.0.0.1:${port}/postgres`
-  try {
-    await waitFor('PostgreSQL to accept connections', async () => {
-      if (child.exitCode !== null) throw new Error(`postgres exited: ${stderr}`)
-      const client = new pg.Client({ connectionString: url })
-      try {
-        await client.connect()
-        return true
-      } finally {
-        await client.end().catch(() => {})
-      }
+  let child: ChildProcess
+  let stderr = ''
+  const start = async () => {
+    stderr = ''
+    child = spawn(path.join(bin, 'postgres'), args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir,
+      ...user,
     })
-  } catch (err) {
-    child.kill('SIGKILL')
-    throw err
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+    try {
+      await waitFor('PostgreSQL to accept connections', async () => {
+        if (child.exitCode !== null) throw new Error(`postgres exited: ${stderr}`)
+        const client = new pg.Client({ connectionString: url })
+        try {
+          await client.connect()
+          return true
+        } finally {
+          await client.end().catch(() => {})
+        }
+      })
+    } catch (err) {
+      child.kill('SIGKILL')
+      throw err
+    }
   }
+  const shutdown = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((r) => child.once('exit', r))
+    signalAll('SIGCONT')
+    child.kill('SIGINT')
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  /** The postmaster and its backends (children): a real stopped server stops all of them. */
+  const signalAll = (signal: NodeJS.Signals) => {
+    const pids = [child.pid, ...childPids(child.pid)].filter((p): p is number => p !== undefined)
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal)
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  await start()
   return {
     url,
+    pause: () => signalAll('SIGSTOP'),
+    resume: () => signalAll('SIGCONT'),
+    async restart() {
+      await shutdown()
+      await start()
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r))
-        child.kill('SIGINT')
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
-        if (child.exitCode === null) child.kill('SIGKILL')
-      }
+      await shutdown()
       fs.rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+function childPids(parent: number | undefined): number[] {
+  if (parent === undefined) return []
+  try {
+    return fs
+      .readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+  } catch {
+    return []
   }
 }
 
