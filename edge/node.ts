@@ -67,11 +67,11 @@ export async function startEdge(opts: {
 }
 
 export async function startEdgeFromControl(config: Config, log: Logger): Promise<RunningEdge> {
-  const dataDir = config.dataDir ?? '.fado'
+  const dataDir = config.dataDir
   const file = path.join(dataDir, 'edge-snapshot.json')
   const edge = await startEdge({
-    host: config.listenHost ?? '127.0.0.1',
-    port: config.edgePort ?? 6000,
+    host: config.listenHost,
+    port: config.edgePort,
     log,
     connectTimeoutMs: config.connectTimeout,
     upstreamTimeoutMs: config.upstreamTimeout,
