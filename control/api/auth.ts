@@ -1,28 +1,51 @@
-/** Bearer-token guard for the admin API. Constant-time; a 401 never says which part was wrong. */
-import { createHash, timingSafeEqual } from 'node:crypto'
+/**
+ * Who may call what. Every /api request (and /metrics) needs `Authorization: Bearer <token>`:
+ * a missing, malformed, unknown or revoked token is 401 (the same answer whatever was wrong);
+ * a valid token outside its scope is 403. Scopes: `admin` may do everything; `edge` may only
+ * read route snapshots; `notify` may only deliver storage notifications; `metrics` may only
+ * read /metrics.
+ */
 import { createMiddleware } from 'hono/factory'
+import type { Scope } from '../db/api-tokens.js'
 import { FadoError } from '../errors.js'
+import type { Principal, TokenVerifier } from '../tokens.js'
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
-
-export function tokenMatches(expected: string, presented: string): boolean {
-  // Comparing fixed-length digests keeps the time independent of where the strings differ
-  // and of the presented token's length.
-  return timingSafeEqual(digest(expected), digest(presented))
+/** What each narrow scope may reach; `admin` reaches everything. */
+const SCOPE_ROUTES: Record<Exclude<Scope, 'admin'>, { methods: string[]; path: string }> = {
+  edge: { methods: ['GET', 'HEAD'], path: '/api/snapshot' },
+  notify: { methods: ['POST', 'PUT'], path: '/api/notify' },
+  metrics: { methods: ['GET', 'HEAD'], path: '/metrics' },
 }
 
-export function requireAdminToken(token: string) {
-  return createMiddleware(async function requireAdminToken(c, next) {
+export function allowed(scope: Scope, method: string, path: string): boolean {
+  if (scope === 'admin') return true
+  const route = SCOPE_ROUTES[scope]
+  return route.methods.includes(method) && path === route.path
+}
+
+const unauthorized = () =>
+  new FadoError(401, 'unauthorized', 'a valid token is required (Authorization: Bearer <token>)')
+
+export type AuthVariables = { principal: Principal }
+
+export function requireToken(verifier: TokenVerifier) {
+  return createMiddleware<{ Variables: AuthVariables }>(async function requireToken(c, next) {
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
-    if (!match?.[1] || !tokenMatches(token, match[1])) {
-      const error = new FadoError(
-        401,
-        'unauthorized',
-        'a valid admin token is required (Authorization: Bearer <token>)',
-      )
-      return c.json(error.toJSON(), 401, { 'WWW-Authenticate': 'Bearer realm="fado"' })
+    const principal = match?.[1] ? await verifier.verify(match[1]) : undefined
+    if (!principal) {
+      return c.json(unauthorized().toJSON(), 401, { 'WWW-Authenticate': 'Bearer realm="fado"' })
     }
+    if (!allowed(principal.scope, c.req.method, c.req.path)) {
+      const route = principal.scope === 'admin' ? undefined : SCOPE_ROUTES[principal.scope]
+      const error = new FadoError(
+        403,
+        'forbidden',
+        `this token's scope '${principal.scope}' allows only ${route?.methods.join('/')} ${route?.path}`,
+      )
+      return c.json(error.toJSON(), 403)
+    }
+    c.set('principal', principal)
     await next()
   })
 }

@@ -1,0 +1,38 @@
+/**
+ * /api/tokens: scoped API tokens. POST creates one and answers its secret — the only time it is
+ * ever shown; GET lists them without secrets; DELETE revokes (401 from then on, everywhere).
+ */
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { deleteToken, insertToken, listTokens, SCOPES } from '../db/api-tokens.js'
+import { notFound } from '../errors.js'
+import { hashToken, newTokenSecret } from '../tokens.js'
+import type { ApiDeps } from './deps.js'
+import { name, parseBody, parseId } from './validate.js'
+import { tokenView } from './views.js'
+
+const createBody = z.strictObject({
+  name,
+  scope: z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }),
+})
+
+export function tokensApi({ db, changes }: ApiDeps): Hono {
+  return new Hono()
+    .get('/', async (c) => c.json((await listTokens(db)).map(tokenView)))
+    .post('/', async (c) => {
+      const input = await parseBody(c, createBody)
+      const token = newTokenSecret(input.scope)
+      const row = await changes.commit((tx) =>
+        insertToken(tx, { ...input, token_hash: hashToken(token) }),
+      )
+      return c.json({ ...tokenView(row), token }, 201)
+    })
+    .delete('/:id', async (c) => {
+      const tokenId = parseId(c.req.param('id'), 'token_id')
+      await changes.commit(async (tx, changed) => {
+        if (!(await deleteToken(tx, tokenId))) throw notFound('token', tokenId)
+        changed({ tokens: true })
+      })
+      return c.body(null, 204)
+    })
+}

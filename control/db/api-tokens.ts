@@ -1,0 +1,57 @@
+/** API tokens: a name, a scope, the SHA-256 of the secret (never the secret itself). */
+import type { Queryable } from './client.js'
+
+export const SCOPES = ['admin', 'edge', 'notify', 'metrics'] as const
+export type Scope = (typeof SCOPES)[number]
+
+export interface TokenRow {
+  token_id: number
+  name: string
+  scope: Scope
+  created_at: Date
+  last_used_at: Date | null
+}
+
+const COLUMNS = 'token_id, name, scope, created_at, last_used_at'
+
+export async function listTokens(q: Queryable): Promise<TokenRow[]> {
+  return q.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens ORDER BY token_id`)
+}
+
+export async function insertToken(
+  q: Queryable,
+  input: { name: string; scope: Scope; token_hash: string },
+): Promise<TokenRow> {
+  const [row] = await q.query<TokenRow>(
+    `INSERT INTO api_tokens (name, scope, token_hash) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    [input.name, input.scope, input.token_hash],
+  )
+  if (!row) throw new Error('INSERT … RETURNING returned no row')
+  return row
+}
+
+export async function findTokenByHash(
+  q: Queryable,
+  hash: string,
+): Promise<{ token_id: number; scope: Scope } | undefined> {
+  const rows = await q.query<{ token_id: number; scope: Scope }>(
+    'SELECT token_id, scope FROM api_tokens WHERE token_hash = $1',
+    [hash],
+  )
+  return rows[0]
+}
+
+export async function touchToken(q: Queryable, tokenId: number): Promise<void> {
+  await q.query(
+    `UPDATE api_tokens SET last_used_at = now()
+     WHERE token_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [tokenId],
+  )
+}
+
+export async function deleteToken(q: Queryable, tokenId: number): Promise<boolean> {
+  const rows = await q.query('DELETE FROM api_tokens WHERE token_id = $1 RETURNING token_id', [
+    tokenId,
+  ])
+  return rows.length > 0
+}
