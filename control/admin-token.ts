@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ConfigError, isLoopback } from './config.js'
+import { requirePrivateFile } from './private-files.js'
 
 export interface AdminToken {
   token: string
@@ -28,12 +29,13 @@ export function resolveAdminToken(opts: {
   }
   const file = path.join(opts.dataDir, 'admin-token')
   try {
+    if (fs.existsSync(file)) requirePrivateFile(file)
     const stored = fs.readFileSync(file, 'utf8').trim()
     if (stored.length >= 16) return { token: stored, source: 'stored', file }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  fs.mkdirSync(opts.dataDir, { recursive: true })
+  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
   const token = randomBytes(32).toString('base64url')
   fs.writeFileSync(file, token + '\n', { mode: 0o600 })
   return { token, source: 'generated', file }

@@ -1,4 +1,7 @@
-/** Storage deployments (thesis §4.1.4): MinIO servers FaDO tracks. The secret key never leaves here but to connect. */
+/**
+ * Storage deployments (thesis §4.1.4): MinIO servers FaDO tracks. The secret key is stored sealed
+ * (secrets.ts) and read only to connect.
+ */
 import type { StorageConnection } from '../storage/s3.js'
 import type { Queryable } from './client.js'
 
@@ -48,12 +51,6 @@ export async function getStorageConnection(
     [id],
   )
   return rows[0]
-}
-
-export async function listStorageConnections(q: Queryable): Promise<StorageWithSecret[]> {
-  return q.query<StorageWithSecret>(
-    `SELECT ${PUBLIC_COLUMNS}, secret_key FROM storage_deployments ORDER BY storage_id`,
-  )
 }
 
 export async function findStorageByDeploymentId(

@@ -59,6 +59,7 @@ export async function trackStorage(
       throw conflict('endpoint', `this MinIO deployment is already tracked as '${same.alias}'`)
     const row = await insertStorageDeployment(tx, {
       ...input,
+      secret_key: storages.seal(input.secret_key),
       minio_deployment_id: deploymentId,
       sqs_arn: pickWebhookArn(sqsArns),
     })

@@ -4,6 +4,7 @@
  */
 import type { Queryable } from '../db/client.js'
 import { getStorageConnection } from '../db/storage-deployments.js'
+import type { SecretBox } from '../secrets.js'
 import { S3Storage, StorageError, type StorageConnection } from './s3.js'
 
 export class StorageRegistry {
@@ -11,8 +12,14 @@ export class StorageRegistry {
 
   constructor(
     private readonly db: Queryable,
+    private readonly box: SecretBox,
     private readonly timeoutMs?: number,
   ) {}
+
+  /** A secret key as it is stored: sealed with the secrets key. */
+  seal(secret: string): string {
+    return this.box.seal(secret)
+  }
 
   /** A client for a deployment that is not tracked (yet): tracking verifies through it. */
   connect(conn: StorageConnection): S3Storage {
@@ -24,7 +31,7 @@ export class StorageRegistry {
     if (cached) return cached
     const conn = await getStorageConnection(this.db, storageId)
     if (!conn) throw new StorageError(`storage deployment ${storageId} is not tracked`, 'not_found')
-    const storage = this.connect(conn)
+    const storage = this.connect({ ...conn, secret_key: this.box.open(conn.secret_key) })
     this.#cache.set(storageId, storage)
     return storage
   }
