@@ -9,10 +9,17 @@
  * transaction-scope.ts) so that no external call can run inside one.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import type { PGlite as PGliteType, Transaction } from '@electric-sql/pglite'
 import { runInTransaction } from '../transaction-scope.js'
+import {
+  EMBEDDED_POSTGRESQL_CONF,
+  initialiseInChild,
+  isInitialised,
+  PrivateNodeFS,
+} from './pglite-files.js'
 
 export interface Queryable {
   /** One parameterised statement; rows come back typed as the caller says. */
@@ -314,19 +321,28 @@ async function listenPostgres(
 async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 'pglite-memory' }) {
   const { PGlite } = await import('@electric-sql/pglite')
   const parsers = { [INT8_OID]: parseInt8, [NUMERIC_OID]: Number }
-  let release = (): void => {}
+  // 'memory' is a throw-away cluster in a private temp dir, removed on close.
+  const dataDir =
+    target.kind === 'pglite'
+      ? target.dataDir
+      : fs.mkdtempSync(path.join(os.tmpdir(), 'fado-throwaway-db-'))
+  let release: () => void =
+    target.kind === 'pglite' ? () => {} : () => fs.rmSync(dataDir, { recursive: true, force: true })
   let pglite: PGliteType
-  if (target.kind === 'pglite') {
-    fs.mkdirSync(path.dirname(path.resolve(target.dataDir)), { recursive: true })
-    release = lockDataDir(target.dataDir)
-    try {
-      pglite = await PGlite.create({ dataDir: target.dataDir, parsers })
-    } catch (err) {
-      release()
-      throw err
+  try {
+    if (target.kind === 'pglite') {
+      fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true })
+      release = lockDataDir(dataDir)
     }
-  } else {
-    pglite = await PGlite.create({ parsers })
+    if (!isInitialised(dataDir)) initialiseInChild(dataDir)
+    pglite = await PGlite.create({
+      fs: new PrivateNodeFS(dataDir),
+      parsers,
+      postgresqlconf: EMBEDDED_POSTGRESQL_CONF,
+    })
+  } catch (err) {
+    release()
+    throw err
   }
   const held = new Set<string>()
   const adapt = (q: PGliteType | Transaction): Queryable => ({
@@ -343,7 +359,7 @@ async function openPGlite(target: { kind: 'pglite'; dataDir: string } | { kind: 
     description:
       target.kind === 'pglite'
         ? `embedded PGlite in ${target.dataDir}`
-        : 'embedded PGlite in memory (data is lost on exit)',
+        : 'embedded PGlite, throw-away (its data is removed on exit)',
     ...adapt(pglite),
     transaction: (fn) => pglite.transaction((tx) => runInTransaction(() => fn(adapt(tx)))),
     // PGlite serves one process only (the data dir is locked), so an in-process lock is enough.
