@@ -10,7 +10,7 @@
 import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
-import { createLogger } from '../control/log.js'
+import { createLogger } from '../edge/log.js'
 import { startControl } from '../control/main.js'
 import { MINIO_PASSWORD, MINIO_USER, startMinios } from '../test/helpers/minio.js'
 import { freePort } from '../test/helpers/ports.js'

@@ -12,7 +12,7 @@ import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createLogger } from '../control/log.js'
+import { createLogger } from '../edge/log.js'
 import { startControl } from '../control/main.js'
 import { freePort, waitFor } from '../test/helpers/ports.js'
 import { processes, requireTools, run, runWrk, startUpstream } from './lib.js'
@@ -24,6 +24,16 @@ const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ??
   NaN
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** An edge-scope token for the edge (it may only read route snapshots). */
+async function edgeToken(apiUrl: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench-edge', scope: 'edge' }),
+  })
+  return ((await res.json()) as { token: string }).token
+}
 
 async function main() {
   await requireTools(['wrk', 'nginx'])
@@ -81,7 +91,7 @@ async function main() {
       'warn',
     ],
     'fado edge',
-    { ...process.env, FADO_ADMIN_TOKEN: TOKEN },
+    { ...process.env, FADO_CONTROL_TOKEN: await edgeToken(control.apiUrl) },
   )
   const status = async () =>
     (await (await fetch(`${edgeUrl}/_fado/status`)).json()) as {

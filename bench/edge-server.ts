@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/edge-server.ts PORT ROUTES UPSTREAM_URL...
  */
-import { createLogger } from '../control/log.js'
+import { createLogger } from '../edge/log.js'
 import { startEdge } from '../edge/node.js'
 import type { Route, RouteSnapshot } from '../edge/snapshot.js'
 
@@ -26,6 +26,8 @@ const text = JSON.stringify(snapshot)
 const edge = await startEdge({
   host: '127.0.0.1',
   port: Number(portArg),
+  connectTimeoutMs: 2_000,
+  upstreamTimeoutMs: 60_000,
   log: createLogger(undefined, true),
 })
 const rssBefore = process.memoryUsage().rss

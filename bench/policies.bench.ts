@@ -16,7 +16,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { DEMO_CLUSTERS, startDemo } from '../control/demo/demo.js'
 import { spawnFunctionServer } from '../control/demo/function-server-process.js'
-import { createLogger } from '../control/log.js'
+import { createLogger } from '../edge/log.js'
 import { freePort } from '../control/demo/ports.js'
 import { runLoad, summarize, type Call } from './load-generator.js'
 

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Db, Queryable } from './db/client.js'
-import type { Logger } from './log.js'
+import type { Logger } from '../edge/log.js'
 
 export interface Change {
   /** Buckets to reconcile with a full pass; 'all' = every bucket. */
@@ -22,6 +22,8 @@ export interface Change {
   routes?: boolean | undefined
   /** Storage deployments were tracked or untracked: refresh the change feed. */
   storage?: boolean | undefined
+  /** API tokens were revoked: verify every token afresh. */
+  tokens?: boolean | undefined
 }
 
 export interface ChangeTargets {
@@ -30,6 +32,7 @@ export interface ChangeTargets {
   /** Publishes and resolves once the snapshot reflects the database. */
   publish(): Promise<unknown>
   refreshStorage(): Promise<void>
+  forgetTokens(): void
 }
 
 const CHANNEL = 'fado_changes'
@@ -41,6 +44,7 @@ interface Message {
   reconcile?: number[] | 'all'
   routes?: boolean
   storage?: boolean
+  tokens?: boolean
 }
 
 export class Changes {
@@ -65,7 +69,7 @@ export class Changes {
       (payload) => this.#fromPeer(payload),
       () => {
         this.log.info('change notifications reconnected; resynchronising')
-        void this.#apply({ reconcile: 'all', routes: true, storage: true })
+        void this.#apply({ reconcile: 'all', routes: true, storage: true, tokens: true })
       },
     )
   }
@@ -103,6 +107,7 @@ export class Changes {
       ...(reconcile && reconcile.length > 0 ? { reconcile } : {}),
       ...(change.routes ? { routes: true } : {}),
       ...(change.storage ? { storage: true } : {}),
+      ...(change.tokens ? { tokens: true } : {}),
     }
     if (Object.keys(message).length > 1) {
       await this.db
@@ -125,6 +130,7 @@ export class Changes {
       reconcile: message.reconcile,
       routes: message.routes,
       storage: message.storage,
+      tokens: message.tokens,
     })
   }
 
@@ -132,6 +138,7 @@ export class Changes {
     const targets = this.#targets
     if (!targets) return
     try {
+      if (change.tokens) targets.forgetTokens()
       if (change.storage) await targets.refreshStorage()
       if (change.reconcile === 'all') await targets.reconcileAll()
       else for (const id of change.reconcile ?? []) targets.reconcile(id)
@@ -147,6 +154,7 @@ export class Changes {
 const isEmpty = (c: Change): boolean =>
   !c.routes &&
   !c.storage &&
+  !c.tokens &&
   !c.objects?.length &&
   (c.reconcile === undefined || (c.reconcile !== 'all' && c.reconcile.length === 0))
 
@@ -160,6 +168,7 @@ export function merge(changes: readonly Change[]): Change {
     else for (const id of c.reconcile ?? []) ids.add(id)
     if (c.routes) out.routes = true
     if (c.storage) out.storage = true
+    if (c.tokens) out.tokens = true
     if (c.objects) out.objects = [...(out.objects ?? []), ...c.objects]
   }
   if (all) out.reconcile = 'all'

@@ -1,37 +1,70 @@
 /**
- * `fado <command> [options]`: standalone | control | edge | migrate. Exit codes: 0 done or stopped
- * by SIGINT/SIGTERM, 1 failed at run time, 2 bad command line or configuration.
+ * `fado <command> [options]`: standalone | control | edge | demo | migrate | token. Exit codes:
+ * 0 done or stopped by SIGINT/SIGTERM, 1 failed at run time, 2 bad command line or configuration.
+ * Everything FaDO writes is private to its user (umask 077).
  */
-import { startEdgeFromControl } from '../edge/node.js'
+import { execFileSync } from 'node:child_process'
+import v8 from 'node:v8'
+import { startEdgeFromControl } from '../edge/edge-command.js'
 import { COMMANDS, ConfigError, helpText, parseConfig, type CommandName } from './config.js'
-import { createLogger } from './log.js'
-import { runMigrate, startControl } from './main.js'
 import { startDemo } from './demo/demo.js'
 import { goAvailable, MINIO_MODULE, minioPath } from './demo/minio-server.js'
-import { execFileSync } from 'node:child_process'
+import { createLogger } from '../edge/log.js'
+import { runMigrate, startControl } from './main.js'
+import { restrictUmask } from './private-files.js'
+import { runTokenCommand, TOKEN_SUBCOMMANDS } from './token-command.js'
 
 const isCommand = (c: string | undefined): c is CommandName =>
   c !== undefined && Object.hasOwn(COMMANDS, c)
 
+/** Secrets on stdout end up in service logs: only a person at a terminal gets them printed. */
+const toTerminal = (): boolean => process.stdout.isTTY === true
+
+/**
+ * The embedded database is WebAssembly: V8's optimising tier would compile its hot functions a
+ * second time, for ~100 MB more memory and no measurable gain on FaDO's small queries (see
+ * bench/README.md). Set before anything compiles WebAssembly.
+ */
+function tuneV8(): void {
+  v8.setFlagsFromString('--liftoff-only')
+  v8.setFlagsFromString('--max-semi-space-size=2')
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv
+  tuneV8()
+  restrictUmask()
+  const [command, ...args] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(helpText(isCommand(rest[0]) ? rest[0] : undefined) + '\n')
+    process.stdout.write(helpText(isCommand(args[0]) ? args[0] : undefined) + '\n')
     return command === undefined ? 2 : 0
   }
   if (!isCommand(command)) {
     process.stderr.write(`fado: unknown command '${command}'\n\n${helpText()}\n`)
     return 2
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(helpText(command) + '\n')
     return 0
+  }
+  let rest = args
+  let subcommand: string | undefined
+  if (command === 'token') {
+    subcommand = args[0]
+    rest = args.slice(1)
+    if (!subcommand || !(TOKEN_SUBCOMMANDS as readonly string[]).includes(subcommand))
+      throw new ConfigError(`fado token needs one of: ${TOKEN_SUBCOMMANDS.join(', ')}`)
   }
   const config = parseConfig(command, rest)
   const log = createLogger(undefined, config.logLevel === 'warn')
 
   if (command === 'migrate') {
     await runMigrate(config, log)
+    return 0
+  }
+  if (command === 'token') {
+    process.stdout.write(
+      await runTokenCommand(subcommand as (typeof TOKEN_SUBCOMMANDS)[number], config),
+    )
     return 0
   }
 
@@ -43,28 +76,43 @@ async function main(argv: string[]): Promise<number> {
       )
       execFileSync('go', ['install', MINIO_MODULE], { stdio: 'inherit' })
     }
-    const demo = await startDemo(config, log)
+    const demo = await startDemo(config, log, { showToken: toTerminal() })
     close = demo.close
     process.stdout.write(demo.summary + '\n')
   } else if (command === 'edge') {
-    const edge = await startEdgeFromControl(config, log)
-    close = edge.close
+    const running = await startEdgeFromControl({
+      host: config.listenHost,
+      port: config.edgePort,
+      connectTimeoutMs: config.connectTimeout,
+      upstreamTimeoutMs: config.upstreamTimeout,
+      controlUrl: config.controlUrl as string,
+      controlToken: config.controlToken as string,
+      dataDir: config.dataDir,
+      workers: config.workers,
+      log,
+      quiet: config.logLevel === 'warn',
+    })
+    close = running.close
     process.stdout.write(
-      `FaDO edge\n  invocations  ${edge.server.url}/\n  control      ${config.controlUrl}\n`,
+      `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n  control      ${config.controlUrl}\n`,
     )
   } else {
     const running = await startControl(config, log, command === 'standalone')
     close = running.close
     const token = running.adminToken
+    const login =
+      token.source === 'configured'
+        ? []
+        : toTerminal()
+          ? [
+              `  login URL       ${running.apiUrl}/#token=${token.token}  (signs this browser tab in)`,
+            ]
+          : [`  login URL       ${running.apiUrl}/#token=<the token in ${token.file}>`]
     const lines = [
       `FaDO ${command}`,
       `  admin page      ${running.apiUrl}/`,
       `  admin API       ${running.apiUrl}/api`,
-      ...(token.source === 'configured'
-        ? []
-        : [
-            `  login URL       ${running.apiUrl}/#token=${token.token}  (signs this browser tab in)`,
-          ]),
+      ...login,
       ...(running.edgeUrl
         ? [
             `  invocations     ${running.edgeUrl}/  (header ${(await running.publisher.publishNow())?.match_header ?? 'X-FaDO-Bucket'})`,

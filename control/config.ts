@@ -3,6 +3,7 @@
  * (thesis §3.6.1). Values are validated once at start; a bad one is a ConfigError, which the
  * CLI prints with the option's name and turns into exit code 2.
  */
+import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { DbTarget } from './db/client.js'
@@ -103,6 +104,28 @@ export const bytes = (raw: string, flag: string): number => {
   return value
 }
 
+const SCOPE_NAMES = ['admin', 'edge', 'notify', 'metrics'] as const
+const scope = (raw: string, flag: string): (typeof SCOPE_NAMES)[number] => {
+  if ((SCOPE_NAMES as readonly string[]).includes(raw)) return raw as (typeof SCOPE_NAMES)[number]
+  throw new ConfigError(`--${flag} must be one of ${SCOPE_NAMES.join(', ')}`)
+}
+
+const tokenName = (raw: string, flag: string): string => {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) return raw
+  throw new ConfigError(`--${flag} must be 1 to 63 letters, digits, '.', '_' or '-'`)
+}
+
+const positiveInt = (raw: string, flag: string): number => {
+  if (/^[1-9]\d{0,9}$/.test(raw) && Number(raw) <= 2147483647) return Number(raw)
+  throw new ConfigError(`--${flag} must be a positive whole number, got ${JSON.stringify(raw)}`)
+}
+
+const workers = (raw: string, flag: string): number => {
+  if (raw === 'auto') return Math.max(1, os.availableParallelism())
+  if (/^\d{1,3}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 256) return Number(raw)
+  throw new ConfigError(`--${flag} must be 'auto' or a number of processes from 1 to 256`)
+}
+
 const logLevel = (raw: string, flag: string): 'info' | 'warn' => {
   if (raw === 'info' || raw === 'warn') return raw
   throw new ConfigError(`--${flag} must be 'info' or 'warn'`)
@@ -145,8 +168,28 @@ export const OPTIONS = {
   },
   'control-url': {
     env: 'FADO_CONTROL_URL',
-    help: 'URL of the control API an edge pulls route snapshots from',
+    help: 'URL of the control API: where an edge pulls route snapshots, and where `fado token` goes (there by default: this host’s own API port)',
     parse: httpBase,
+  },
+  'control-token': {
+    env: 'FADO_CONTROL_TOKEN',
+    help: 'token an edge presents to control: an edge-scope token (fado token create --scope edge)',
+    parse: token,
+  },
+  scope: {
+    env: 'FADO_TOKEN_SCOPE',
+    help: "fado token create: 'admin', 'edge' (read route snapshots), 'notify' (deliver storage events) or 'metrics'",
+    parse: scope,
+  },
+  name: {
+    env: 'FADO_TOKEN_NAME',
+    help: 'fado token create: a name for the token (letters, digits, . _ -)',
+    parse: tokenName,
+  },
+  'token-id': {
+    env: 'FADO_TOKEN_ID',
+    help: 'fado token revoke: the id of the token to revoke (fado token list shows them)',
+    parse: positiveInt,
   },
   'connect-timeout': {
     env: 'FADO_CONNECT_TIMEOUT',
@@ -183,6 +226,12 @@ export const OPTIONS = {
     default: '120000',
     help: 'ms a client connection may stay silent (no byte either way) before it is closed; long uploads and downloads are never cut off while they move',
     parse: milliseconds,
+  },
+  workers: {
+    env: 'FADO_WORKERS',
+    default: 'auto',
+    help: "edge worker processes serving invocations ('auto' = one per CPU)",
+    parse: workers,
   },
   'wan-rtt': {
     env: 'FADO_WAN_RTT',
@@ -229,6 +278,7 @@ export const COMMANDS = {
       'data-dir',
       'admin-token',
       ...CONTROL_LIMITS,
+      'workers',
       'connect-timeout',
       'upstream-timeout',
       'log-level',
@@ -252,13 +302,29 @@ export const COMMANDS = {
       'listen-host',
       'edge-port',
       'control-url',
-      'admin-token',
+      'control-token',
       'data-dir',
+      'workers',
       'connect-timeout',
       'upstream-timeout',
       'log-level',
     ],
-    required: ['control-url', 'admin-token'],
+    required: ['control-url', 'control-token'],
+  },
+  token: {
+    summary:
+      'manage API tokens on a running control: fado token create --scope edge --name NAME | list | revoke --token-id N',
+    options: [
+      'control-url',
+      'admin-token',
+      'listen-host',
+      'api-port',
+      'data-dir',
+      'scope',
+      'name',
+      'token-id',
+      'log-level',
+    ],
   },
   demo: {
     summary:

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Hono } from 'hono'
-import { startEdge, type RunningEdge } from '../edge/node.js'
+import { startEdgeWorkers, type EdgeWorkers } from '../edge/node-workers.js'
 import { resolveAdminToken, type AdminToken } from './admin-token.js'
 import { createControlApp } from './api/app.js'
 import { loadUiAssets } from './api/ui.js'
@@ -14,8 +14,11 @@ import { Changes } from './changes.js'
 import { dbTarget, type Config } from './config.js'
 import { openDb, type Db } from './db/client.js'
 import { migrate } from './db/migrate.js'
-import { listen } from './http-server.js'
-import type { Logger } from './log.js'
+import { privateDataDir } from './private-files.js'
+import { adoptSecretsKey, loadSecretsKey } from './secrets.js'
+import { TokenVerifier } from './tokens.js'
+import { listen } from '../edge/http-server.js'
+import type { Logger } from '../edge/log.js'
 import { ChangeFeed } from './replication/change-feed.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
@@ -54,6 +57,10 @@ export async function startControl(
     listenHost: host,
     dataDir: config.dataDir,
   })
+  // Secret files are checked as they are found (a readable one is refused) before the data dir's
+  // modes are tightened.
+  const secrets = loadSecretsKey(config.dataDir)
+  privateDataDir(config.dataDir)
   const db = await openDb(dbTarget(config))
   const closers: (() => Promise<void>)[] = [() => db.close()]
   const closeAll = async () => {
@@ -62,13 +69,16 @@ export async function startControl(
   try {
     const { applied } = await migrate(db)
     if (applied.length > 0) log.info('applied migrations', { names: applied.map((m) => m.name) })
+    const { sealed } = await adoptSecretsKey(db, secrets)
+    if (sealed > 0) log.info('sealed storage secrets stored in plain text', { count: sealed })
+    const tokens = new TokenVerifier(db, adminToken.token)
 
     const changes = new Changes(db, log)
     const publisher = new SnapshotPublisher(db, log)
     closers.push(async () => publisher.close())
     await publisher.publishNow()
 
-    const storages = new StorageRegistry(db, config.storageTimeout)
+    const storages = new StorageRegistry(db, secrets, config.storageTimeout)
     const reconciler = new Reconciler(
       db,
       storages,
@@ -82,6 +92,7 @@ export async function startControl(
       reconcileAll: () => reconciler.scheduleAll(),
       publish: () => publisher.publishNow(),
       refreshStorage: () => changeFeed.refresh(),
+      forgetTokens: () => tokens.forget(),
     })
     closers.push(() => reconciler.stop())
     closers.push(async () => changeFeed.stop())
@@ -90,18 +101,22 @@ export async function startControl(
     await changeFeed.refresh()
     reconciler.start()
 
-    let edge: RunningEdge | undefined
+    let edge: EdgeWorkers | undefined
     if (withEdge) {
-      const running = await startEdge({
+      // The edge in worker processes of its own: control's work (the embedded database runs on
+      // this thread) never delays an invocation.
+      const running = await startEdgeWorkers({
         host,
         port: config.edgePort,
-        log,
         connectTimeoutMs: config.connectTimeout,
         upstreamTimeoutMs: config.upstreamTimeout,
+        workers: config.workers,
+        log,
+        quiet: config.logLevel === 'warn',
       })
       closers.push(() => running.close())
       closers.push(async () => unsubscribe())
-      const unsubscribe = publisher.subscribe((snapshot) => running.store.offer(snapshot))
+      const unsubscribe = publisher.subscribe((snapshot) => running.offer(snapshot))
       edge = running
     }
 
@@ -112,7 +127,7 @@ export async function startControl(
       publisher,
       changeFeed,
       log,
-      adminToken: adminToken.token,
+      tokens,
       limits: { maxObjectSize: config.maxObjectSize, spoolDir: prepareSpoolDir(config.dataDir) },
       ui: loadUiAssets(),
       edgeStatus: edge?.status,
@@ -125,7 +140,7 @@ export async function startControl(
     closers.push(async () => publisher.close())
     return {
       apiUrl: api.url,
-      edgeUrl: edge?.server.url,
+      edgeUrl: edge?.url,
       adminToken,
       db,
       publisher,

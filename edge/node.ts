@@ -1,25 +1,31 @@
 /**
- * Node entries of the edge: `startEdge` (an HTTP server around the edge app, used in-process by
- * standalone) and `startEdgeFromControl` (`fado edge`: pulls snapshots from control, keeps the last
- * good one on disk and serves from it after a restart while control is unreachable).
+ * The Node edge in one process: an HTTP server with the node:http + undici hot path, its snapshot
+ * store and upstream state. `fado edge` and standalone run it in worker processes
+ * (node-workers.ts); benchmarks and the worker entry run it directly.
  */
-import fs from 'node:fs'
-import path from 'node:path'
-import type { Logger } from '../control/log.js'
-import type { Config } from '../control/config.js'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { Agent } from 'undici'
-import { listenNode, type RunningServer } from '../control/http-server.js'
 import { statusBody, type EdgeStatus } from './app.js'
+import { listenNode, type RunningServer } from './http-server.js'
+import type { Logger } from './log.js'
 import { createNodeHandler } from './node-handler.js'
-import { pollSnapshots } from './snapshot-source.js'
 import { SnapshotStore } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
 
 /** The `hash` policy hashes this header when a client sends it, else the client address. */
 export const HASH_HEADER = 'x-fado-hash-key'
+
+/** What a Node edge server needs to know; the same in every worker. */
+export interface EdgeServerOptions {
+  host: string
+  port: number
+  /** ms to connect to a FaaS endpoint before trying another. */
+  connectTimeoutMs: number
+  /** ms to wait for response headers, and between body chunks. */
+  upstreamTimeoutMs: number
+}
 
 export interface RunningEdge {
   server: RunningServer
@@ -29,21 +35,16 @@ export interface RunningEdge {
   close(): Promise<void>
 }
 
-export async function startEdge(opts: {
-  host: string
-  port: number
-  log: Logger
-  onApply?: (snapshot: RouteSnapshot) => void
-  connectTimeoutMs?: number | undefined
-  upstreamTimeoutMs?: number | undefined
-}): Promise<RunningEdge> {
+export async function startEdge(
+  opts: EdgeServerOptions & { log: Logger; onApply?: (snapshot: RouteSnapshot) => void },
+): Promise<RunningEdge> {
   const store = new SnapshotStore(opts.onApply)
   const upstreams = new UpstreamState()
   // Pooled keep-alive connections per upstream origin.
   const dispatcher = new Agent({
-    connect: { timeout: opts.connectTimeoutMs ?? 2_000 },
-    headersTimeout: opts.upstreamTimeoutMs ?? 60_000,
-    bodyTimeout: opts.upstreamTimeoutMs ?? 60_000,
+    connect: { timeout: opts.connectTimeoutMs },
+    headersTimeout: opts.upstreamTimeoutMs,
+    bodyTimeout: opts.upstreamTimeoutMs,
     keepAliveTimeout: 30_000,
   })
   const status = new Hono().get('/_fado/status', (c) => c.json(statusBody(store, upstreams)))
@@ -54,7 +55,9 @@ export async function startEdge(opts: {
     hashHeader: HASH_HEADER,
     fallback: getRequestListener(status.fetch),
   })
-  const server = await listenNode(handler, opts.host, opts.port)
+  const server = await listenNode(handler, opts.host, opts.port, {
+    idleTimeoutMs: Math.max(opts.upstreamTimeoutMs, 60_000),
+  })
   return {
     server,
     store,
@@ -62,44 +65,6 @@ export async function startEdge(opts: {
     async close() {
       await server.close()
       await dispatcher.close()
-    },
-  }
-}
-
-export async function startEdgeFromControl(config: Config, log: Logger): Promise<RunningEdge> {
-  const dataDir = config.dataDir
-  const file = path.join(dataDir, 'edge-snapshot.json')
-  const edge = await startEdge({
-    host: config.listenHost,
-    port: config.edgePort,
-    log,
-    connectTimeoutMs: config.connectTimeout,
-    upstreamTimeoutMs: config.upstreamTimeout,
-    onApply: (snapshot) => {
-      fs.mkdirSync(dataDir, { recursive: true })
-      fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot))
-      fs.renameSync(`${file}.tmp`, file)
-      log.info('serving route snapshot', { version: snapshot.version })
-    },
-  })
-  try {
-    const saved: unknown = JSON.parse(fs.readFileSync(file, 'utf8'))
-    const result = edge.store.offer(saved)
-    if (result.applied) log.info('restored last good route snapshot', { version: result.version })
-  } catch {
-    // No saved snapshot yet (first start) or an unreadable one: wait for control.
-  }
-  const stop = pollSnapshots({
-    url: `${config.controlUrl}/api/snapshot`,
-    token: config.adminToken ?? '',
-    store: edge.store,
-    log,
-  })
-  return {
-    ...edge,
-    async close() {
-      stop()
-      await edge.close()
     },
   }
 }

@@ -4,7 +4,7 @@
  * 25 s), then asks again at once. A timeout, a size cap, and exponential backoff while control is
  * unreachable. The store keeps serving the last good snapshot whatever happens here.
  */
-import type { Logger } from '../control/log.js'
+import type { Logger } from './log.js'
 import type { SnapshotStore } from './snapshot-store.js'
 
 export interface PollOptions {

@@ -1,6 +1,6 @@
 /**
  * Cloudflare Workers entry of the edge: the same runtime-neutral app and policies as on Node.
- * The route snapshot is pulled from control (`FADO_CONTROL_URL`, with `FADO_ADMIN_TOKEN`) and
+ * The route snapshot is pulled from control (`FADO_CONTROL_URL`, with `FADO_CONTROL_TOKEN`, an edge-scope token) and
  * kept in isolate memory; a request never waits on control once a snapshot is held — a stale one
  * is refreshed in the background (ctx.waitUntil). Upstream health and policy state are
  * per isolate too: each isolate learns on its own, which is fine for passive health and
@@ -13,7 +13,7 @@ import { UpstreamState } from './upstream-state.js'
 
 export interface Env {
   FADO_CONTROL_URL: string
-  FADO_ADMIN_TOKEN: string
+  FADO_CONTROL_TOKEN: string
   /** How old (ms) the snapshot may get before a background refresh; default 1000. */
   FADO_SNAPSHOT_MAX_AGE_MS?: string
 }
@@ -53,7 +53,7 @@ async function refresh(env: Env): Promise<void> {
   const version = store.current?.version
   const res = await fetch(`${env.FADO_CONTROL_URL.replace(/\/$/, '')}/api/snapshot`, {
     headers: {
-      authorization: `Bearer ${env.FADO_ADMIN_TOKEN}`,
+      authorization: `Bearer ${env.FADO_CONTROL_TOKEN}`,
       ...(version ? { 'if-none-match': `"${version}"` } : {}),
     },
   })

@@ -7,8 +7,10 @@ import { build } from 'esbuild'
 import { buildUi } from '../ui/build.js'
 
 await build({
-  entryPoints: ['control/cli.ts'],
-  outfile: 'dist/fado.mjs',
+  // The CLI, and the edge worker process it forks (edge/node-workers.ts).
+  entryPoints: { fado: 'control/cli.ts', 'edge-worker': 'edge/node-worker-main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

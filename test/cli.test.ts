@@ -9,7 +9,13 @@ import path from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createDatabase } from './helpers/postgres.js'
 import { freePort, waitFor } from './helpers/ports.js'
-import { runFado, startFado, type RunningFado } from './helpers/fado-process.js'
+import {
+  FADO_BIN,
+  runFado,
+  spawnWithTerminal,
+  startFado,
+  type RunningFado,
+} from './helpers/fado-process.js'
 
 const running: RunningFado[] = []
 const dirs: string[] = []
@@ -105,24 +111,29 @@ describe('fado configuration errors exit 2 with a clear message', () => {
   })
 
   it('fado edge needs a control URL', async () => {
-    const { code, stderr } = await runFado(['edge', '--admin-token', 'x'.repeat(20)])
+    const { code, stderr } = await runFado(['edge', '--control-token', 'x'.repeat(20)])
     expect(code).toBe(2)
     expect(stderr).toContain('needs --control-url')
   })
 })
 
 describe('fado standalone', () => {
-  it('starts from an empty folder with the embedded database, prints its URLs and token, and stops cleanly', async () => {
+  it('starts from an empty folder with the embedded database, prints its URLs (not the token), and stops cleanly', async () => {
     const dir = tempDir()
     const [apiPort, edgePort] = [await freePort(), await freePort()]
     // The flag wins over a bad environment value.
     const env = { FADO_API_PORT: 'not-a-port', FADO_EDGE_PORT: String(edgePort) }
     const fado = start(['standalone', '--api-port', String(apiPort)], { env, cwd: dir })
-    const [, loginUrl, token] = await fado.waitForOutput(/login URL\s+(\S+#token=(\S+))/)
-    expect(loginUrl).toContain(`http://127.0.0.1:${apiPort}/`)
+    // stdout is not a terminal here (it is a log): the token is named, not printed.
+    const [, loginUrl, tokenFile] = await fado.waitForOutput(
+      /login URL\s+(\S+)#token=<the token in (\S+)>/,
+    )
+    expect(loginUrl).toBe(`http://127.0.0.1:${apiPort}/`)
+    expect(tokenFile).toBe('.fado/admin-token')
+    const token = fs.readFileSync(path.join(dir, '.fado', 'admin-token'), 'utf8').trim()
+    expect(fado.stdout() + fado.stderr()).not.toContain(token)
     expect(fado.stdout()).toContain(`invocations     http://127.0.0.1:${edgePort}/`)
     expect(fado.stdout()).toContain('embedded PGlite')
-    expect(fs.readFileSync(path.join(dir, '.fado', 'admin-token'), 'utf8').trim()).toBe(token)
     expect(fs.statSync(path.join(dir, '.fado', 'admin-token')).mode & 0o077).toBe(0)
 
     const base = `http://127.0.0.1:${apiPort}`
@@ -165,11 +176,27 @@ describe('fado standalone', () => {
       { cwd: dir },
     )
     await again.waitForOutput(/login URL/)
-    expect(again.stdout()).toContain(`#token=${token}`)
+    expect(again.stdout()).not.toContain(token)
     expect(again.stdout()).toMatch(/admin token\s+stored/)
     const clusters = await (await fetch(`${base}/api/clusters`, { headers: auth })).json()
     expect(clusters).toEqual([{ cluster_id: 1, name: 'kept', zones: ['eu'] }])
     expect(await again.stop('SIGINT')).toBe(0)
+  })
+
+  it('prints the login URL with its token only to a terminal', async () => {
+    const dir = tempDir()
+    const apiPort = await freePort()
+    // script(1) gives the process a pseudo-terminal as stdout, as a person running it has.
+    const fado = spawnWithTerminal(
+      `${process.execPath} ${FADO_BIN} standalone --database memory --api-port ${apiPort} --edge-port ${await freePort()}`,
+      dir,
+    )
+    try {
+      const [, token] = await fado.waitForOutput(/login URL\s+\S+#token=([A-Za-z0-9_-]{20,})/)
+      expect(fs.readFileSync(path.join(dir, '.fado', 'admin-token'), 'utf8').trim()).toBe(token)
+    } finally {
+      await fado.stop()
+    }
   })
 
   it('does not print a configured token', async () => {
@@ -203,7 +230,7 @@ describe('fado migrate', () => {
     expect(first.code, first.stderr).toBe(0)
     expect(first.stderr).toContain('database schema up to date')
     expect(first.stderr).toContain(
-      'applied=["1_thesis_schema","2_sync_state_and_snapshots","3_object_key_order"]',
+      'applied=["1_thesis_schema","2_sync_state_and_snapshots","3_object_key_order","4_tokens_secrets_counters"]',
     )
     const second = await runFado(['migrate'], { env: { FADO_DATABASE: url } })
     expect(second.stderr).toContain('applied=[]')
@@ -231,6 +258,14 @@ describe('fado control + fado edge', () => {
       cwd: tempDir(),
     })
     await control.waitForOutput(/admin API/)
+    // The edge gets a token that may only read route snapshots, made with the CLI.
+    const created = await runFado(
+      ['token', 'create', '--scope', 'edge', '--name', 'edge-1', '--api-port', String(apiPort)],
+      { env: { FADO_ADMIN_TOKEN: token } },
+    )
+    expect(created.code, created.stderr).toBe(0)
+    const edgeToken = created.stdout.trim().split('\n').at(-1) as string
+    expect(edgeToken).toMatch(/^fado_edge_/)
     const edgeArgs = [
       'edge',
       '--edge-port',
@@ -240,7 +275,7 @@ describe('fado control + fado edge', () => {
       '--data-dir',
       edgeDir,
     ]
-    const edge = start(edgeArgs, { env: { FADO_ADMIN_TOKEN: token } })
+    const edge = start(edgeArgs, { env: { FADO_CONTROL_TOKEN: edgeToken } })
     await edge.waitForOutput(/invocations/)
 
     const status = async () =>
@@ -273,7 +308,7 @@ describe('fado control + fado edge', () => {
     expect(Date.now() - stopping).toBeLessThan(5_000)
     expect((await status()).snapshot_version).toBe(2)
     expect(await edge.stop()).toBe(0)
-    const restarted = start(edgeArgs, { env: { FADO_ADMIN_TOKEN: token } })
+    const restarted = start(edgeArgs, { env: { FADO_CONTROL_TOKEN: edgeToken } })
     await restarted.waitForOutput(/invocations/)
     expect(await status()).toMatchObject({ snapshot_version: 2, match_header: 'X-Bucket' })
     const invoke = await fetch(`http://127.0.0.1:${edgePort}/f`, {

@@ -3,6 +3,7 @@
  * bucket served by the clusters holding it; Ctrl-C ends it cleanly. Without MinIO (and no Go to
  * build it) it says how to install it instead of failing obscurely.
  */
+import fs from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort } from './helpers/ports.js'
 import { runFado, startFado, type RunningFado } from './helpers/fado-process.js'
@@ -27,8 +28,13 @@ describe('fado demo', () => {
     ])
     running.push(demo)
     await demo.waitForOutput(/Ctrl-C stops everything/, 60_000)
-    // The printed login URL opens the admin page, and its token works on the API.
-    const [, pageUrl, token] = await demo.waitForOutput(/admin page\s+(\S+)#token=(\S+)/)
+    // Not at a terminal (stdout is a log here): the token is not printed; the file holding it is.
+    const [, pageUrl, tokenFile] = await demo.waitForOutput(
+      /admin page\s+(\S+)#token=<the token in (\S+)>/,
+    )
+    const token = fs.readFileSync(tokenFile as string, 'utf8').trim()
+    expect(demo.stdout()).not.toContain(token)
+    expect(fs.statSync(tokenFile as string).mode & 0o077).toBe(0)
     const page = await fetch(pageUrl as string)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('<div id="app">')

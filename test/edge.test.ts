@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import http from 'node:http'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TEST_TOKEN } from './helpers/control.js'
+import { createToken } from './helpers/control.js'
 import { waitFor } from './helpers/ports.js'
 import {
   startPlatform,
@@ -308,7 +308,7 @@ describe('the same routing inside workerd (Workers build, via miniflare)', () =>
       compatibilityDate: '2026-04-01',
       bindings: {
         FADO_CONTROL_URL: p.fado.running.apiUrl,
-        FADO_ADMIN_TOKEN: TEST_TOKEN,
+        FADO_CONTROL_TOKEN: await createToken(p.fado, 'edge'),
         FADO_SNAPSHOT_MAX_AGE_MS: '200',
       },
     })

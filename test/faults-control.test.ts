@@ -5,6 +5,7 @@
  * - two controls on one database, the one doing the work SIGKILLed: the other takes over;
  * - 50 uploads whose clients hang up mid-body: descriptors and spool disk back to baseline.
  */
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -20,6 +21,8 @@ import { createDatabase } from './helpers/postgres.js'
 import { putBytes, randomData, s3Of, trackBody } from './helpers/storage.js'
 
 const TOKEN = 'fault-suite-admin-token-0123'
+/** Every control on one database seals storage secrets with the same key. */
+const SECRETS_KEY = randomBytes(32).toString('base64')
 const RECONCILE_LOCK = 0x46615242
 const OBJECTS = 25
 const OBJECT_BYTES = 8 * 1024 * 1024 // 25 × 8 MiB = 200 MiB
@@ -87,7 +90,7 @@ async function startControlProcess(
       ...(command === 'standalone' ? ['--edge-port', String(await freePort())] : []),
       ...extra,
     ],
-    { env: { FADO_LOG_LEVEL: 'warn' } },
+    { env: { FADO_LOG_LEVEL: 'warn', FADO_SECRETS_KEY: SECRETS_KEY } },
   )
   running.push(fado)
   await fado.waitForOutput(new RegExp(`FaDO ${command}`))
@@ -315,7 +318,7 @@ describe('uploads whose clients hang up mid-body', () => {
     const now = openDescriptors(pid)
     expect(now.deletedFiles).toEqual([])
     expect(fs.readdirSync(spool)).toEqual([])
-    expect((await standalone.api('GET', '/api/objects?bucket=aborted')).body).toEqual([])
+    expect((await standalone.api('GET', '/api/objects?bucket=aborted')).body.objects).toEqual([])
     expect(await s3Of(minios[0]!).stat('aborted', 'streamed.bin')).toBeUndefined()
     // Hanging up is not an outage: FaDO said nothing about the database or a failure.
     expect(standalone.fado.stderr()).not.toMatch(/database is unavailable|unexpected error/)

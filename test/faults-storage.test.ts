@@ -164,7 +164,7 @@ describe('a tracked MinIO SIGSTOPped', () => {
     } finally {
       minios[1]!.resume()
     }
-    expect((await fado.api('GET', '/api/objects?bucket=on-hung-storage')).body).toEqual([])
+    expect((await fado.api('GET', '/api/objects?bucket=on-hung-storage')).body.objects).toEqual([])
     expect(fs.readdirSync(path.join(dataDir, 'spool'))).toEqual([])
     expect(await listing(minios[1]!, 'on-hung-storage')).toEqual({})
   })
@@ -253,7 +253,7 @@ describe('a MinIO SIGKILLed', () => {
       expect(res.status).toBeGreaterThanOrEqual(502)
       expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^storage_/)
     } // else: the connection was cut mid-body, which a client also sees as a failed upload
-    expect((await fado.api('GET', '/api/objects?bucket=killed')).body).toEqual([])
+    expect((await fado.api('GET', '/api/objects?bucket=killed')).body.objects).toEqual([])
 
     await minios[1]!.start()
     const data = randomData(3 * 1024 * 1024)
@@ -262,7 +262,7 @@ describe('a MinIO SIGKILLed', () => {
       body: new Uint8Array(data),
     })
     expect(ok.status).toBe(201)
-    const objects = (await fado.api('GET', '/api/objects?bucket=killed')).body
+    const objects = (await fado.api('GET', '/api/objects?bucket=killed')).body.objects
     expect(objects).toMatchObject([{ name: 'big.bin', size: data.length }])
   })
 

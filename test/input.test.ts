@@ -217,7 +217,7 @@ describe('long transfers are governed by an idle timeout, not a total one', () =
     // 14 chunks 500 ms apart: 6.5 s in all, more than four times the 1.5 s idle timeout.
     expect(await trickle(14, 500)).toMatch(/^HTTP\/1\.1 201/)
     expect(Date.now() - started).toBeGreaterThan(4 * IDLE)
-    expect((await fado.api('GET', '/api/objects?bucket=inputs')).body).toContainEqual(
+    expect((await fado.api('GET', '/api/objects?bucket=inputs')).body.objects).toContainEqual(
       expect.objectContaining({ name: 'trickle.bin', size: 14 * 1024 }),
     )
   })
@@ -232,7 +232,7 @@ describe('long transfers are governed by an idle timeout, not a total one', () =
     expect(took).toBeLessThan(IDLE + 3_000)
     await sleep(200)
     expect(
-      (await fado.api('GET', '/api/objects?bucket=inputs')).body.map(
+      (await fado.api('GET', '/api/objects?bucket=inputs')).body.objects.map(
         (o: { name: string }) => o.name,
       ),
     ).not.toContain('trickle.bin')

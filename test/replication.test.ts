@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { POSTGRES } from './helpers/engines.js'
-import { startTestControl, TEST_TOKEN, type TestControl } from './helpers/control.js'
+import { startTestControl, webhookTo, type TestControl } from './helpers/control.js'
 import { startMinios, type TestMinio } from './helpers/minio.js'
-import { freePort, waitFor } from './helpers/ports.js'
+import { waitFor } from './helpers/ports.js'
 import { listing, putBytes, randomData, trackBody } from './helpers/storage.js'
 
 let fado: TestControl
@@ -17,13 +17,10 @@ let hpc: TestMinio, cc1: TestMinio, cc2: TestMinio
 const storage: Record<string, number> = {}
 
 beforeAll(async () => {
-  const apiPort = await freePort()
-  minios = await startMinios(3, {
-    endpoint: `http://127.0.0.1:${apiPort}/api/notify`,
-    token: TEST_TOKEN,
-  })
+  fado = await startTestControl(await POSTGRES.target())
+  // Each MinIO pushes its events with a token that may only deliver notifications.
+  minios = await startMinios(3, await webhookTo(fado))
   ;[hpc, cc1, cc2] = minios as [TestMinio, TestMinio, TestMinio]
-  fado = await startTestControl(await POSTGRES.target(), { apiPort })
   // Step 1 of §7.2: every cluster in germany; hpc and cc1 also in high-performance.
   const clusters: [string, string[], TestMinio][] = [
     ['hpc', ['germany', 'high-performance'], hpc],

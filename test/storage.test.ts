@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { POSTGRES } from './helpers/engines.js'
-import { startTestControl, TEST_TOKEN, type TestControl } from './helpers/control.js'
+import { startTestControl, webhookTo, type TestControl } from './helpers/control.js'
 import { startMinios, MINIO_PASSWORD, MINIO_USER, type TestMinio } from './helpers/minio.js'
 import { freePort, waitFor } from './helpers/ports.js'
 import {
@@ -25,16 +25,12 @@ let cluster: number
 let storageIds: number[]
 
 beforeAll(async () => {
-  // FaDO's API port is chosen first, so MinIO can be configured to send it webhooks.
-  const apiPort = await freePort()
-  minios = await startMinios(3, {
-    endpoint: `http://127.0.0.1:${apiPort}/api/notify`,
-    token: TEST_TOKEN,
-  })
+  fado = await startTestControl(await POSTGRES.target())
+  // MinIO sends its webhooks with a notify-scope token: the only thing it may do is notify.
+  minios = await startMinios(3, await webhookTo(fado))
   // A bucket that exists before FaDO tracks the deployment, with an object in it.
   await s3Of(minios[0]!).makeBucket('pre-existing')
   await putBytes(minios[0]!, 'pre-existing', 'notes/readme.txt', Buffer.from('already here'))
-  fado = await startTestControl(await POSTGRES.target(), { apiPort })
   cluster = (await fado.api('POST', '/api/clusters', { name: 'home', zones: ['eu'] })).body
     .cluster_id
 })
@@ -100,7 +96,7 @@ describe('storage deployments', () => {
       replicas: [],
     })
     await waitFor('the imported bucket’s objects to be listed', async () => {
-      const objects = (await fado.api('GET', '/api/objects?bucket=pre-existing')).body
+      const objects = (await fado.api('GET', '/api/objects?bucket=pre-existing')).body.objects
       return (
         objects.length === 1 && objects[0].name === 'notes/readme.txt' && objects[0].size === 12
       )
@@ -225,7 +221,7 @@ describe('buckets and objects', () => {
     })
     expect(sha256(await readBytes(minios[0]!, 'images', 'photos/cat.png'))).toBe(sha256(data))
 
-    const listed = (await fado.api('GET', '/api/objects?bucket=images')).body
+    const listed = (await fado.api('GET', '/api/objects?bucket=images')).body.objects
     expect(listed).toContainEqual(
       expect.objectContaining({
         object_id: row.object_id,
@@ -278,7 +274,7 @@ describe('buckets and objects', () => {
       'chunk-1 chunk-2',
     )
 
-    const row = (await fado.api('GET', '/api/objects?bucket=images')).body.find(
+    const row = (await fado.api('GET', '/api/objects?bucket=images')).body.objects.find(
       (o: { name: string }) => o.name === 'raw/a b.txt',
     )
     expect((await fado.api('DELETE', `/api/objects/${row.object_id}`)).status).toBe(204)
@@ -339,7 +335,7 @@ describe('buckets and objects', () => {
       latencies.push(Date.now() - t0)
     }
     expect(Math.max(...latencies), `latencies ${latencies.join(', ')} ms`).toBeLessThan(1000)
-    const objects = (await fado.api('GET', '/api/objects?bucket=events-demo')).body
+    const objects = (await fado.api('GET', '/api/objects?bucket=events-demo')).body.objects
     expect(objects.map((o: { name: string }) => o.name).sort()).toEqual(
       [0, 1, 2, 3, 4].map((i) => `direct-${i}.bin`),
     )
@@ -356,7 +352,7 @@ describe('buckets and objects', () => {
       },
       5_000,
     )
-    expect((await fado.api('GET', '/api/objects?bucket=events-demo')).body).toHaveLength(4)
+    expect((await fado.api('GET', '/api/objects?bucket=events-demo')).body.objects).toHaveLength(4)
   })
 
   it('accepts MinIO webhook notifications at /api/notify', async () => {

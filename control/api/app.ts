@@ -10,7 +10,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { DatabaseUnavailableError } from '../db/client.js'
 import { databaseUnavailable, FadoError, tooLarge } from '../errors.js'
-import { requireAdminToken } from './auth.js'
+import { requireToken } from './auth.js'
 import { bucketsApi } from './buckets.js'
 import { clustersApi } from './clusters.js'
 import type { ApiDeps } from './deps.js'
@@ -22,6 +22,7 @@ import { objectsApi } from './objects.js'
 import { resourcesApi } from './resources.js'
 import { snapshotApi } from './snapshot.js'
 import { storageDeploymentsApi } from './storage-deployments.js'
+import { tokensApi } from './tokens.js'
 import { serveUi } from './ui.js'
 import { ClientGoneError } from './uploads.js'
 import { fromDatabaseError } from './validate.js'
@@ -58,7 +59,7 @@ export function createControlApp(deps: ApiDeps): Hono {
     }
   })
 
-  app.use('/api/*', requireAdminToken(deps.adminToken))
+  app.use('/api/*', requireToken(deps.tokens))
   app.use('/api/*', strictUrl)
   app.use('/api/*', async (c, next) => {
     // Object bodies are bounded by --max-object-size in the objects API instead.
@@ -75,6 +76,7 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/notify', notifyApi(deps))
   app.route('/api/load-balancer', loadBalancerApi(deps))
   app.route('/api/snapshot', snapshotApi(deps))
+  app.route('/api/tokens', tokensApi(deps))
   app.all('/api/*', (c) => c.json(notFoundBody(c.req.method, c.req.path), 404))
   serveUi(app, deps.ui)
   app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404))

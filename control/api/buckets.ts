@@ -29,12 +29,17 @@ const createBody = z.strictObject({
   target_replica_count: targetReplicaCount.default(0),
   replica_locations: replicaLocations.default(null),
 })
-/** The item as GET gives it is accepted: fixed fields unchanged, replicas (status) ignored. */
+/**
+ * The item as GET gives it is accepted: fixed fields unchanged; what FaDO reports (replica status,
+ * object counters) is ignored.
+ */
 const updateBody = z.strictObject({
   bucket_id: readOnly,
   name: readOnly,
   storage_id: readOnly,
   replicas: readOnly,
+  object_count: readOnly,
+  total_bytes: readOnly,
   zones: zones.optional(),
   target_replica_count: targetReplicaCount.optional(),
   replica_locations: replicaLocations.optional(),

@@ -2,6 +2,7 @@
 import type { ChangeFeed } from '../replication/change-feed.js'
 import type { ServiceDeps } from '../services/deps.js'
 import type { SnapshotPublisher } from '../snapshot/publish.js'
+import type { TokenVerifier } from '../tokens.js'
 import type { EdgeStatus } from '../../edge/app.js'
 import type { UiAssets } from './ui.js'
 import type { UploadLimits } from './uploads.js'
@@ -10,7 +11,7 @@ export interface ApiDeps extends ServiceDeps {
   publisher: SnapshotPublisher
   /** Storage change events arriving by webhook (/api/notify) go here. */
   changeFeed: ChangeFeed
-  adminToken: string
+  tokens: TokenVerifier
   limits: UploadLimits
   /** The built admin page; undefined when it was not built. */
   ui?: UiAssets | undefined

@@ -3,18 +3,29 @@
  * both ways and bounded by --max-object-size: a raw PUT with Content-Length streams straight to
  * the master; a multipart form (the admin page: `bucket`, `file`) or a chunked PUT is spooled
  * first (uploads.ts), since S3 needs the size up front. Keys follow S3's rules (objectKey).
+ * Listing is by page, one bucket at a time, in key order, optionally under a prefix.
  */
 import { Readable } from 'node:stream'
 import fs from 'node:fs'
 import { Hono, type Context } from 'hono'
 import { getBucket, getBucketByName, type BucketRow } from '../db/buckets.js'
-import { getObject, getObjectByName, listObjects, type ObjectRow } from '../db/objects.js'
+import { getObject, getObjectByName, listObjectsPage, type ObjectRow } from '../db/objects.js'
 import { invalidField, notFound, tooLarge } from '../errors.js'
 import { openObject, removeObject, storeObject } from '../services/objects.js'
 import type { ApiDeps } from './deps.js'
 import { ClientGoneError, requestBody, spoolBody, spoolForm } from './uploads.js'
-import { objectKey, parseId } from './validate.js'
-import { objectView } from './views.js'
+import { MAX_KEY_BYTES, objectKey, parseId } from './validate.js'
+import { objectView, type ObjectPage } from './views.js'
+
+const DEFAULT_PAGE = 100
+const MAX_PAGE = 1000
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PAGE)
+    throw invalidField('limit', `must be a whole number from 1 to ${MAX_PAGE}`)
+  return Number(raw)
+}
 
 /** `bucket/key/with/slashes` → [bucket, key]. */
 function splitPath(raw: string | undefined): [string, string] {
@@ -84,11 +95,26 @@ export function objectsApi(deps: ApiDeps): Hono {
         return download(bucket, key)
       }
       const bucketName = c.req.query('bucket')
-      const rows =
-        bucketName === undefined
-          ? await listObjects(db)
-          : await listObjects(db, (await bucketNamed(bucketName, 'bucket')).bucket_id)
-      return c.json(rows.map(objectView))
+      if (bucketName === undefined)
+        throw invalidField(
+          'bucket',
+          'names the bucket to list (objects are listed one bucket at a time)',
+        )
+      const bucket = await bucketNamed(bucketName, 'bucket')
+      const limit = parseLimit(c.req.query('limit'))
+      const after = c.req.query('after') ?? ''
+      const prefix = c.req.query('prefix') ?? ''
+      if (Buffer.byteLength(after) > MAX_KEY_BYTES)
+        throw invalidField('after', 'is longer than any key')
+      if (Buffer.byteLength(prefix) > MAX_KEY_BYTES)
+        throw invalidField('prefix', 'is longer than any key')
+      // One more than asked: whether there is a next page, without a count.
+      const rows = await listObjectsPage(db, bucket.bucket_id, after, limit + 1, prefix)
+      const page: ObjectPage = {
+        objects: rows.slice(0, limit).map(objectView),
+        next_after: rows.length > limit ? (rows[limit - 1] as ObjectRow).name : null,
+      }
+      return c.json(page)
     })
     .get('/:id', async (c) => {
       const [bucket, object] = await byId(c.req.param('id'))

@@ -7,18 +7,10 @@ import { etag } from 'hono/etag'
 import { listBuckets } from '../db/buckets.js'
 import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
-import { listObjects } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { loadBalancerView } from './load-balancer.js'
-import {
-  bucketView,
-  clusterView,
-  faasView,
-  objectView,
-  storageView,
-  type ResourcesView,
-} from './views.js'
+import { bucketView, clusterView, faasView, storageView, type ResourcesView } from './views.js'
 
 export function resourcesApi(deps: ApiDeps): Hono {
   const { db } = deps
@@ -28,7 +20,6 @@ export function resourcesApi(deps: ApiDeps): Hono {
       faas_deployments: (await listFaasDeployments(db)).map(faasView),
       storage_deployments: (await listStorageDeployments(db)).map(storageView),
       buckets: (await listBuckets(db)).map(bucketView),
-      objects: (await listObjects(db)).map(objectView),
       load_balancer: await loadBalancerView(db, deps),
     }
     return c.json(view)

@@ -11,6 +11,7 @@ import type { FaasDeploymentRow } from '../db/faas-deployments.js'
 import type { LoadBalancerSettings } from '../db/load-balancer.js'
 import type { ObjectRow } from '../db/objects.js'
 import type { StorageDeploymentRow } from '../db/storage-deployments.js'
+import type { Scope, TokenRow } from '../db/api-tokens.js'
 import type { RouteOverride } from '../snapshot/compile.js'
 
 export interface ClusterView {
@@ -53,6 +54,9 @@ export interface BucketView {
   target_replica_count: number
   replica_locations: number[] | null
   replicas: ReplicaView[]
+  /** Objects on the master (as FaDO last indexed it) and their total size. */
+  object_count: number
+  total_bytes: number
 }
 
 export interface ObjectView {
@@ -74,16 +78,31 @@ export interface LoadBalancerView {
   edge: EdgeStatus | null
 }
 
+/** A token as listed: never its secret (shown once, in the answer that created it). */
+export interface TokenView {
+  token_id: number
+  name: string
+  scope: Scope
+  created_at: string
+  last_used_at: string | null
+}
+
+/** Everything the admin page shows at once; objects are listed by page (ObjectPage). */
 export interface ResourcesView {
   clusters: ClusterView[]
   faas_deployments: FaasDeploymentView[]
   storage_deployments: StorageDeploymentView[]
   buckets: BucketView[]
-  objects: ObjectView[]
   load_balancer: LoadBalancerView
 }
 
-export type { EdgeStatus, LoadBalancerSettings, PolicyName, Route, RouteOverride }
+/** GET /api/objects?bucket=…: one page in key order; `next_after` continues it (null: done). */
+export interface ObjectPage {
+  objects: ObjectView[]
+  next_after: string | null
+}
+
+export type { EdgeStatus, LoadBalancerSettings, PolicyName, Route, RouteOverride, Scope }
 
 export const clusterView = (r: ClusterRow): ClusterView => ({
   cluster_id: r.cluster_id,
@@ -117,6 +136,8 @@ export const bucketView = (r: BucketRow): BucketView => ({
   target_replica_count: r.target_replica_count,
   replica_locations: r.replica_locations,
   replicas: r.replicas.map((x) => ({ storage_id: x.storage_id, status: x.status, error: x.error })),
+  object_count: r.object_count,
+  total_bytes: r.total_bytes,
 })
 
 export const objectView = (r: ObjectRow): ObjectView => ({
@@ -126,4 +147,12 @@ export const objectView = (r: ObjectRow): ObjectView => ({
   size: r.size,
   etag: r.etag,
   last_modified: new Date(r.last_modified).toISOString(),
+})
+
+export const tokenView = (r: TokenRow): TokenView => ({
+  token_id: r.token_id,
+  name: r.name,
+  scope: r.scope,
+  created_at: new Date(r.created_at).toISOString(),
+  last_used_at: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
 })

@@ -15,9 +15,12 @@ export interface BucketRow {
   /** Manual placement overriding the automatic choice; null = automatic. */
   replica_locations: number[] | null
   replicas: { storage_id: number; status: ReplicaStatus; error: string | null }[]
+  /** Objects indexed from the master, and their bytes (kept by triggers on objects). */
+  object_count: number
+  total_bytes: number
 }
 
-const SELECT = `SELECT b.bucket_id, b.name, b.storage_id,
+const SELECT = `SELECT b.bucket_id, b.name, b.storage_id, b.object_count, b.total_bytes,
     ${policyValueSql('buckets_policies', 'bucket_id', 'b', 'zones')} AS zones,
     (${policyValueSql('buckets_policies', 'bucket_id', 'b', 'target_replica_count')})::int AS target_replica_count,
     (SELECT bp.value FROM buckets_policies bp JOIN policies p ON p.policy_id = bp.policy_id

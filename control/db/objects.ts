@@ -72,7 +72,9 @@ export async function listObjectsPage(
 ): Promise<ObjectRow[]> {
   return q.query<ObjectRow>(
     `SELECT ${COLUMNS} FROM objects
-     WHERE bucket_id = $1 AND name COLLATE "C" > $2 AND starts_with(name, $4)
+     WHERE bucket_id = $1 AND name COLLATE "C" > $2
+       AND name COLLATE "C" >= $4 AND name COLLATE "C" < $4 || chr(1114111)
+       AND starts_with(name, $4)
      ORDER BY name COLLATE "C" LIMIT $3`,
     [bucketId, after, limit, prefix],
   )

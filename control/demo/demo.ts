@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import type { Config } from '../config.js'
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import { startControl } from '../main.js'
 import type { StorageConnection } from '../storage/s3.js'
 import { startFunctionServerFromSpec, type FunctionServerSpec } from './function-server.js'
@@ -42,6 +42,8 @@ export interface RunningDemo {
   apiUrl: string
   edgeUrl: string
   token: string
+  /** A 0600 file holding the admin token. */
+  tokenFile: string
   /** Per cluster: its function server and FaaS deployment id. */
   clusters: Record<string, { fn: { url: string }; faas_id: number }>
   /** Every WAN link (bytes carried are counted on each). */
@@ -60,6 +62,11 @@ export interface DemoOptions {
   ) => Promise<{ url: string; close(): Promise<void> }>
   /** Per cluster name: service time and parallel capacity of its function server. */
   profiles?: Record<string, { delayMs?: number; capacity?: number }>
+  /**
+   * Print the admin token in the summary (login URL, curl lines). Only for a person at a
+   * terminal; otherwise the summary names the file that holds it.
+   */
+  showToken?: boolean
 }
 
 /** The demo's cluster names, in order. */
@@ -90,15 +97,6 @@ export async function startDemo(
     const token = config.adminToken ?? randomBytes(24).toString('base64url')
     const apiPort = config.apiPort
     const host = config.listenHost
-    const webhook = { endpoint: `http://127.0.0.1:${apiPort}/api/notify`, token }
-
-    const minios: Record<string, MinioServer> = {}
-    await Promise.all(
-      CLUSTERS.map(async (c) => {
-        minios[c.name] = await startMinioServer({ bin, webhook, parentDir: root })
-        closers.push(() => minios[c.name]!.destroy())
-      }),
-    )
     const control = await startControl(
       {
         ...config,
@@ -123,6 +121,20 @@ export async function startDemo(
       if (!res.ok) throw new Error(`${method} ${p}: ${JSON.stringify(json)}`)
       return json
     }
+
+    // Each MinIO pushes its bucket events to FaDO with a token that may do only that.
+    const notify = await api('POST', '/api/tokens', {
+      name: 'demo-minio-webhooks',
+      scope: 'notify',
+    })
+    const webhook = { endpoint: `${control.apiUrl}/api/notify`, token: notify.token as string }
+    const minios: Record<string, MinioServer> = {}
+    await Promise.all(
+      CLUSTERS.map(async (c) => {
+        minios[c.name] = await startMinioServer({ bin, webhook, parentDir: root })
+        closers.push(() => minios[c.name]!.destroy())
+      }),
+    )
 
     // WAN links: each cluster's functions reach the other clusters' MinIO through a relay.
     const rttMs = config.wanRtt
@@ -190,13 +202,18 @@ export async function startDemo(
     }
 
     const edgeUrl = control.edgeUrl ?? ''
+    const tokenFile = path.join(root, 'admin-token')
+    fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
+    const shown = options.showToken ? token : `$(cat ${tokenFile})`
     const summary = [
       'FaDO demo: 3 clusters (hpc, cloud-1, cloud-2), each with MinIO + a function server,',
       `WAN links between clusters: ${rttMs} ms RTT, ${mbit} Mbit/s. Buckets: images (master hpc, replica in germany),`,
       'ml-models (only on cloud-2), shared-data (everywhere).',
       '',
-      `  admin page      ${control.apiUrl}/#token=${token}   (login URL: signs the tab in)`,
-      `  admin API       ${control.apiUrl}/api   (token: ${token})`,
+      options.showToken
+        ? `  admin page      ${control.apiUrl}/#token=${token}   (login URL: signs the tab in)`
+        : `  admin page      ${control.apiUrl}/#token=<the token in ${tokenFile}>`,
+      `  admin API       ${control.apiUrl}/api   (token: ${options.showToken ? token : `in ${tokenFile}`})`,
       `  invocations     ${edgeUrl}/`,
       '',
       'Try (each answer names the cluster that ran it in X-FaDO-Cluster, next to its data):',
@@ -204,11 +221,20 @@ export async function startDemo(
         (b) =>
           `  curl -si -H 'X-FaDO-Bucket: ${b.name}' '${edgeUrl}/function/image?object=photo.jpg' | grep -i -e x-fado-cluster -e sha256`,
       ),
-      `  curl -s -H 'Authorization: Bearer ${token}' ${control.apiUrl}/api/load-balancer`,
+      `  curl -s -H "Authorization: Bearer ${shown}" ${control.apiUrl}/api/load-balancer`,
       '',
       'Ctrl-C stops everything and removes the temporary data.',
     ].join('\n')
-    return { apiUrl: control.apiUrl, edgeUrl, token, clusters, relays, summary, close: closeAll }
+    return {
+      apiUrl: control.apiUrl,
+      edgeUrl,
+      token,
+      tokenFile,
+      clusters,
+      relays,
+      summary,
+      close: closeAll,
+    }
   } catch (err) {
     await closeAll()
     throw err

@@ -12,7 +12,7 @@ import {
   listStorageDeployments,
   type StorageDeploymentRow,
 } from '../db/storage-deployments.js'
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../storage/events.js'
 import type { StorageRegistry } from '../storage/registry.js'
 

@@ -7,7 +7,7 @@
 import type { Queryable } from '../db/client.js'
 import type { BucketRow } from '../db/buckets.js'
 import { setStorageSqsArn, type StorageDeploymentRow } from '../db/storage-deployments.js'
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import type { S3Storage } from '../storage/s3.js'
 import { pickWebhookArn } from '../storage/webhook.js'
 

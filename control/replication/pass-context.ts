@@ -1,6 +1,6 @@
 /** What a reconcile pass over one bucket works with. */
 import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import type { MasterNotifications } from './notifications.js'
 import type { SyncStats } from './sync-bucket.js'

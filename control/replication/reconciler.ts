@@ -7,7 +7,7 @@
  */
 import { getBucket, listBucketIds } from '../db/buckets.js'
 import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import { fullPass } from './bucket-pass.js'
 import { syncKeys } from './key-sync.js'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createLogger } from '../log.js'
+import { createLogger } from '../../edge/log.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
 
 const quiet = createLogger(() => {})

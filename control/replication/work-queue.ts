@@ -4,7 +4,7 @@
  * never the same bucket twice, a failure is retried with exponential backoff (full pass), and a
  * bucket held elsewhere ('busy': another control process has it) is looked at again shortly.
  */
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 
 export interface BucketWork {
   /** A full pass: plan, index, diff every replica. Otherwise only `keys`. */

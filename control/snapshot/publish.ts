@@ -11,7 +11,7 @@ import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
 import { getRouteOverrides, getSettings } from '../db/load-balancer.js'
 import { insertSnapshot, latestSnapshot } from '../db/route-snapshots.js'
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import { compileRoutes } from './compile.js'
 
 /** Distinct from the migration lock: serialises publishes across control processes. */

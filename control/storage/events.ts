@@ -7,7 +7,7 @@
  * in ~4 KB batches. No silence watchdog therefore (pings arrive in batches too); the webhook target
  * is what makes replication prompt, and this stream a second source.
  */
-import type { Logger } from '../log.js'
+import type { Logger } from '../../edge/log.js'
 import { encodeRfc3986, type S3Storage } from './s3.js'
 
 export interface StorageEvent {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { defaultConfig, type Config } from '../../control/config.js'
 import type { DbTarget } from '../../control/db/client.js'
-import { createLogger } from '../../control/log.js'
+import { createLogger } from '../../edge/log.js'
 import { startControl, type RunningControl } from '../../control/main.js'
 import type { ReconcilerOptions } from '../../control/replication/reconciler.js'
 
@@ -15,6 +15,25 @@ export interface ApiResponse {
   headers: Headers
   body: any // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
   text: string
+}
+
+/** A scoped token made through the API (the secret is in the answer, once). */
+export async function createToken(
+  fado: TestControl,
+  scope: 'admin' | 'edge' | 'notify' | 'metrics',
+  name = `${scope}-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<string> {
+  const res = await fado.api('POST', '/api/tokens', { name, scope })
+  if (res.status !== 201) throw new Error(res.text)
+  return res.body.token as string
+}
+
+/** Where a MinIO sends its webhooks to this control, with a notify-scope token. */
+export async function webhookTo(fado: TestControl): Promise<{ endpoint: string; token: string }> {
+  return {
+    endpoint: `${fado.running.apiUrl}/api/notify`,
+    token: await createToken(fado, 'notify'),
+  }
 }
 
 export interface TestControl {
@@ -42,6 +61,8 @@ export async function startTestControl(
       database,
       adminToken: TEST_TOKEN,
       dataDir: opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fado-test-control-')),
+      // One edge worker: round-robin sequences and health are then one process's view.
+      workers: 1,
       ...opts.config,
     }),
     createLogger(undefined, true),

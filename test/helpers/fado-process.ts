@@ -60,10 +60,26 @@ export function startFado(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string } = {},
 ): RunningFado {
-  const child = spawn(process.execPath, [FADO_BIN, ...args], {
-    cwd: opts.cwd,
-    env: cleanEnv(opts.env),
-  })
+  return watch(
+    spawn(process.execPath, [FADO_BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env) }),
+  )
+}
+
+/**
+ * Runs a shell command with a pseudo-terminal as its stdout (util-linux script(1)), as when a
+ * person starts it at a terminal.
+ */
+export function spawnWithTerminal(command: string, cwd: string): RunningFado {
+  return watch(
+    spawn('script', ['-qefc', `exec ${command}`, '/dev/null'], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  )
+}
+
+function watch(child: ChildProcess): RunningFado {
   let out = ''
   let err = ''
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()))

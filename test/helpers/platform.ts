@@ -7,9 +7,9 @@ import {
   type RunningFunctionServer,
 } from '../../control/demo/function-server.js'
 import { POSTGRES } from './engines.js'
-import { startTestControl, TEST_TOKEN, type TestControl } from './control.js'
+import { startTestControl, webhookTo, type TestControl } from './control.js'
 import { startMinio, type TestMinio } from './minio.js'
-import { freePort, waitFor } from './ports.js'
+import { waitFor } from './ports.js'
 import { s3Of, trackBody } from './storage.js'
 
 export interface TestCluster {
@@ -31,13 +31,9 @@ export interface TestPlatform {
 export async function startPlatform(
   specs: { name: string; zones?: string[]; prefix?: string }[],
 ): Promise<TestPlatform> {
-  const apiPort = await freePort()
-  const minios = await Promise.all(
-    specs.map(() =>
-      startMinio({ endpoint: `http://127.0.0.1:${apiPort}/api/notify`, token: TEST_TOKEN }),
-    ),
-  )
-  const fado = await startTestControl(await POSTGRES.target(), { apiPort })
+  const fado = await startTestControl(await POSTGRES.target())
+  const webhook = await webhookTo(fado)
+  const minios = await Promise.all(specs.map(() => startMinio(webhook)))
   const clusters: Record<string, TestCluster> = {}
   for (const [i, spec] of specs.entries()) {
     const minio = minios[i] as TestMinio

@@ -13,6 +13,7 @@ import { NotFoundPage } from './pages/not-found.js'
 import { ObjectsPage } from './pages/objects.js'
 import { SignInPage } from './pages/sign-in.js'
 import { StoragePage } from './pages/storage.js'
+import { TokensPage } from './pages/tokens.js'
 
 const AppContext = createContext<AppState | undefined>(undefined)
 
@@ -30,6 +31,7 @@ const NAV = [
   { href: '/buckets', label: 'Buckets' },
   { href: '/objects', label: 'Objects' },
   { href: '/load-balancer', label: 'Load balancer' },
+  { href: '/tokens', label: 'Tokens' },
 ]
 
 const ROUTES: [string, (params: Record<string, string>) => preact.JSX.Element][] = [
@@ -41,6 +43,7 @@ const ROUTES: [string, (params: Record<string, string>) => preact.JSX.Element][]
   ['/objects', () => <ObjectsPage />],
   ['/objects/:bucket', (p) => <ObjectsPage bucket={p.bucket} />],
   ['/load-balancer', () => <LoadBalancerPage />],
+  ['/tokens', () => <TokensPage />],
 ]
 
 function route(path: string) {

@@ -8,13 +8,16 @@ import type {
   EdgeStatus,
   FaasDeploymentView,
   LoadBalancerView,
+  ObjectPage,
   ObjectView,
   ResourcesView,
   RouteOverride,
   StorageDeploymentView,
+  TokenView,
 } from '../../control/api/views.js'
 
-export type { PolicyName } from '../../control/api/views.js'
+export type { PolicyName, Scope } from '../../control/api/views.js'
+export type Token = TokenView
 export type { EdgeStatus, RouteOverride }
 export type Cluster = ClusterView
 export type FaasDeployment = FaasDeploymentView
@@ -24,6 +27,7 @@ export type StoredObject = ObjectView
 export type UpstreamHealth = EdgeStatus['upstreams'][number]
 export type LoadBalancer = LoadBalancerView
 export type Resources = ResourcesView
+export type { ObjectPage }
 
 /** The edge's load-balancing policies: the snapshot contract's list (pure, no I/O). */
 export { POLICY_NAMES as POLICIES } from '../../edge/snapshot.js'

@@ -5,7 +5,15 @@
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
 import { useApp } from '../app.js'
-import { Badge, Empty, PageHeader, parseList, REPLICA_TONE, Zones } from '../components/common.js'
+import {
+  Badge,
+  Empty,
+  formatBytes,
+  PageHeader,
+  parseList,
+  REPLICA_TONE,
+  Zones,
+} from '../components/common.js'
 import { CheckboxesField, FormDialog, SelectField, TextField } from '../components/dialog.js'
 import { DataTable, ConfirmButton } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
@@ -18,7 +26,6 @@ export function BucketsPage() {
   const r = state.resources.value as Resources
   const { dialog, open } = useDialog()
   const alias = state.storageAlias.value
-  const objectCount = (b: Bucket) => r.objects.filter((o) => o.bucket_id === b.bucket_id).length
   return (
     <>
       <PageHeader
@@ -48,7 +55,8 @@ export function BucketsPage() {
               <th scope="row">
                 <Link href={`/objects/${encodeURIComponent(b.name)}`}>{b.name}</Link>
                 <div class="muted small">
-                  {objectCount(b)} object{objectCount(b) === 1 ? '' : 's'}
+                  {b.object_count} object{b.object_count === 1 ? '' : 's'},{' '}
+                  {formatBytes(b.total_bytes)}
                 </div>
               </th>
               <td>{alias(b.storage_id)}</td>
@@ -95,8 +103,8 @@ export function BucketsPage() {
                   }}
                 >
                   <p>
-                    This deletes the bucket and its {objectCount(b)} object
-                    {objectCount(b) === 1 ? '' : 's'} from {alias(b.storage_id)} and from every
+                    This deletes the bucket and its {b.object_count} object
+                    {b.object_count === 1 ? '' : 's'} from {alias(b.storage_id)} and from every
                     replica. It cannot be undone.
                   </p>
                 </ConfirmButton>

@@ -14,7 +14,8 @@ export function DashboardPage() {
   const lb = r.load_balancer
   const edge = lb.edge
   const healthy = edge?.upstreams.filter((u) => u.healthy).length ?? 0
-  const totalBytes = r.objects.reduce((sum, o) => sum + o.size, 0)
+  const totalBytes = r.buckets.reduce((sum, b) => sum + b.total_bytes, 0)
+  const objectCount = r.buckets.reduce((sum, b) => sum + b.object_count, 0)
   const zones = [...new Set(r.clusters.flatMap((c) => c.zones))].sort()
 
   return (
@@ -36,7 +37,7 @@ export function DashboardPage() {
         <Card title="Buckets" value={r.buckets.length} href="/buckets">
           {`${replicas.length} replica${replicas.length === 1 ? '' : 's'}`}
         </Card>
-        <Card title="Objects" value={r.objects.length} href="/objects">
+        <Card title="Objects" value={objectCount} href="/objects">
           {formatBytes(totalBytes)} in master copies
         </Card>
       </section>

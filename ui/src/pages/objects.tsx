@@ -1,5 +1,5 @@
 /** Objects of a bucket: list, upload with progress, download, delete (thesis §6.2, fig. B.17–B.20). */
-import { useId, useRef, useState } from 'preact/hooks'
+import { useEffect, useId, useRef, useState } from 'preact/hooks'
 import { download, send, upload } from '../api.js'
 import { useApp } from '../app.js'
 import { Empty, formatBytes, formatTime, PageHeader } from '../components/common.js'
@@ -7,7 +7,7 @@ import { DataTable, ConfirmButton } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
 import { Link, navigate } from '../router.js'
 import { refresh } from '../state.js'
-import type { Bucket, Resources } from '../types.js'
+import type { Bucket, ObjectPage, Resources } from '../types.js'
 
 export function ObjectsPage(props: { bucket?: string | undefined }) {
   const state = useApp()
@@ -52,22 +52,89 @@ export function ObjectsPage(props: { bucket?: string | undefined }) {
   )
 }
 
+const PAGE_SIZE = 50
+
+/**
+ * One page of a bucket's objects at a time, in key order, optionally under a prefix: the page
+ * never holds a whole bucket. A new page is fetched when the bucket changes (its counters move),
+ * after an upload or delete here, and on Next / Previous.
+ */
 function BucketObjects(props: { bucket: Bucket }) {
   const state = useApp()
-  const r = state.resources.value as Resources
   const { dialog, open } = useDialog()
+  const prefixId = useId()
   const [error, setError] = useState<string | undefined>(undefined)
-  const objects = r.objects.filter((o) => o.bucket_id === props.bucket.bucket_id)
+  const [prefix, setPrefix] = useState('')
+  /** `after` keys of the pages before this one (for Previous), and this page's. */
+  const [cursors, setCursors] = useState<string[]>([''])
+  const [page, setPage] = useState<ObjectPage | undefined>(undefined)
+  const [reload, setReload] = useState(0)
+  const after = cursors.at(-1) ?? ''
+  const { bucket_id, object_count, total_bytes } = props.bucket
+
+  useEffect(() => {
+    let current = true
+    const query = new URLSearchParams({
+      bucket: props.bucket.name,
+      limit: String(PAGE_SIZE),
+      ...(prefix ? { prefix } : {}),
+      ...(after ? { after } : {}),
+    })
+    send<ObjectPage>('GET', `/api/objects?${query}`).then(
+      (p) => {
+        if (current) {
+          setPage(p)
+          setError(undefined)
+        }
+      },
+      (err: Error) => current && setError(`Could not list ${props.bucket.name}: ${err.message}`),
+    )
+    return () => {
+      current = false
+    }
+  }, [bucket_id, object_count, total_bytes, prefix, after, reload])
+
+  const changed = async () => {
+    setReload((n) => n + 1)
+    await refresh(state)
+  }
+  const objects = page?.objects ?? []
+  const first = (cursors.length - 1) * PAGE_SIZE + 1
   return (
     <>
-      <Uploader bucket={props.bucket.name} />
+      <Uploader bucket={props.bucket.name} onUploaded={changed} />
+      <form
+        class="inline-field filter"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault()
+          const value = new FormData(e.currentTarget).get('prefix')
+          setPrefix(typeof value === 'string' ? value : '')
+          setCursors([''])
+        }}
+      >
+        <label for={prefixId}>Names starting with</label>
+        <input id={prefixId} name="prefix" type="search" defaultValue={prefix} placeholder="any" />
+        <button type="submit">Filter</button>
+      </form>
       {error && (
         <p class="alert error" role="alert">
           {error}
         </p>
       )}
-      {objects.length === 0 ? (
-        <Empty>{props.bucket.name} is empty.</Empty>
+      <p class="muted" aria-live="polite">
+        {page === undefined
+          ? 'Loading…'
+          : objects.length === 0
+            ? ''
+            : `${first}–${first + objects.length - 1}${prefix ? ` of the objects starting with “${prefix}”` : ` of ${object_count}`} (${formatBytes(total_bytes)} in all)`}
+      </p>
+      {page !== undefined && objects.length === 0 ? (
+        <Empty>
+          {prefix
+            ? `No object of ${props.bucket.name} starts with “${prefix}”.`
+            : `${props.bucket.name} is empty.`}
+        </Empty>
       ) : (
         <DataTable
           columns={['Name', { label: 'Size', class: 'num' }, 'Last modified', 'ETag']}
@@ -107,7 +174,7 @@ function BucketObjects(props: { bucket: Bucket }) {
                   confirmLabel="Delete object"
                   onConfirm={async () => {
                     await send('DELETE', `/api/objects/${o.object_id}`)
-                    await refresh(state)
+                    await changed()
                   }}
                 >
                   <p>
@@ -120,13 +187,28 @@ function BucketObjects(props: { bucket: Bucket }) {
           ))}
         </DataTable>
       )}
+      <nav class="pager" aria-label="Pages">
+        <button
+          type="button"
+          disabled={cursors.length === 1}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          disabled={!page?.next_after}
+          onClick={() => page?.next_after && setCursors((c) => [...c, page.next_after as string])}
+        >
+          Next
+        </button>
+      </nav>
       {dialog}
     </>
   )
 }
 
-function Uploader(props: { bucket: string }) {
-  const state = useApp()
+function Uploader(props: { bucket: string; onUploaded: () => Promise<void> }) {
   const inputId = useId()
   const input = useRef<HTMLInputElement>(null)
   const [progress, setProgress] = useState<{ name: string; fraction: number } | undefined>()
@@ -162,7 +244,7 @@ function Uploader(props: { bucket: string }) {
             text: `Uploaded ${done} file${done === 1 ? '' : 's'} to ${props.bucket}.`,
           },
       )
-      await refresh(state)
+      await props.onUploaded()
     }
   }
 

@@ -1,0 +1,61 @@
+/**
+ * `fado edge`: route snapshots pulled from control (one long poll for all workers, with an
+ * edge-scope token), the last good one kept on disk and served after a restart while control is
+ * unreachable, invocations served by worker processes on every core.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Logger } from './log.js'
+import type { EdgeServerOptions } from './node.js'
+import { startEdgeWorkers, type EdgeWorkers } from './node-workers.js'
+import { pollSnapshots } from './snapshot-source.js'
+import { SnapshotStore } from './snapshot-store.js'
+
+export interface EdgeCommandOptions extends EdgeServerOptions {
+  controlUrl: string
+  controlToken: string
+  dataDir: string
+  workers: number
+  log: Logger
+  quiet: boolean
+}
+
+export interface RunningEdgeCommand {
+  edge: EdgeWorkers
+  store: SnapshotStore
+  close(): Promise<void>
+}
+
+export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<RunningEdgeCommand> {
+  const { log } = opts
+  const file = path.join(opts.dataDir, 'edge-snapshot.json')
+  const edge = await startEdgeWorkers(opts)
+  const store = new SnapshotStore((snapshot) => {
+    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot), { mode: 0o600 })
+    fs.renameSync(`${file}.tmp`, file)
+    edge.offer(snapshot)
+    log.info('serving route snapshot', { version: snapshot.version })
+  })
+  try {
+    const saved: unknown = JSON.parse(fs.readFileSync(file, 'utf8'))
+    const result = store.offer(saved)
+    if (result.applied) log.info('restored last good route snapshot', { version: result.version })
+  } catch {
+    // No saved snapshot yet (first start) or an unreadable one: wait for control.
+  }
+  const stop = pollSnapshots({
+    url: `${opts.controlUrl}/api/snapshot`,
+    token: opts.controlToken,
+    store,
+    log,
+  })
+  return {
+    edge,
+    store,
+    async close() {
+      stop()
+      await edge.close()
+    },
+  }
+}

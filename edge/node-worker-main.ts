@@ -1,0 +1,39 @@
+/**
+ * Entry of one Node edge worker process (bundled as dist/edge-worker.mjs), forked by
+ * node-workers.ts. It serves invocations on the port the workers share, takes route snapshots
+ * from its primary over IPC, and reports its status there every second. What it knows of
+ * upstreams (health, latency, in flight, policy counters) is its own: workers do not share it.
+ */
+import cluster from 'node:cluster'
+import { createLogger } from './log.js'
+import { startEdge, type EdgeServerOptions } from './node.js'
+import type { FromPrimary, FromWorker } from './node-workers.js'
+
+const send = (message: FromWorker) => process.send?.(message)
+
+async function main() {
+  if (!cluster.isWorker) throw new Error('edge-worker runs as a worker of fado edge or standalone')
+  const options = JSON.parse(process.env.FADO_EDGE_OPTIONS ?? '{}') as EdgeServerOptions & {
+    quiet: boolean
+  }
+  const log = createLogger(undefined, options.quiet)
+  const edge = await startEdge({ ...options, log })
+  process.on('message', (message: FromPrimary) => {
+    if (message.type === 'snapshot') {
+      const result = edge.store.offer(message.snapshot)
+      if (!result.applied && !/not newer/.test(result.reason))
+        log.warn('refused route snapshot; keeping the last good one', { reason: result.reason })
+      send({ type: 'status', status: edge.status() })
+    } else if (message.type === 'close') {
+      void edge.close().finally(() => process.exit(0))
+    }
+  })
+  const timer = setInterval(() => send({ type: 'status', status: edge.status() }), 1_000)
+  timer.unref()
+  send({ type: 'ready', port: edge.server.port })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fado edge worker: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

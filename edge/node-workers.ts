@@ -1,0 +1,184 @@
+/**
+ * The Node edge on every core: N worker processes (node:cluster) accept invocations on one shared
+ * port — each accepts for itself (SCHED_NONE), so a primary that is busy (standalone: the
+ * embedded database runs on its thread) never stands between a client and the edge. The primary
+ * hands every new route snapshot to every worker (one pull for all), restarts a worker that dies,
+ * and merges their status reports.
+ *
+ * Per worker: upstream health, latency and in-flight counts, and policy state (round-robin
+ * position). Each worker learns on its own, as Workers isolates do; a failing upstream is ejected
+ * by each worker on its own first failure.
+ */
+import cluster, { type Worker } from 'node:cluster'
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { EdgeStatus } from './app.js'
+import type { Logger } from './log.js'
+import type { EdgeServerOptions } from './node.js'
+import type { RouteSnapshot } from './snapshot.js'
+
+export type FromPrimary = { type: 'snapshot'; snapshot: RouteSnapshot } | { type: 'close' }
+export type FromWorker = { type: 'ready'; port: number } | { type: 'status'; status: EdgeStatus }
+
+export interface EdgeWorkers {
+  url: string
+  workers: number
+  /** Hands a snapshot to every worker (and to workers started later). */
+  offer(snapshot: RouteSnapshot): void
+  /** Every worker's report merged: the version all serve, each upstream as the workers see it. */
+  status(): EdgeStatus & { workers: number }
+  close(): Promise<void>
+}
+
+/** dist/edge-worker.mjs, next to this bundle or in the checkout's dist/. */
+function workerScript(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  for (const candidate of [
+    path.join(here, 'edge-worker.mjs'),
+    path.resolve(here, '../dist/edge-worker.mjs'),
+  ]) {
+    if (fs.existsSync(candidate)) return candidate
+  }
+  throw new Error('dist/edge-worker.mjs is missing: run `npm run build`')
+}
+
+/** A port to share: a fixed one, or a free one picked here (workers asking for 0 would each get their own). */
+async function concretePort(host: string, port: number): Promise<number> {
+  if (port !== 0) return port
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', reject)
+    probe.listen(0, host, () => {
+      const { port: picked } = probe.address() as net.AddressInfo
+      probe.close(() => resolve(picked))
+    })
+  })
+}
+
+export async function startEdgeWorkers(
+  opts: EdgeServerOptions & { workers: number; log: Logger; quiet?: boolean },
+): Promise<EdgeWorkers> {
+  const port = await concretePort(opts.host, opts.port)
+  const env = {
+    FADO_EDGE_OPTIONS: JSON.stringify({
+      host: opts.host,
+      port,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      upstreamTimeoutMs: opts.upstreamTimeoutMs,
+      quiet: opts.quiet ?? false,
+    }),
+  }
+  cluster.schedulingPolicy = cluster.SCHED_NONE
+  cluster.setupPrimary({
+    exec: workerScript(),
+    args: [],
+    // The workers need neither the parent's loaders nor its flags; a small young generation
+    // keeps each one lean.
+    execArgv: ['--max-semi-space-size=2'],
+  })
+  const statuses = new Map<number, EdgeStatus>()
+  const live = new Set<Worker>()
+  let latest: RouteSnapshot | undefined
+  let closing = false
+  let restarts = 0
+
+  const fork = (slot: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork(env)
+      live.add(worker)
+      let ready = false
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          ready = true
+          if (latest) worker.send({ type: 'snapshot', snapshot: latest } satisfies FromPrimary)
+          resolve()
+        } else if (message.type === 'status') {
+          statuses.set(slot, message.status)
+        }
+      })
+      worker.on('exit', (code, signal) => {
+        live.delete(worker)
+        statuses.delete(slot)
+        if (!ready)
+          return reject(new Error(`edge worker exited before serving (${code ?? signal})`))
+        if (closing) return
+        restarts++
+        const delay = Math.min(5_000, 100 * 2 ** Math.min(restarts, 6))
+        opts.log.warn('edge worker died; starting another', {
+          exit: code ?? signal,
+          restart_in_ms: delay,
+        })
+        setTimeout(() => void fork(slot).catch(() => {}), delay).unref()
+      })
+    })
+
+  await Promise.all(Array.from({ length: opts.workers }, (_, slot) => fork(slot)))
+  const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host
+  return {
+    url: `http://${urlHost}:${port}`,
+    workers: opts.workers,
+    offer(snapshot) {
+      latest = snapshot
+      for (const worker of live) worker.send({ type: 'snapshot', snapshot } satisfies FromPrimary)
+    },
+    status: () => mergeStatus([...statuses.values()], opts.workers),
+    async close() {
+      closing = true
+      await Promise.all(
+        [...live].map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              const force = setTimeout(() => worker.process.kill('SIGKILL'), 10_000)
+              worker.once('exit', () => {
+                clearTimeout(force)
+                resolve()
+              })
+              worker.send({ type: 'close' } satisfies FromPrimary)
+            }),
+        ),
+      )
+    },
+  }
+}
+
+/** One report for all workers: the oldest version any serves, each upstream as all see it. */
+export function mergeStatus(
+  reports: EdgeStatus[],
+  workers: number,
+): EdgeStatus & { workers: number } {
+  const oldest = reports.reduce<EdgeStatus | undefined>(
+    (min, r) => (min === undefined || r.snapshot_version < min.snapshot_version ? r : min),
+    undefined,
+  )
+  const byId = new Map<number, EdgeStatus['upstreams'][number][]>()
+  for (const r of reports) {
+    for (const u of r.upstreams) byId.set(u.id, [...(byId.get(u.id) ?? []), u])
+  }
+  const upstreams = [...byId.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([id, views]) => {
+      const latencies = views.flatMap((v) => (v.latency_ms === null ? [] : [v.latency_ms]))
+      const ejected = views.flatMap((v) => (v.ejected_until === null ? [] : [v.ejected_until]))
+      return {
+        id,
+        inflight: views.reduce((sum, v) => sum + v.inflight, 0),
+        latency_ms: latencies.length
+          ? Math.round((latencies.reduce((a, b) => a + b, 0) / latencies.length) * 10) / 10
+          : null,
+        healthy: views.every((v) => v.healthy),
+        consecutive_failures: Math.max(...views.map((v) => v.consecutive_failures)),
+        ejected_until: ejected.sort().at(-1) ?? null,
+      }
+    })
+  return {
+    snapshot_version: oldest?.snapshot_version ?? 0,
+    generated_at: oldest?.generated_at ?? null,
+    applied_at: oldest?.applied_at ?? null,
+    match_header: oldest?.match_header ?? null,
+    routes: oldest?.routes ?? 0,
+    upstreams,
+    workers,
+  }
+}
