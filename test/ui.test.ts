@@ -52,6 +52,11 @@ describe('admin page in Chromium', () => {
   const dialog = (name: string | RegExp) => page.getByRole('dialog', { name })
   const row = (text: string) => page.getByRole('row').filter({ hasText: text })
   const text = async () => (await page.locator('main').innerText()).replace(/\s+/g, ' ')
+  const confirm = async (button: string, title: string, action: string) => {
+    await page.getByRole('button', { name: button }).click()
+    await dialog(title).getByRole('button', { name: action }).click()
+    await dialog(title).waitFor({ state: 'detached' })
+  }
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-ui-'))
@@ -359,6 +364,36 @@ describe('admin page in Chromium', () => {
     ).toBe(true)
   })
 
+  it('tokens: creates an edge token shown once, which reads snapshots only, then revokes it', async () => {
+    await nav('Tokens')
+    await page.getByText('No tokens yet.').waitFor()
+    await page.getByRole('button', { name: 'Create token' }).click()
+    const create = dialog('Create token')
+    await create.getByLabel('Name').fill('bad name')
+    await create.getByRole('button', { name: 'Create token' }).click()
+    await create.locator('.field-error').filter({ hasText: 'must be 1 to 63 letters' }).waitFor()
+    await create.getByLabel('Name').fill('edge-frankfurt')
+    await create.getByLabel('Scope').selectOption('edge')
+    await create.getByRole('button', { name: 'Create token' }).click()
+    await create.waitFor({ state: 'detached' })
+    const secret = await page.getByLabel('Secret').inputValue()
+    expect(secret).toMatch(/^fado_edge_/)
+    await screenshot(page, 'tokens-created')
+    // It does its job and nothing else.
+    const edgeCall = async (path: string) =>
+      (await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${secret}` } })).status
+    expect(await edgeCall('/api/snapshot')).toBe(200)
+    expect(await edgeCall('/api/resources')).toBe(403)
+    // Shown once: after Done, and in the list, the secret is nowhere on the page.
+    await page.getByRole('button', { name: 'Done' }).click()
+    await row('edge-frankfurt').getByText('edge', { exact: true }).waitFor()
+    expect(await page.content()).not.toContain(secret)
+    await confirm('Revoke edge-frankfurt', 'Revoke token edge-frankfurt?', 'Revoke token')
+    await page.getByText('No tokens yet.').waitFor()
+    expect(await edgeCall('/api/snapshot')).toBe(401)
+    await screenshot(page, 'tokens')
+  })
+
   it('fits a narrow window: every page without sideways scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 })
     for (const [label, shot] of [
@@ -369,6 +404,7 @@ describe('admin page in Chromium', () => {
       ['Buckets', 'buckets'],
       ['Objects', 'objects'],
       ['Load balancer', 'load-balancer'],
+      ['Tokens', 'tokens'],
     ] as const) {
       await nav(label)
       expect(
@@ -380,11 +416,6 @@ describe('admin page in Chromium', () => {
   })
 
   it('deletes everything again, each after a confirmation', async () => {
-    const confirm = async (button: string, title: string, action: string) => {
-      await page.getByRole('button', { name: button }).click()
-      await dialog(title).getByRole('button', { name: action }).click()
-      await dialog(title).waitFor({ state: 'detached' })
-    }
     await nav('Objects')
     // Cancelling a confirmation changes nothing.
     await page.getByRole('button', { name: 'Delete photo.bin' }).click()
