@@ -7,7 +7,7 @@
  */
 import { createLogger } from '../edge/log.js'
 import { startEdge } from '../edge/node.js'
-import type { Route, RouteSnapshot } from '../edge/snapshot.js'
+import { DEFAULT_EDGE_SETTINGS, type Route, type RouteSnapshot } from '../edge/snapshot.js'
 
 const [portArg, routesArg, ...upstreamUrls] = process.argv.slice(2)
 const routes = Number(routesArg ?? 1)
@@ -15,6 +15,8 @@ const upstreams = upstreamUrls.map((url, i) => ({ id: i + 1, url, cluster: `c${i
 const table: Record<string, Route> = {}
 for (let i = 0; i < routes; i++) table[`bucket-${i}`] = { policy: 'round_robin', upstreams }
 const snapshot: RouteSnapshot = {
+  lineage: 'bench',
+  settings: DEFAULT_EDGE_SETTINGS,
   version: 1,
   generated_at: new Date().toISOString(),
   match_header: 'X-FaDO-Bucket',

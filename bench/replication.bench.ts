@@ -13,7 +13,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { promisify } from 'node:util'
 import { emptyStats, syncBucket } from '../control/replication/sync-bucket.js'
-import { MINIO_PASSWORD, MINIO_USER, startMinio, type TestMinio } from '../test/helpers/minio.js'
+import { startMinio } from '../test/helpers/minio.js'
+import { rcloneEnv, withoutCaBundle } from './rclone.js'
 import { putBytes, randomData, s3Of } from '../test/helpers/storage.js'
 
 const run = promisify(execFile)
@@ -22,23 +23,8 @@ const OBJECT_MB = 10
 const REPEATS = Number(process.env.REPEATS ?? 5)
 const CONCURRENCY = 4 // rclone's default --transfers
 
-const withoutCaBundle = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
-  Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AWS_CA_BUNDLE'))
-
 const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
-
-function rcloneEnv(name: string, minio: TestMinio): Record<string, string> {
-  const p = `RCLONE_CONFIG_${name.toUpperCase()}_`
-  return {
-    [`${p}TYPE`]: 's3',
-    [`${p}PROVIDER`]: 'Minio',
-    [`${p}ENDPOINT`]: `http://${minio.endpoint}`,
-    [`${p}ACCESS_KEY_ID`]: MINIO_USER,
-    [`${p}SECRET_ACCESS_KEY`]: MINIO_PASSWORD,
-    [`${p}REGION`]: 'us-east-1',
-  }
-}
 
 async function rcloneSync(
   bucket: string,

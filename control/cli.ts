@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import v8 from 'node:v8'
 import { startEdgeFromControl } from '../edge/edge-command.js'
-import { COMMANDS, ConfigError, helpText, parseConfig, type CommandName } from './config.js'
+import { COMMANDS, ConfigError, helpText, parseConfig, tlsOf, type CommandName } from './config.js'
 import { startDemo } from './demo/demo.js'
 import { goAvailable, MINIO_MODULE, minioPath } from './demo/minio-server.js'
 import { createLogger } from '../edge/log.js'
@@ -85,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       port: config.edgePort,
       connectTimeoutMs: config.connectTimeout,
       upstreamTimeoutMs: config.upstreamTimeout,
+      trustedProxies: config.trustedProxies,
+      tls: tlsOf(config),
       controlUrl: config.controlUrl as string,
       controlToken: config.controlToken as string,
       dataDir: config.dataDir,

@@ -3,6 +3,7 @@
  * (thesis §3.6.1). Values are validated once at start; a bad one is a ConfigError, which the
  * CLI prints with the option's name and turns into exit code 2.
  */
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -126,6 +127,23 @@ const workers = (raw: string, flag: string): number => {
   throw new ConfigError(`--${flag} must be 'auto' or a number of processes from 1 to 256`)
 }
 
+const file = (raw: string, flag: string): string => {
+  if (!fs.existsSync(raw) || !fs.statSync(raw).isFile())
+    throw new ConfigError(`--${flag}: no file ${JSON.stringify(raw)}`)
+  return path.resolve(raw)
+}
+
+const proxyList = (raw: string, flag: string): string[] => {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+  for (const e of entries)
+    if (!/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9A-Fa-f:]+)$/.test(e))
+      throw new ConfigError(`--${flag}: ${JSON.stringify(e)} is not an IP address or IPv4 CIDR`)
+  return entries
+}
+
 const logLevel = (raw: string, flag: string): 'info' | 'warn' => {
   if (raw === 'info' || raw === 'warn') return raw
   throw new ConfigError(`--${flag} must be 'info' or 'warn'`)
@@ -233,6 +251,21 @@ export const OPTIONS = {
     help: "edge worker processes serving invocations ('auto' = one per CPU)",
     parse: workers,
   },
+  'tls-cert': {
+    env: 'FADO_TLS_CERT',
+    help: 'PEM certificate (chain) file: the API and the edge serve HTTPS (with --tls-key); read again when it changes',
+    parse: file,
+  },
+  'tls-key': {
+    env: 'FADO_TLS_KEY',
+    help: 'PEM private key file for --tls-cert',
+    parse: file,
+  },
+  'trusted-proxies': {
+    env: 'FADO_TRUSTED_PROXIES',
+    help: 'comma-separated IPs or IPv4 CIDRs of proxies in front of the edge whose X-Forwarded-For / Forwarded are kept',
+    parse: proxyList,
+  },
   'wan-rtt': {
     env: 'FADO_WAN_RTT',
     default: '20',
@@ -266,6 +299,7 @@ export interface CommandSpec {
 
 /** What bounds control's work with the outside world and its clients. */
 const CONTROL_LIMITS = ['storage-timeout', 'db-timeout', 'max-object-size', 'idle-timeout'] as const
+const TLS = ['tls-cert', 'tls-key'] as const
 
 export const COMMANDS = {
   standalone: {
@@ -281,6 +315,8 @@ export const COMMANDS = {
       'workers',
       'connect-timeout',
       'upstream-timeout',
+      ...TLS,
+      'trusted-proxies',
       'log-level',
     ],
   },
@@ -293,6 +329,7 @@ export const COMMANDS = {
       'data-dir',
       'admin-token',
       ...CONTROL_LIMITS,
+      ...TLS,
       'log-level',
     ],
   },
@@ -307,6 +344,8 @@ export const COMMANDS = {
       'workers',
       'connect-timeout',
       'upstream-timeout',
+      ...TLS,
+      'trusted-proxies',
       'log-level',
     ],
     required: ['control-url', 'control-token'],
@@ -401,6 +440,8 @@ export function parseConfig(
     }
     config[camel(name)] = option.parse(raw, name)
   }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined))
+    throw new ConfigError('--tls-cert and --tls-key go together')
   return config as Config
 }
 
@@ -409,6 +450,10 @@ const camel = (name: string): string => name.replace(/-(\w)/g, (_m, c: string) =
 export function isLoopback(hostName: string): boolean {
   return hostName === 'localhost' || hostName === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostName)
 }
+
+/** The TLS files, when --tls-cert / --tls-key are given. */
+export const tlsOf = (config: Config) =>
+  config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined
 
 export function dbTarget(config: Config): DbTarget {
   const timeoutMs = config.dbTimeout

@@ -11,7 +11,7 @@ import { resolveAdminToken, type AdminToken } from './admin-token.js'
 import { createControlApp } from './api/app.js'
 import { loadUiAssets } from './api/ui.js'
 import { Changes } from './changes.js'
-import { dbTarget, type Config } from './config.js'
+import { dbTarget, tlsOf, type Config } from './config.js'
 import { openDb, type Db } from './db/client.js'
 import { migrate } from './db/migrate.js'
 import { privateDataDir } from './private-files.js'
@@ -111,6 +111,8 @@ export async function startControl(
         connectTimeoutMs: config.connectTimeout,
         upstreamTimeoutMs: config.upstreamTimeout,
         workers: config.workers,
+        trustedProxies: config.trustedProxies,
+        tls: tlsOf(config),
         log,
         quiet: config.logLevel === 'warn',
       })
@@ -134,6 +136,8 @@ export async function startControl(
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,
+      tls: tlsOf(config),
+      log,
     })
     closers.push(() => api.close())
     // Closers run in reverse: answer pending long polls first, so draining the API is quick.

@@ -1,42 +1,32 @@
 /**
- * The edge as a runtime-neutral Hono app (what Workers runs; Node serves /_fado/status from it
- * and proxies in edge/node-handler.ts): header → route → policy → forward.
- * Errors are JSON: 400 header missing, 404 unknown bucket, 503 no healthy upstream (or no
- * snapshot yet), 502 upstream failed after retries. GET /_fado/status reports what is served.
+ * The edge as a runtime-neutral Hono app: what Workers runs, with a fetch() transport for the
+ * shared forwarding core (forward.ts). Node runs the same core with an undici transport
+ * (node-handler.ts) and serves the /_fado/ routes from createStatusApp.
+ * Errors are JSON: 400 header missing or request target refused, 404 unknown bucket, 503 no
+ * healthy upstream (or no snapshot yet), 502 upstream failed after retries.
  */
 import { Hono, type Context } from 'hono'
-import {
-  decideRoute,
-  edgeErrorBody,
-  hasAlternative,
-  mayRetry,
-  nextUpstream,
-  noHealthyUpstream,
-  upstreamFailed,
-  type EdgeError,
-} from './routing.js'
+import { forward, type Transport } from './forward.js'
+import { forwardingHeaders } from './forwarded.js'
+import { forwardableHeaders } from './headers.js'
+import type { Logger } from './log.js'
+import { normalizeTarget } from './request-target.js'
+import type { RetryBudget } from './retry-budget.js'
+import { badTarget, decideRoute, edgeErrorBody, type EdgeError } from './routing.js'
 import type { SnapshotStore } from './snapshot-store.js'
-import type { Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
-
-export type Forward = (
-  upstream: Upstream,
-  request: Request,
-  pathAndQuery: string,
-) => Promise<Response>
 
 export interface EdgeDeps {
   store: SnapshotStore
   upstreams: UpstreamState
-  forward: Forward
+  budget: RetryBudget
+  log: Logger
   random?: () => number
   now?: () => number
-  /** Client address for the hash policy when no hash header is sent. */
-  clientAddress?: (c: Context) => string
+  /** The client's address (on Workers: CF-Connecting-IP). */
+  clientAddress: (c: Context) => string
   /** Header whose value the hash policy hashes (default: the client address). */
   hashHeader?: string
-  /** Further upstreams to try after the first fails. */
-  retries?: number
 }
 
 const answer = (e: EdgeError) =>
@@ -45,92 +35,141 @@ const answer = (e: EdgeError) =>
     headers: { 'content-type': 'application/json' },
   })
 
-/** GET /_fado/status: the snapshot version served and each upstream's health. */
+/** GET /_fado/status: the snapshot served, refusals, retry budget, each upstream's health. */
 export type EdgeStatus = ReturnType<typeof statusBody>
 
-export function statusBody(store: SnapshotStore, upstreams: UpstreamState) {
+export function statusBody(store: SnapshotStore, upstreams: UpstreamState, budget?: RetryBudget) {
   const snapshot = store.current
   const ids = new Set<number>()
   for (const route of Object.values(snapshot?.routes ?? {}))
     for (const u of route.upstreams) ids.add(u.id)
   return {
     snapshot_version: snapshot?.version ?? 0,
+    lineage: snapshot?.lineage ?? null,
     generated_at: snapshot?.generated_at ?? null,
     applied_at: store.appliedAt?.toISOString() ?? null,
+    /** The last snapshot refused (an older one of the same lineage, or an invalid one). */
+    refused: store.refused ?? null,
     match_header: snapshot?.match_header ?? null,
     routes: Object.keys(snapshot?.routes ?? {}).length,
+    retry_budget_tokens: budget ? Math.floor(budget.tokens) : null,
     upstreams: upstreams.report([...ids].sort((a, b) => a - b)),
   }
 }
 
+/** The /_fado/ routes, served by Hono on both runtimes. */
+export function createStatusApp(status: () => unknown): Hono {
+  return new Hono().get('/_fado/status', (c) => c.json(status()))
+}
+
+/** The forwarding headers and body rules of forward.ts, over fetch(). */
+function fetchTransport(
+  request: Request,
+  pathAndQuery: string,
+  headers: Headers,
+  deliver: (response: Response) => void,
+): Transport {
+  return async (upstream, verdict) => {
+    let res: Response
+    try {
+      res = await fetch(upstream.url + pathAndQuery, {
+        method: request.method,
+        headers,
+        body: request.body,
+        redirect: 'manual',
+        ...(request.body ? { duplex: 'half' } : {}),
+      } as RequestInit)
+    } catch (error) {
+      if (request.signal.aborted) return { outcome: 'client_gone' }
+      // fetch() cannot tell a connect failure from a later one: treated as sent.
+      return { outcome: 'failed', notSent: false, error }
+    }
+    if (verdict(res.status) === 'retry') {
+      await res.body?.cancel()
+      return { outcome: 'discarded', status: res.status }
+    }
+    let finish: (end: 'complete' | 'cut' | 'client_gone') => void = () => {}
+    const finished = new Promise<'complete' | 'cut' | 'client_gone'>((r) => (finish = r))
+    // The body passes through unchanged; how it ends is the verdict on this attempt.
+    const body = res.body?.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        flush: () => finish('complete'),
+      }),
+    )
+    if (!body) finish('complete')
+    const out = forwardableHeaders(res.headers)
+    out.set('X-FaDO-Cluster', upstream.cluster)
+    deliver(
+      new Response(body ?? null, { status: res.status, statusText: res.statusText, headers: out }),
+    )
+    // A body the client stops reading, or that breaks, ends this attempt too.
+    request.signal.addEventListener('abort', () => finish('client_gone'), { once: true })
+    return { outcome: 'delivered', status: res.status, finished }
+  }
+}
+
+const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']
+
 export function createEdgeApp(deps: EdgeDeps): Hono {
   const random = deps.random ?? Math.random
   const now = deps.now ?? (() => performance.now())
-  const retries = deps.retries ?? 2
-  const app = new Hono()
-
-  app.get('/_fado/status', (c) => c.json(statusBody(deps.store, deps.upstreams)))
+  const app = createStatusApp(() => statusBody(deps.store, deps.upstreams, deps.budget))
 
   app.all('*', async (c) => {
     const decision = decideRoute(deps.store, (name) => c.req.header(name))
     if (!decision.ok) return answer(decision.error)
-    const { bucket, route, policy } = decision
-    const ctx = deps.upstreams.pickContext(
-      random,
-      (deps.hashHeader && c.req.header(deps.hashHeader)) || deps.clientAddress?.(c) || '',
-    )
     const url = new URL(c.req.url)
-    const pathAndQuery = url.pathname + url.search
-    const method = c.req.method
-    const hasBody = c.req.raw.body !== null
-    const tried = new Set<number>()
-    let lastError = 'no upstream'
-
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      const upstream = nextUpstream(route, policy, tried, deps.upstreams, ctx)
-      if (!upstream) break
-      tried.add(upstream.id)
-      const started = now()
-      deps.upstreams.begin(upstream.id)
-      let response: Response
-      try {
-        response = await deps.forward(upstream, c.req.raw, pathAndQuery)
-      } catch (err) {
-        deps.upstreams.end(upstream.id, false, now() - started)
-        lastError = `${upstream.cluster}: ${(err as Error).message}`
-        if (
-          mayRetry({
-            // fetch() cannot tell a connect failure from a later one: treat it as sent.
-            notSent: false,
-            bodyConsumed: c.req.raw.bodyUsed,
-            method,
-            hasBody,
-          })
-        )
-          continue
-        return answer(upstreamFailed(lastError))
-      }
-      const failed = response.status >= 500
-      deps.upstreams.end(upstream.id, !failed, now() - started)
-      if (
-        failed &&
-        attempt < retries &&
-        mayRetry({ notSent: false, bodyConsumed: true, method, hasBody }) &&
-        hasAlternative(route, tried, deps.upstreams)
-      ) {
-        await response.body?.cancel()
-        lastError = `${upstream.cluster}: status ${response.status}`
-        continue
-      }
-      const headers = new Headers(response.headers)
-      headers.set('X-FaDO-Cluster', upstream.cluster)
-      return new Response(response.body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers,
-      })
+    // On Workers the platform has parsed the target already (dot segments resolved, clamped at
+    // the root), so only what is left of it is checked here; on Node the raw target is.
+    const target = normalizeTarget(url.pathname + url.search)
+    if (!target.ok) return answer(badTarget(target.reason))
+    const { bucket, route, policy } = decision
+    const settings = deps.store.current?.settings
+    const client = deps.clientAddress(c)
+    const headers = forwardableHeaders(c.req.raw.headers)
+    for (const name of FORWARDING) headers.delete(name)
+    // Incoming X-Forwarded-For / Forwarded are the client's own words here: not believed.
+    for (const [name, value] of Object.entries(
+      forwardingHeaders(
+        {},
+        {
+          peer: client,
+          proto: url.protocol === 'https:' ? 'https' : 'http',
+          host: url.host,
+          trusted: false,
+        },
+      ),
+    ))
+      headers.set(name, value)
+    let response: Response | undefined
+    const result = await forward(
+      {
+        bucket,
+        route,
+        policy,
+        method: c.req.method,
+        hasBody: c.req.raw.body !== null,
+        bodyConsumed: () => c.req.raw.bodyUsed,
+      },
+      {
+        state: deps.upstreams,
+        pick: deps.upstreams.pickContext(
+          random,
+          (deps.hashHeader && c.req.header(deps.hashHeader)) || client,
+          settings?.hash_balance_factor ?? 0,
+        ),
+        budget: deps.budget,
+        retries: settings?.retries ?? 2,
+        now,
+      },
+      fetchTransport(c.req.raw, target.path + target.query, headers, (r) => (response = r)),
+    )
+    if (result.kind === 'delivered' && response) return response
+    if (result.kind === 'error') {
+      if (result.detail) deps.log.warn('invocation failed', { bucket, detail: result.detail })
+      return answer(result.error)
     }
-    return answer(tried.size === 0 ? noHealthyUpstream(bucket) : upstreamFailed(lastError))
+    return new Response(null, { status: 499 })
   })
   return app
 }

@@ -39,7 +39,8 @@ export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<Ru
   })
   try {
     const saved: unknown = JSON.parse(fs.readFileSync(file, 'utf8'))
-    const result = store.offer(saved)
+    // Served only until control answers: whatever it sends first replaces this.
+    const result = store.offer(saved, { provisional: true })
     if (result.applied) log.info('restored last good route snapshot', { version: result.version })
   } catch {
     // No saved snapshot yet (first start) or an unreadable one: wait for control.

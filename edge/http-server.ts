@@ -1,7 +1,14 @@
-/** Starts an HTTP server on Node and stops it gracefully: no new connections, in-flight ones finish. */
+/**
+ * Starts an HTTP or HTTPS server on Node and stops it gracefully: no new connections, in-flight
+ * ones finish. With TLS, the certificate and key files are read again when they change (a renewed
+ * certificate is served without a restart; a broken one is logged and the old one kept).
+ */
+import fs from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
+import type { Logger } from './log.js'
 
 export interface RunningServer {
   url: string
@@ -11,6 +18,13 @@ export interface RunningServer {
 
 export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
+export interface TlsFiles {
+  /** PEM certificate chain. */
+  certFile: string
+  /** PEM private key. */
+  keyFile: string
+}
+
 export interface ListenOptions {
   /**
    * A connection silent (no byte either way) this long is closed. There is no limit on a whole
@@ -18,6 +32,10 @@ export interface ListenOptions {
    * requestTimeout is turned off).
    */
   idleTimeoutMs?: number
+  /** Serve HTTPS with these files. */
+  tls?: TlsFiles | undefined
+  /** Where a failed certificate reload is reported. */
+  log?: Logger | undefined
 }
 
 /** Serves a Fetch-style handler (a Hono app's `fetch`). */
@@ -30,6 +48,14 @@ export function listen(
   return listenNode(getRequestListener(fetch), host, port, options)
 }
 
+const readTls = (files: TlsFiles) => ({
+  cert: fs.readFileSync(files.certFile),
+  key: fs.readFileSync(files.keyFile),
+})
+
+/** How often certificate files are looked at for a change. */
+const TLS_POLL_MS = 2_000
+
 /** Serves a node:http handler. */
 export async function listenNode(
   handler: NodeHandler,
@@ -37,12 +63,36 @@ export async function listenNode(
   port: number,
   options: ListenOptions = {},
 ): Promise<RunningServer> {
-  const server = http.createServer(
-    { keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 60_000 },
-    handler,
-  )
+  const settings = { keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 60_000 }
+  const tls = options.tls
+  const server = tls
+    ? https.createServer({ ...settings, ...readTls(tls) }, handler)
+    : http.createServer(settings, handler)
   // No 'timeout' listener: Node destroys a socket that stays idle past this.
   server.setTimeout(options.idleTimeoutMs ?? 120_000)
+  let stopWatching = () => {}
+  if (tls && server instanceof https.Server) {
+    const reload = () => {
+      try {
+        server.setSecureContext(readTls(tls))
+        options.log?.info('TLS certificate reloaded', { cert: tls.certFile })
+      } catch (err) {
+        options.log?.error('TLS certificate reload failed; serving the previous one', {
+          cert: tls.certFile,
+          error: err,
+        })
+      }
+    }
+    const onChange = (now: fs.Stats, before: fs.Stats) => {
+      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) reload()
+    }
+    fs.watchFile(tls.certFile, { interval: TLS_POLL_MS, persistent: false }, onChange)
+    fs.watchFile(tls.keyFile, { interval: TLS_POLL_MS, persistent: false }, onChange)
+    stopWatching = () => {
+      fs.unwatchFile(tls.certFile, onChange)
+      fs.unwatchFile(tls.keyFile, onChange)
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -53,9 +103,10 @@ export async function listenNode(
   const address = server.address() as AddressInfo
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
     port: address.port,
     close(graceMs = 10_000) {
+      stopWatching()
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs).unref()
         // Keep-alive connections turn idle as their last response finishes: close them as they

@@ -1,24 +1,20 @@
 /**
  * The Node edge's request handler: node:http in, undici out, Node streams end to end (no Fetch
- * API objects on the hot path, which cost most of the time per request). Same decisions as the
- * Hono app (edge/routing.ts); `pipeline` tears both sides down when either one goes away, so a
- * client hanging up mid-response never takes the process down.
+ * API objects on the hot path, which cost most of the time per request). The decisions are the
+ * shared core's (routing.ts, request-target.ts, forward.ts); this file is only the transport:
+ * undici stream() writes the upstream's answer straight into the client response, and `pipeline`
+ * semantics tear both sides down when either goes away.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Writable } from 'node:stream'
 import { errors, type Dispatcher } from 'undici'
+import { forward, type Attempt, type Transport } from './forward.js'
+import { forwardingHeaders } from './forwarded.js'
 import { forwardableNodeHeaders } from './headers.js'
-import {
-  decideRoute,
-  edgeErrorBody,
-  hasAlternative,
-  mayRetry,
-  nextUpstream,
-  noHealthyUpstream,
-  NOT_SENT_CODES,
-  upstreamFailed,
-  type EdgeError,
-} from './routing.js'
+import type { Logger } from './log.js'
+import { normalizeTarget } from './request-target.js'
+import type { RetryBudget } from './retry-budget.js'
+import { badTarget, decideRoute, edgeErrorBody, type EdgeError } from './routing.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
@@ -26,12 +22,17 @@ import type { UpstreamState } from './upstream-state.js'
 export interface NodeHandlerDeps {
   store: SnapshotStore
   upstreams: UpstreamState
+  budget: RetryBudget
   dispatcher: Dispatcher
+  log: Logger
   /** Requests under /_fado/ (status) go here. */
   fallback: (req: IncomingMessage, res: ServerResponse) => void
   hashHeader?: string
-  retries?: number
   random?: () => number
+  /** Is this peer a proxy whose X-Forwarded-For / Forwarded are believed? */
+  trustedProxy?: (address: string) => boolean
+  /** The scheme clients reach this edge with. */
+  proto?: 'http' | 'https'
 }
 
 function send(res: ServerResponse, e: EdgeError): void {
@@ -68,132 +69,142 @@ const discard = (): Writable =>
     },
   })
 
+/** Connect-phase failures: the request never reached the upstream. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
 const notSent = (err: unknown): boolean => {
   const code = (err as { code?: string }).code ?? ''
   return NOT_SENT_CODES.has(code) || err instanceof errors.ConnectTimeoutError
 }
 
+/** Set by the edge itself (forwarded.ts), never passed on as the client sent them. */
+const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v.join(', ') : v
+}
+
 export function createNodeHandler(
   deps: NodeHandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const retries = deps.retries ?? 2
   const random = deps.random ?? Math.random
   const hashHeader = deps.hashHeader?.toLowerCase()
+  const trusted = deps.trustedProxy ?? (() => false)
+  const proto = deps.proto ?? 'http'
+  const now = () => performance.now()
 
   return function handle(req, res) {
-    const url = req.url ?? '/'
-    if (url.startsWith('/_fado/')) return deps.fallback(req, res)
-    const decision = decideRoute(deps.store, (name) => {
-      const v = req.headers[name.toLowerCase()]
-      return Array.isArray(v) ? v[0] : v
-    })
+    const rawTarget = req.url ?? '/'
+    if (rawTarget.startsWith('/_fado/')) return deps.fallback(req, res)
+    const decision = decideRoute(deps.store, (name) => header(req, name.toLowerCase()))
     if (!decision.ok) {
       req.resume()
       return send(res, decision.error)
     }
+    const target = normalizeTarget(rawTarget)
+    if (!target.ok) {
+      req.resume()
+      return send(res, badTarget(target.reason))
+    }
     const { bucket, route, policy } = decision
+    const settings = deps.store.current?.settings
+    const peer = req.socket.remoteAddress ?? ''
     const hashValue = hashHeader ? req.headers[hashHeader] : undefined
-    const ctx = deps.upstreams.pickContext(
-      random,
-      (typeof hashValue === 'string' && hashValue) || req.socket.remoteAddress || '',
-    )
     const method = req.method ?? 'GET'
     const hasBody =
       req.headers['content-length'] !== undefined
         ? req.headers['content-length'] !== '0'
         : req.headers['transfer-encoding'] !== undefined
-    const headers = forwardableNodeHeaders(req.headers)
-    headers['x-forwarded-host'] = req.headers.host ?? ''
-    headers['x-forwarded-proto'] = 'http'
-    const tried = new Set<number>()
+    const headers: Record<string, string | string[]> = forwardableNodeHeaders(req.headers)
+    for (const name of FORWARDING) delete headers[name]
+    Object.assign(
+      headers,
+      forwardingHeaders(
+        { xForwardedFor: header(req, 'x-forwarded-for'), forwarded: header(req, 'forwarded') },
+        { peer, proto, host: req.headers.host, trusted: trusted(peer) },
+      ),
+    )
+    const pathAndQuery = target.path + target.query
 
-    const attempt = (n: number, lastError: string): void => {
-      const upstream: Upstream | undefined =
-        n <= retries ? nextUpstream(route, policy, tried, deps.upstreams, ctx) : undefined
-      if (!upstream) {
-        req.resume()
-        return send(res, tried.size === 0 ? noHealthyUpstream(bucket) : upstreamFailed(lastError))
-      }
-      tried.add(upstream.id)
-      const target = targetOf(upstream)
-      const started = performance.now()
-      deps.upstreams.begin(upstream.id)
-      let ended = false
-      const end = (ok: boolean) => {
-        if (ended) return
-        ended = true
-        deps.upstreams.end(upstream.id, ok, performance.now() - started)
-      }
-      let retryAfter5xx = false
-      let status = 0
-      // stream(): undici writes the upstream body straight into the client response, no
-      // intermediate Readable; it destroys both sides if either fails or goes away.
-      deps.dispatcher
-        .stream(
-          {
-            origin: target.origin,
-            path: target.path + url,
-            method: method as Dispatcher.HttpMethod,
-            headers,
-            body: hasBody ? req : null,
-            opaque: res,
-          },
-          ({ statusCode, headers: upHeaders }) => {
-            status = statusCode
-            if (
-              statusCode >= 500 &&
-              n < retries &&
-              mayRetry({ notSent: false, bodyConsumed: true, method, hasBody }) &&
-              hasAlternative(route, tried, deps.upstreams)
-            ) {
-              retryAfter5xx = true
-              return discard()
-            }
-            const out = forwardableNodeHeaders(
-              upHeaders as Record<string, string | string[] | undefined>,
-            )
-            out['x-fado-cluster'] = upstream.cluster
-            res.writeHead(statusCode, out)
-            return res
-          },
-        )
-        .then(
-          () => {
-            // In flight until the body is through: least_conn and fastest see real load.
-            end(status < 500)
-            if (retryAfter5xx) attempt(n + 1, `${upstream.cluster}: status ${status}`)
-          },
-          (err: unknown) => {
-            if (res.destroyed && !res.writableFinished) {
-              // The client went away: no verdict on the upstream, nothing to answer.
-              if (!ended) {
-                ended = true
-                deps.upstreams.release(upstream.id)
+    const transport: Transport = (upstream, verdict) =>
+      new Promise<Attempt>((resolve) => {
+        const base = targetOf(upstream)
+        let finished: ((end: 'complete' | 'cut' | 'client_gone') => void) | undefined
+        let discarded = false
+        let status = 0
+        deps.dispatcher
+          .stream(
+            {
+              origin: base.origin,
+              path: base.path + pathAndQuery,
+              method: method as Dispatcher.HttpMethod,
+              headers,
+              body: hasBody ? req : null,
+              opaque: res,
+            },
+            ({ statusCode, headers: upHeaders }) => {
+              status = statusCode
+              if (verdict(statusCode) === 'retry') {
+                discarded = true
+                return discard()
               }
-              return
-            }
-            end(false)
-            if (res.headersSent) {
-              res.destroy()
-              return
-            }
-            const detail = `${upstream.cluster}: ${(err as Error).message}`
-            if (
-              !res.destroyed &&
-              mayRetry({
-                notSent: notSent(err),
-                bodyConsumed: req.readableDidRead,
-                method,
-                hasBody,
+              const out = forwardableNodeHeaders(
+                upHeaders as Record<string, string | string[] | undefined>,
+              )
+              out['x-fado-cluster'] = upstream.cluster
+              res.writeHead(statusCode, out)
+              resolve({
+                outcome: 'delivered',
+                status: statusCode,
+                finished: new Promise((r) => (finished = r)),
               })
-            ) {
-              return attempt(n + 1, detail)
-            }
-            req.resume()
-            send(res, upstreamFailed(detail))
-          },
-        )
-    }
-    attempt(0, 'no upstream')
+              return res
+            },
+          )
+          .then(
+            () => {
+              if (discarded) resolve({ outcome: 'discarded', status })
+              else finished?.('complete')
+            },
+            (err: unknown) => {
+              const clientGone = res.destroyed && !res.writableFinished
+              if (finished) {
+                // The answer had begun: the client went away, or the upstream cut its body.
+                finished(clientGone ? 'client_gone' : 'cut')
+                res.destroy()
+              } else if (clientGone) resolve({ outcome: 'client_gone' })
+              else if (discarded) resolve({ outcome: 'discarded', status })
+              else resolve({ outcome: 'failed', notSent: notSent(err), error: err })
+            },
+          )
+      })
+
+    void forward(
+      { bucket, route, policy, method, hasBody, bodyConsumed: () => req.readableDidRead },
+      {
+        state: deps.upstreams,
+        pick: deps.upstreams.pickContext(
+          random,
+          (typeof hashValue === 'string' && hashValue) || peer,
+          settings?.hash_balance_factor ?? 0,
+        ),
+        budget: deps.budget,
+        retries: settings?.retries ?? 2,
+        now,
+      },
+      transport,
+    ).then((result) => {
+      if (result.kind !== 'error') return
+      if (result.detail) deps.log.warn('invocation failed', { bucket, detail: result.detail })
+      req.resume()
+      send(res, result.error)
+    })
   }
 }

@@ -24,6 +24,8 @@ async function main() {
       if (!result.applied && !/not newer/.test(result.reason))
         log.warn('refused route snapshot; keeping the last good one', { reason: result.reason })
       send({ type: 'status', status: edge.status() })
+    } else if (message.type === 'health') {
+      edge.upstreams.setProbe(message.id, message.healthy)
     } else if (message.type === 'close') {
       void edge.close().finally(() => process.exit(0))
     }

@@ -3,7 +3,7 @@
  * port — each accepts for itself (SCHED_NONE), so a primary that is busy (standalone: the
  * embedded database runs on its thread) never stands between a client and the edge. The primary
  * hands every new route snapshot to every worker (one pull for all), restarts a worker that dies,
- * and merges their status reports.
+ * merges their status reports, and runs the active health checks once for all of them.
  *
  * Per worker: upstream health, latency and in-flight counts, and policy state (round-robin
  * position). Each worker learns on its own, as Workers isolates do; a failing upstream is ejected
@@ -17,9 +17,13 @@ import { fileURLToPath } from 'node:url'
 import type { EdgeStatus } from './app.js'
 import type { Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
+import { startProber } from './node-prober.js'
 import type { RouteSnapshot } from './snapshot.js'
 
-export type FromPrimary = { type: 'snapshot'; snapshot: RouteSnapshot } | { type: 'close' }
+export type FromPrimary =
+  | { type: 'snapshot'; snapshot: RouteSnapshot }
+  | { type: 'health'; id: number; healthy: boolean }
+  | { type: 'close' }
 export type FromWorker = { type: 'ready'; port: number } | { type: 'status'; status: EdgeStatus }
 
 export interface EdgeWorkers {
@@ -67,8 +71,10 @@ export async function startEdgeWorkers(
       port,
       connectTimeoutMs: opts.connectTimeoutMs,
       upstreamTimeoutMs: opts.upstreamTimeoutMs,
+      trustedProxies: opts.trustedProxies,
+      tls: opts.tls,
       quiet: opts.quiet ?? false,
-    }),
+    } satisfies EdgeServerOptions & { quiet: boolean }),
   }
   cluster.schedulingPolicy = cluster.SCHED_NONE
   cluster.setupPrimary({
@@ -83,6 +89,23 @@ export async function startEdgeWorkers(
   let latest: RouteSnapshot | undefined
   let closing = false
   let restarts = 0
+  const probes = new Map<number, boolean>()
+  const broadcast = (message: FromPrimary) => {
+    for (const worker of live) worker.send(message)
+  }
+  const stopProber = startProber({
+    current: () => latest,
+    onChange: (id, healthy) => {
+      probes.set(id, healthy)
+      opts.log.warn(
+        healthy ? 'upstream passes its health check again' : 'upstream fails its health check',
+        {
+          upstream: id,
+        },
+      )
+      broadcast({ type: 'health', id, healthy })
+    },
+  })
 
   const fork = (slot: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -93,6 +116,8 @@ export async function startEdgeWorkers(
         if (message.type === 'ready') {
           ready = true
           if (latest) worker.send({ type: 'snapshot', snapshot: latest } satisfies FromPrimary)
+          for (const [id, healthy] of probes)
+            worker.send({ type: 'health', id, healthy } satisfies FromPrimary)
           resolve()
         } else if (message.type === 'status') {
           statuses.set(slot, message.status)
@@ -121,11 +146,12 @@ export async function startEdgeWorkers(
     workers: opts.workers,
     offer(snapshot) {
       latest = snapshot
-      for (const worker of live) worker.send({ type: 'snapshot', snapshot } satisfies FromPrimary)
+      broadcast({ type: 'snapshot', snapshot })
     },
     status: () => mergeStatus([...statuses.values()], opts.workers),
     async close() {
       closing = true
+      stopProber()
       await Promise.all(
         [...live].map(
           (worker) =>
@@ -161,6 +187,11 @@ export function mergeStatus(
     .map(([id, views]) => {
       const latencies = views.flatMap((v) => (v.latency_ms === null ? [] : [v.latency_ms]))
       const ejected = views.flatMap((v) => (v.ejected_until === null ? [] : [v.ejected_until]))
+      const probe = views.some((v) => v.probe === 'unhealthy')
+        ? ('unhealthy' as const)
+        : views.some((v) => v.probe === 'healthy')
+          ? ('healthy' as const)
+          : null
       return {
         id,
         inflight: views.reduce((sum, v) => sum + v.inflight, 0),
@@ -170,14 +201,18 @@ export function mergeStatus(
         healthy: views.every((v) => v.healthy),
         consecutive_failures: Math.max(...views.map((v) => v.consecutive_failures)),
         ejected_until: ejected.sort().at(-1) ?? null,
+        probe,
       }
     })
   return {
     snapshot_version: oldest?.snapshot_version ?? 0,
+    lineage: oldest?.lineage ?? null,
     generated_at: oldest?.generated_at ?? null,
     applied_at: oldest?.applied_at ?? null,
+    refused: reports.find((r) => r.refused)?.refused ?? null,
     match_header: oldest?.match_header ?? null,
     routes: oldest?.routes ?? 0,
+    retry_budget_tokens: reports.reduce((sum, r) => sum + (r.retry_budget_tokens ?? 0), 0),
     upstreams,
     workers,
   }

@@ -1,21 +1,23 @@
 /**
- * The Node edge in one process: an HTTP server with the node:http + undici hot path, its snapshot
- * store and upstream state. `fado edge` and standalone run it in worker processes
- * (node-workers.ts); benchmarks and the worker entry run it directly.
+ * The Node edge in one process: an HTTP(S) server with the node:http + undici hot path, its
+ * snapshot store, upstream state and retry budget. `fado edge` and standalone run it in worker
+ * processes (node-workers.ts); benchmarks and the worker entry run it directly.
  */
 import { getRequestListener } from '@hono/node-server'
-import { Hono } from 'hono'
 import { Agent } from 'undici'
-import { statusBody, type EdgeStatus } from './app.js'
-import { listenNode, type RunningServer } from './http-server.js'
+import { createStatusApp, statusBody, type EdgeStatus } from './app.js'
+import { proxyMatcher } from './forwarded.js'
+import { listenNode, type RunningServer, type TlsFiles } from './http-server.js'
 import type { Logger } from './log.js'
 import { createNodeHandler } from './node-handler.js'
+import { RetryBudget } from './retry-budget.js'
+import { HASH_HEADER } from './routing.js'
 import { SnapshotStore } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
 
-/** The `hash` policy hashes this header when a client sends it, else the client address. */
-export const HASH_HEADER = 'x-fado-hash-key'
+/** Tokens a quiet edge saves up for retries. */
+const RETRY_BURST = 10
 
 /** What a Node edge server needs to know; the same in every worker. */
 export interface EdgeServerOptions {
@@ -25,11 +27,16 @@ export interface EdgeServerOptions {
   connectTimeoutMs: number
   /** ms to wait for response headers, and between body chunks. */
   upstreamTimeoutMs: number
+  /** Proxies (IPs, IPv4 CIDRs) in front of the edge whose X-Forwarded-For / Forwarded are kept. */
+  trustedProxies?: string[] | undefined
+  /** Serve HTTPS (the files are read again when they change). */
+  tls?: TlsFiles | undefined
 }
 
 export interface RunningEdge {
   server: RunningServer
   store: SnapshotStore
+  upstreams: UpstreamState
   /** The same report as GET /_fado/status. */
   status(): EdgeStatus
   close(): Promise<void>
@@ -38,7 +45,11 @@ export interface RunningEdge {
 export async function startEdge(
   opts: EdgeServerOptions & { log: Logger; onApply?: (snapshot: RouteSnapshot) => void },
 ): Promise<RunningEdge> {
-  const store = new SnapshotStore(opts.onApply)
+  const budget = new RetryBudget({ ratio: 0.2, burst: RETRY_BURST })
+  const store = new SnapshotStore((snapshot) => {
+    budget.configure({ ratio: snapshot.settings.retry_budget, burst: RETRY_BURST })
+    opts.onApply?.(snapshot)
+  })
   const upstreams = new UpstreamState()
   // Pooled keep-alive connections per upstream origin.
   const dispatcher = new Agent({
@@ -47,21 +58,28 @@ export async function startEdge(
     bodyTimeout: opts.upstreamTimeoutMs,
     keepAliveTimeout: 30_000,
   })
-  const status = new Hono().get('/_fado/status', (c) => c.json(statusBody(store, upstreams)))
+  const status = () => statusBody(store, upstreams, budget)
   const handler = createNodeHandler({
     store,
     upstreams,
+    budget,
     dispatcher,
+    log: opts.log,
     hashHeader: HASH_HEADER,
-    fallback: getRequestListener(status.fetch),
+    trustedProxy: proxyMatcher(opts.trustedProxies ?? []),
+    proto: opts.tls ? 'https' : 'http',
+    fallback: getRequestListener(createStatusApp(status).fetch),
   })
   const server = await listenNode(handler, opts.host, opts.port, {
     idleTimeoutMs: Math.max(opts.upstreamTimeoutMs, 60_000),
+    tls: opts.tls,
+    log: opts.log,
   })
   return {
     server,
     store,
-    status: () => statusBody(store, upstreams),
+    upstreams,
+    status,
     async close() {
       await server.close()
       await dispatcher.close()

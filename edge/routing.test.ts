@@ -19,6 +19,7 @@ const ctx: PickContext = {
   concurrency: () => undefined,
   age: () => Infinity,
   hashKey: '',
+  balanceFactor: 0,
 }
 
 describe('nextUpstream', () => {

@@ -1,12 +1,14 @@
 /**
- * The routing decisions both edge runtimes share (Hono app on Workers, node:http on Node):
- * which route a request takes, which upstream to try next, and whether a failed try may be
- * repeated on another upstream.
+ * Pure: the routing decisions both edge runtimes share: which route a request takes, which
+ * upstream to try next, and whether a failed try may be repeated on another upstream.
  */
 import type { PickContext, Policy } from './policies/policy.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Route, Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
+
+/** The `hash` policy hashes this header when a client sends it, else the client address. */
+export const HASH_HEADER = 'x-fado-hash-key'
 
 export interface EdgeError {
   status: 400 | 404 | 502 | 503
@@ -88,21 +90,18 @@ export const noHealthyUpstream = (bucket: string): EdgeError => ({
   code: 'no_healthy_upstream',
   message: `no healthy upstream for bucket '${bucket}'`,
 })
-export const upstreamFailed = (detail: string): EdgeError => ({
+/** Names the cluster, never an address or a library message (those go to the edge's log). */
+export const upstreamFailed = (cluster: string): EdgeError => ({
   status: 502,
   code: 'upstream_failed',
-  message: `all tried upstreams failed; last: ${detail}`,
+  message: `the function could not be reached or failed (last tried: cluster '${cluster}')`,
 })
 
-/** Connect-phase error codes: the request never reached the upstream. */
-export const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-])
+export const badTarget = (reason: string): EdgeError => ({
+  status: 400,
+  code: 'bad_request_target',
+  message: `request target refused: ${reason}`,
+})
 
 /** Is there an upstream left to try? (A 5xx is passed on as it is when there is none.) */
 export const hasAlternative = (

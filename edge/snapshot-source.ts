@@ -1,11 +1,15 @@
 /**
- * Pulls route snapshots from control by long poll: GET with If-None-Match (the served version)
- * and ?wait=25, which control answers as soon as a newer version is published (else 304 after
- * 25 s), then asks again at once. A timeout, a size cap, and exponential backoff while control is
- * unreachable. The store keeps serving the last good snapshot whatever happens here.
+ * Pulls route snapshots from control by long poll: GET with If-None-Match naming the snapshot last
+ * received (`"<lineage>:<version>"`) and ?wait=25, which control answers as soon as a different one
+ * is published (else 304 after 25 s). A refused snapshot (an older one of the same lineage) is
+ * still what control serves, so it is named in the next poll — control then waits instead of
+ * answering the same at once — and polling backs off meanwhile: never a tight loop. Failures back
+ * off too (capped); a refusal or an outage is warned about once, and shown in /_fado/status. The
+ * store keeps serving the last good snapshot whatever happens here.
  */
 import type { Logger } from './log.js'
 import type { SnapshotStore } from './snapshot-store.js'
+import { snapshotTag } from './snapshot.js'
 
 export interface PollOptions {
   url: string
@@ -13,26 +17,31 @@ export interface PollOptions {
   store: SnapshotStore
   log: Logger
   intervalMs?: number
+  maxIntervalMs?: number
   timeoutMs?: number
   maxBytes?: number
 }
 
 export function pollSnapshots(opts: PollOptions): () => void {
   const interval = opts.intervalMs ?? 1_000
+  const maxInterval = opts.maxIntervalMs ?? 30_000
   const waitS = 25
   const timeout = opts.timeoutMs ?? (waitS + 10) * 1000
   const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024
   let failures = 0
+  let refusals = 0
+  let warnedRefusal = ''
+  /** What control last sent, applied or not. */
+  let lastTag = opts.store.current ? snapshotTag(opts.store.current) : ''
   let timer: NodeJS.Timeout | undefined
   let stopped = false
 
   const poll = async () => {
     try {
-      const version = opts.store.current?.version
       const res = await fetch(`${opts.url}?wait=${waitS}`, {
         headers: {
           authorization: `Bearer ${opts.token}`,
-          ...(version ? { 'if-none-match': `"${version}"` } : {}),
+          ...(lastTag ? { 'if-none-match': lastTag } : {}),
         },
         signal: AbortSignal.timeout(timeout),
       })
@@ -40,11 +49,19 @@ export function pollSnapshots(opts: PollOptions): () => void {
         if (!res.ok) throw new Error(`control answered ${res.status}`)
         if (Number(res.headers.get('content-length') ?? 0) > maxBytes)
           throw new Error('snapshot too large')
-        const result = opts.store.offer(await res.json())
-        if (!result.applied && result.reason && !result.reason.includes('not newer')) {
-          opts.log.warn('refused route snapshot; keeping the last good one', {
-            reason: result.reason,
-          })
+        const body = (await res.json()) as { lineage?: unknown; version?: unknown }
+        lastTag = res.headers.get('etag') ?? ''
+        const result = opts.store.offer(body)
+        if (result.applied) {
+          refusals = 0
+        } else if (!/not newer/.test(result.reason)) {
+          refusals++
+          if (warnedRefusal !== lastTag) {
+            warnedRefusal = lastTag
+            opts.log.warn('refused route snapshot; keeping the last good one', {
+              reason: result.reason,
+            })
+          }
         }
       }
       if (failures > 0) opts.log.info('control reachable again')
@@ -59,8 +76,11 @@ export function pollSnapshots(opts: PollOptions): () => void {
       }
     }
     if (!stopped) {
-      // After an answer ask again at once (the next call waits on control); after a failure, back off.
-      const delay = failures === 0 ? 0 : Math.min(15_000, interval * 2 ** Math.min(failures, 4))
+      // After an answer ask again at once (control waits for a change); after a failure or a
+      // refusal, back off.
+      const setbacks = failures + refusals
+      const delay =
+        setbacks === 0 ? 0 : Math.min(maxInterval, interval * 2 ** Math.min(setbacks - 1, 10))
       timer = setTimeout(() => void poll(), delay)
     }
   }

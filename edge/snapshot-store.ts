@@ -1,6 +1,9 @@
 /**
- * Holds the last good route snapshot. A new one is swapped in with a single assignment, only
- * when it is valid and newer; anything else is refused and the current one kept.
+ * Holds the last good route snapshot. A new one is swapped in with a single assignment when it
+ * is valid and either newer in the same lineage or of another lineage (control's database was
+ * restored or reset, so its versions started again); an older one of the same lineage, or an
+ * invalid one, is refused and the current one kept. A snapshot restored from disk at start is
+ * provisional: whatever valid snapshot control answers first replaces it.
  * Per-route policy instances (e.g. round-robin counters) are made lazily and reset on a swap.
  */
 import { createPolicy } from './policies/registry.js'
@@ -11,8 +14,18 @@ export type OfferResult =
   | { applied: true; version: number }
   | { applied: false; version: number | undefined; reason: string }
 
+/** The last snapshot refused (other than an equal one), for /_fado/status. */
+export interface Refusal {
+  version: number | null
+  lineage: string | null
+  reason: string
+  at: string
+}
+
 export class SnapshotStore {
   #current: RouteSnapshot | undefined
+  #provisional = false
+  #refused: Refusal | undefined
   #appliedAt: Date | undefined
   #policies = new Map<string, Policy>()
   #onApply: ((snapshot: RouteSnapshot) => void) | undefined
@@ -30,25 +43,51 @@ export class SnapshotStore {
     return this.#appliedAt
   }
 
-  offer(input: unknown): OfferResult {
+  /** The snapshot refused last (not counting one equal to the current). */
+  get refused(): Refusal | undefined {
+    return this.#refused
+  }
+
+  /** Offers a snapshot; `provisional` marks one restored from disk (see above). */
+  offer(input: unknown, options: { provisional?: boolean } = {}): OfferResult {
     let next: RouteSnapshot
     try {
       next = parseSnapshot(input)
     } catch (err) {
-      return { applied: false, version: this.#current?.version, reason: (err as Error).message }
+      return this.#refuse(input, (err as Error).message)
     }
-    if (this.#current && next.version <= this.#current.version) {
-      return {
-        applied: false,
-        version: this.#current.version,
-        reason: `version ${next.version} is not newer than ${this.#current.version}`,
-      }
+    const current = this.#current
+    if (current && !this.#provisional && next.lineage === current.lineage) {
+      if (next.version === current.version)
+        return {
+          applied: false,
+          version: current.version,
+          reason: `version ${next.version} is not newer`,
+        }
+      if (next.version < current.version)
+        return this.#refuse(
+          next,
+          `version ${next.version} is older than ${current.version} of the same lineage ${current.lineage}`,
+        )
     }
+    this.#provisional = options.provisional === true
+    this.#refused = undefined
     this.#policies = new Map()
     this.#current = next
     this.#appliedAt = new Date()
     this.#onApply?.(next)
     return { applied: true, version: next.version }
+  }
+
+  #refuse(input: unknown, reason: string): OfferResult {
+    const s = (input ?? {}) as { version?: unknown; lineage?: unknown }
+    this.#refused = {
+      version: typeof s.version === 'number' ? s.version : null,
+      lineage: typeof s.lineage === 'string' ? s.lineage : null,
+      reason,
+      at: new Date().toISOString(),
+    }
+    return { applied: false, version: this.#current?.version, reason }
   }
 
   route(bucket: string): Route | undefined {

@@ -5,6 +5,19 @@ import { canonicalJson, parseSnapshot, sameRouteTable, type RouteSnapshot } from
 type Loose = any
 
 const valid: RouteSnapshot = {
+  lineage: 'b3f0c1d2-0000-4000-8000-000000000001',
+  settings: {
+    retries: 2,
+    retry_budget: 0.2,
+    hash_balance_factor: 1.25,
+    health_check: {
+      path: '/healthz',
+      interval_ms: 1000,
+      timeout_ms: 500,
+      healthy_threshold: 2,
+      unhealthy_threshold: 3,
+    },
+  },
   version: 3,
   generated_at: '2026-11-27T10:00:00.000Z',
   match_header: 'X-FaDO-Bucket',

@@ -12,6 +12,8 @@ export interface UpstreamHealth {
   healthy: boolean
   consecutive_failures: number
   ejected_until: string | null
+  /** The active health check's verdict; null when none runs. */
+  probe: 'healthy' | 'unhealthy' | null
 }
 
 interface Entry {
@@ -23,6 +25,8 @@ interface Entry {
   measuredAt: number
   failures: number
   ejectedUntil: number
+  /** Active health check verdict (undefined: none). */
+  probe: boolean | undefined
 }
 
 export interface UpstreamStateOptions {
@@ -58,6 +62,7 @@ export class UpstreamState {
         measuredAt: 0,
         failures: 0,
         ejectedUntil: 0,
+        probe: undefined,
       }
       this.#entries.set(id, entry)
     }
@@ -76,7 +81,12 @@ export class UpstreamState {
 
   isAvailable(id: number): boolean {
     const entry = this.#entries.get(id)
-    return !entry || entry.ejectedUntil <= this.#now()
+    return !entry || (entry.ejectedUntil <= this.#now() && entry.probe !== false)
+  }
+
+  /** The active health check's verdict for an upstream (see active-health.ts). */
+  setProbe(id: number, healthy: boolean): void {
+    this.#entry(id).probe = healthy
   }
 
   begin(id: number): void {
@@ -112,7 +122,7 @@ export class UpstreamState {
   }
 
   /** What a policy sees of this state for one request. */
-  pickContext(random: () => number, hashKey: string): PickContext {
+  pickContext(random: () => number, hashKey: string, balanceFactor = 0): PickContext {
     return {
       random,
       inflight: this.inflight,
@@ -120,6 +130,7 @@ export class UpstreamState {
       concurrency: this.concurrency,
       age: this.age,
       hashKey,
+      balanceFactor,
     }
   }
 
@@ -132,9 +143,10 @@ export class UpstreamState {
         id,
         inflight: e?.inflight ?? 0,
         latency_ms: e?.ewma === undefined ? null : Math.round(e.ewma * 10) / 10,
-        healthy: !ejected,
+        healthy: !ejected && e?.probe !== false,
         consecutive_failures: e?.failures ?? 0,
         ejected_until: ejected && e ? new Date(e.ejectedUntil).toISOString() : null,
+        probe: e?.probe === undefined ? null : e.probe ? 'healthy' : 'unhealthy',
       }
     })
   }

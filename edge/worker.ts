@@ -1,14 +1,19 @@
 /**
- * Cloudflare Workers entry of the edge: the same runtime-neutral app and policies as on Node.
- * The route snapshot is pulled from control (`FADO_CONTROL_URL`, with `FADO_CONTROL_TOKEN`, an edge-scope token) and
- * kept in isolate memory; a request never waits on control once a snapshot is held — a stale one
- * is refreshed in the background (ctx.waitUntil). Upstream health and policy state are
- * per isolate too: each isolate learns on its own, which is fine for passive health and
- * round-robin-like spreading (documented in README).
+ * Cloudflare Workers entry of the edge: the same runtime-neutral app and forwarding core as on
+ * Node (app.ts, forward.ts) with a fetch() transport. The route snapshot is pulled from control
+ * (`FADO_CONTROL_URL`, with `FADO_CONTROL_TOKEN`, an edge-scope token) and kept in isolate
+ * memory; a request never waits on control once a snapshot is held — a stale one is refreshed in
+ * the background (ctx.waitUntil). Upstream health, policy state and the retry budget are per
+ * isolate: each isolate learns on its own (README). On Workers the platform resolves a request's
+ * dot segments before the edge sees it (clamped at the root), so no target can leave an
+ * upstream's prefix there either.
  */
-import { createEdgeApp, type Forward } from './app.js'
-import { forwardableHeaders } from './headers.js'
+import { createEdgeApp } from './app.js'
+import { createLogger } from './log.js'
+import { RetryBudget } from './retry-budget.js'
+import { HASH_HEADER } from './routing.js'
 import { SnapshotStore } from './snapshot-store.js'
+import { snapshotTag } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
 
 export interface Env {
@@ -22,45 +27,38 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void
 }
 
-const store = new SnapshotStore()
+const budget = new RetryBudget({ ratio: 0.2, burst: 10 })
+const store = new SnapshotStore((snapshot) =>
+  budget.configure({ ratio: snapshot.settings.retry_budget, burst: 10 }),
+)
 const upstreams = new UpstreamState()
 let fetchedAt = 0
+/** What control last sent (applied or not): named in If-None-Match so it is not sent again. */
+let lastTag = ''
 let refreshing: Promise<void> | undefined
-
-const forward: Forward = async (upstream, request, pathAndQuery) => {
-  const headers = forwardableHeaders(request.headers)
-  const inbound = new URL(request.url)
-  headers.set('x-forwarded-host', inbound.host)
-  headers.set('x-forwarded-proto', inbound.protocol.replace(':', ''))
-  const res = await fetch(upstream.url.replace(/\/$/, '') + pathAndQuery, {
-    method: request.method,
-    headers,
-    body: request.body,
-    redirect: 'manual',
-  })
-  return new Response(res.body, { status: res.status, headers: forwardableHeaders(res.headers) })
-}
 
 const app = createEdgeApp({
   store,
   upstreams,
-  forward,
-  hashHeader: 'x-fado-hash-key',
+  budget,
+  log: createLogger((line) => console.log(line)),
+  hashHeader: HASH_HEADER,
   clientAddress: (c) => c.req.header('cf-connecting-ip') ?? '',
 })
 
 async function refresh(env: Env): Promise<void> {
-  const version = store.current?.version
   const res = await fetch(`${env.FADO_CONTROL_URL.replace(/\/$/, '')}/api/snapshot`, {
     headers: {
       authorization: `Bearer ${env.FADO_CONTROL_TOKEN}`,
-      ...(version ? { 'if-none-match': `"${version}"` } : {}),
+      ...(lastTag ? { 'if-none-match': lastTag } : {}),
     },
   })
   fetchedAt = Date.now()
   if (res.status === 304) return
   if (!res.ok) throw new Error(`control answered ${res.status}`)
+  lastTag = res.headers.get('etag') ?? ''
   store.offer(await res.json())
+  if (store.current && !lastTag) lastTag = snapshotTag(store.current)
 }
 
 function ensureFresh(env: Env, ctx: ExecutionContext): Promise<void> | undefined {

@@ -234,7 +234,14 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
       const res = await fado.api('GET', '/api/load-balancer')
       expect(res.status).toBe(200)
       expect(res.body).toEqual({
-        settings: { default_policy: 'round_robin', match_header: 'X-FaDO-Bucket' },
+        settings: {
+          default_policy: 'round_robin',
+          match_header: 'X-FaDO-Bucket',
+          retries: 2,
+          retry_budget: 0.2,
+          hash_balance_factor: 0,
+          health_check: null,
+        },
         routes: expect.any(Object),
         route_overrides: {},
         snapshot_version: expect.any(Number),
@@ -252,7 +259,10 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
         match_header: 'X-Data-Bucket',
       })
       expect(put.status).toBe(200)
-      expect(put.body).toEqual({ default_policy: 'least_conn', match_header: 'X-Data-Bucket' })
+      expect(put.body).toMatchObject({
+        default_policy: 'least_conn',
+        match_header: 'X-Data-Bucket',
+      })
       const after = (await fado.api('GET', '/api/load-balancer')).body
       expect(after.settings).toEqual(put.body)
       expect(after.snapshot_version).toBe(before + 1)
@@ -272,9 +282,46 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
       })
     })
 
+    it('edge settings (retries, retry budget, bounded-load hashing, health checks) travel in the snapshot', async () => {
+      const put = await fado.api('PUT', '/api/load-balancer/settings', {
+        retries: 1,
+        retry_budget: 0.1,
+        hash_balance_factor: 1.25,
+        health_check: { path: '/healthz' },
+      })
+      expect(put.status, put.text).toBe(200)
+      expect(put.body.health_check).toEqual({
+        path: '/healthz',
+        interval_ms: 5000,
+        timeout_ms: 1000,
+        healthy_threshold: 2,
+        unhealthy_threshold: 3,
+      })
+      const snapshot = (await fado.api('GET', '/api/snapshot')).body
+      expect(snapshot.settings).toEqual({
+        retries: 1,
+        retry_budget: 0.1,
+        hash_balance_factor: 1.25,
+        health_check: put.body.health_check,
+      })
+      // GET gives what PUT takes: the round trip changes nothing.
+      const settings = (await fado.api('GET', '/api/load-balancer/settings')).body
+      expect((await fado.api('PUT', '/api/load-balancer/settings', settings)).body).toEqual(
+        settings,
+      )
+      await fado.api('PUT', '/api/load-balancer/settings', {
+        retries: 2,
+        retry_budget: 0.2,
+        hash_balance_factor: 0,
+        health_check: null,
+      })
+    })
+
     it('long-polls the snapshot: answers as soon as a new version is published, else 304', async () => {
-      const current = (await fado.api('GET', '/api/snapshot')).body.version as number
-      const etag = `"${current}"`
+      const first = await fado.api('GET', '/api/snapshot')
+      const current = first.body.version as number
+      const etag = first.headers.get('etag') as string
+      expect(etag).toBe(`"${first.body.lineage}:${current}"`)
       const idle = await fado.fetch('/api/snapshot?wait=0.3', {
         headers: { 'if-none-match': etag },
       })
@@ -298,6 +345,16 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
         [{ match_header: '' }, 'match_header'],
         [{ match_header: 'Host' }, 'match_header'],
         [{ policy: 'random' }, 'policy'],
+        [{ retries: 11 }, 'retries'],
+        [{ retries: 1.5 }, 'retries'],
+        [{ retry_budget: 1.2 }, 'retry_budget'],
+        [{ hash_balance_factor: 0.5 }, 'hash_balance_factor'],
+        [{ health_check: { path: 'healthz' } }, 'health_check.path'],
+        [
+          { health_check: { path: '/h', interval_ms: 1000, timeout_ms: 2000 } },
+          'health_check.timeout_ms',
+        ],
+        [{ health_check: { path: '/h', every: 5 } }, 'health_check.every'],
       ]
       for (const [body, field] of cases) {
         expect((await rejected(400, 'PUT', '/api/load-balancer/settings', body)).field).toBe(field)

@@ -230,7 +230,7 @@ describe('fado migrate', () => {
     expect(first.code, first.stderr).toBe(0)
     expect(first.stderr).toContain('database schema up to date')
     expect(first.stderr).toContain(
-      'applied=["1_thesis_schema","2_sync_state_and_snapshots","3_object_key_order","4_tokens_secrets_counters"]',
+      'applied=["1_thesis_schema","2_sync_state_and_snapshots","3_object_key_order","4_tokens_secrets_counters","5_edge_settings"]',
     )
     const second = await runFado(['migrate'], { env: { FADO_DATABASE: url } })
     expect(second.stderr).toContain('applied=[]')

@@ -16,7 +16,6 @@ const COUNT = 100_000
 let fado: TestControl
 let minio: TestMinio
 let keys: string[]
-let bucketId: number
 
 beforeAll(async () => {
   minio = await startMinio()
@@ -37,7 +36,6 @@ beforeAll(async () => {
       const b = (await fado.api('GET', '/api/buckets')).body.find(
         (x: { name: string }) => x.name === 'huge',
       )
-      bucketId = b?.bucket_id
       return b?.object_count === COUNT
     },
     180_000,

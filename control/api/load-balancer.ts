@@ -31,9 +31,45 @@ const matchHeader = z
     error: 'must not be a header that HTTP itself uses',
   })
 
+const whole = (min: number, max: number) =>
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` })
+
+const healthCheck = z
+  .strictObject({
+    path: z
+      .string({ error: 'must be a string' })
+      .regex(/^\/[^\s#]*$/, { error: "must be a path starting with '/'" })
+      .max(1024, { error: 'at most 1024 characters' }),
+    interval_ms: whole(100, 3_600_000).default(5_000),
+    timeout_ms: whole(10, 60_000).default(1_000),
+    healthy_threshold: whole(1, 100).default(2),
+    unhealthy_threshold: whole(1, 100).default(3),
+  })
+  .refine((h) => h.timeout_ms < h.interval_ms, {
+    error: 'timeout_ms must be shorter than interval_ms',
+    path: ['timeout_ms'],
+  })
+
 const settingsBody = z.strictObject({
   default_policy: policy.optional(),
   match_header: matchHeader.optional(),
+  retries: whole(0, 10).optional(),
+  retry_budget: z
+    .number({ error: 'must be a share of requests from 0 to 1' })
+    .min(0, { error: 'must be a share of requests from 0 to 1' })
+    .max(1, { error: 'must be a share of requests from 0 to 1' })
+    .optional(),
+  hash_balance_factor: z
+    .number({ error: 'must be 0 (off) or a factor above 1, e.g. 1.25' })
+    .refine((f) => f === 0 || (f > 1 && f <= 100), {
+      error: 'must be 0 (off) or a factor above 1, e.g. 1.25',
+    })
+    .optional(),
+  health_check: healthCheck.nullable().optional(),
 })
 
 const overridesBody = z.record(

@@ -1,11 +1,11 @@
 /**
- * /api/snapshot: the newest route snapshot, for edges that pull it. ETag = version.
+ * /api/snapshot: the newest route snapshot, for edges that pull it. ETag = "lineage:version".
  * Long poll: with If-None-Match naming the current version and ?wait=N (seconds, ≤ 60), the
  * answer waits until a newer version is published (200) or N seconds pass (304), so a pulling
  * edge sees a route change as soon as it is published, without polling fast.
  */
 import { Hono } from 'hono'
-import type { RouteSnapshot } from '../../edge/snapshot.js'
+import { snapshotTag, type RouteSnapshot } from '../../edge/snapshot.js'
 import { FadoError, invalidField } from '../errors.js'
 import type { ApiDeps } from './deps.js'
 
@@ -29,7 +29,7 @@ export function snapshotApi({ publisher }: ApiDeps): Hono {
       )
       // subscribe() calls back at once with the current snapshot, maybe already a newer one.
       const unsubscribe = publisher.subscribe((s) => {
-        if (`"${s.version}"` !== etag) finish(s)
+        if (snapshotTag(s) !== etag) finish(s)
       })
       if (done) unsubscribe()
       else cleanups.push(unsubscribe)
@@ -44,13 +44,13 @@ export function snapshotApi({ publisher }: ApiDeps): Hono {
     let snapshot = publisher.current
     if (!snapshot) throw new FadoError(503, 'unavailable', 'no route snapshot published yet')
     const ifNoneMatch = c.req.header('if-none-match')
-    if (ifNoneMatch === `"${snapshot.version}"`) {
+    if (ifNoneMatch === snapshotTag(snapshot)) {
       // Shutting down: no waiting (a poll arriving on a kept-alive connection would hold it up).
       const newer =
         wait > 0 && !publisher.closed ? await newerThan(ifNoneMatch, wait * 1000) : undefined
       if (!newer) return c.body(null, 304, { ETag: ifNoneMatch })
       snapshot = newer
     }
-    return c.json(snapshot, 200, { ETag: `"${snapshot.version}"`, 'Cache-Control': 'no-cache' })
+    return c.json(snapshot, 200, { ETag: snapshotTag(snapshot), 'Cache-Control': 'no-cache' })
   })
 }

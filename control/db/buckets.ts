@@ -60,6 +60,19 @@ export async function getBucketByName(q: Queryable, name: string): Promise<Bucke
   return rows[0]
 }
 
+/** Name → (id, master) for the buckets among `names` that exist. */
+export async function findBucketsByName(
+  q: Queryable,
+  names: readonly string[],
+): Promise<Map<string, { bucket_id: number; storage_id: number }>> {
+  if (names.length === 0) return new Map()
+  const rows = await q.query<{ bucket_id: number; name: string; storage_id: number }>(
+    'SELECT bucket_id, name, storage_id FROM buckets WHERE name = ANY($1::text[])',
+    [names],
+  )
+  return new Map(rows.map((r) => [r.name, { bucket_id: r.bucket_id, storage_id: r.storage_id }]))
+}
+
 export async function listBucketIds(q: Queryable): Promise<number[]> {
   const rows = await q.query<{ bucket_id: number }>(
     'SELECT bucket_id FROM buckets ORDER BY bucket_id',

@@ -1,6 +1,7 @@
 /** Published route snapshots: the version only grows; the newest row is what edges serve. */
 import type { RouteSnapshot, RouteTable } from '../../edge/snapshot.js'
 import type { Queryable } from './client.js'
+import { getMeta } from './meta.js'
 
 export async function latestSnapshot(q: Queryable): Promise<RouteSnapshot | undefined> {
   const rows = await q.query<{ snapshot: RouteSnapshot }>(
@@ -19,7 +20,8 @@ export async function insertSnapshot(
     'SELECT COALESCE(max(version), 0) + 1 AS version FROM route_snapshots',
   )
   const version = rows[0]?.version ?? 1
-  const snapshot: RouteSnapshot = { version, generated_at: now.toISOString(), ...table }
+  const lineage = (await getMeta(q, 'lineage')) as string
+  const snapshot: RouteSnapshot = { lineage, version, generated_at: now.toISOString(), ...table }
   await q.query(
     'INSERT INTO route_snapshots (version, generated_at, snapshot) VALUES ($1, $2, $3::jsonb)',
     [version, now, JSON.stringify(snapshot)],

@@ -6,7 +6,12 @@
  */
 import type { Changes } from '../changes.js'
 import type { Db } from '../db/client.js'
-import { getBucketByName, importBucket, listMasterBucketNames } from '../db/buckets.js'
+import {
+  findBucketsByName,
+  getBucketByName,
+  importBucket,
+  listMasterBucketNames,
+} from '../db/buckets.js'
 import {
   findStorageByDeploymentId,
   listStorageDeployments,
@@ -69,14 +74,21 @@ export class ChangeFeed {
     const full = new Set<number>()
     let imported = false
     let used = 0
+    // One lookup per batch, not per event: a replica target reports every object FaDO copies.
+    const buckets = await findBucketsByName(this.db, [...new Set(events.map((e) => e.bucket))])
+    const byDeployment = new Map<string, StorageDeploymentRow | undefined>()
     for (const event of events) {
-      const storage =
-        from ??
-        (event.deploymentId
-          ? await findStorageByDeploymentId(this.db, event.deploymentId)
-          : undefined)
+      let storage = from
+      if (!storage && event.deploymentId) {
+        if (!byDeployment.has(event.deploymentId))
+          byDeployment.set(
+            event.deploymentId,
+            await findStorageByDeploymentId(this.db, event.deploymentId),
+          )
+        storage = byDeployment.get(event.deploymentId)
+      }
       if (!storage) continue
-      const bucket = await getBucketByName(this.db, event.bucket)
+      const bucket = buckets.get(event.bucket)
       if (event.eventName.startsWith('s3:BucketCreated')) {
         // Stream events can arrive late (MinIO batches them): import only what is still there.
         if (

@@ -22,7 +22,7 @@ const RECONCILE_LOCK = 0x46615242
 export interface ReconcilerOptions {
   /** Buckets reconciled at once. */
   concurrency?: number
-  /** Object copies at once within one bucket. */
+  /** Object copies at once within one bucket (also bounded by bytes in flight, 64 MiB). */
   copyConcurrency?: number
   /** Full pass over every bucket this often (repairs whatever events missed). */
   fullIntervalMs?: number
@@ -61,7 +61,7 @@ export class Reconciler {
       storages,
       log,
       notifications: new MasterNotifications(db, log),
-      copyConcurrency: options.copyConcurrency ?? 4,
+      copyConcurrency: options.copyConcurrency ?? 32,
       stats: this.stats,
       routesChanged: onRoutesChanged,
     }

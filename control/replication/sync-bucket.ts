@@ -21,32 +21,42 @@ export const emptyStats = (): SyncStats => ({
   objects_deleted: 0,
 })
 
+/** Bytes being copied at once within one bucket: many small objects, or a few large ones. */
+export const COPY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
+
 export async function syncBucket(
   bucket: string,
   master: S3Storage,
   replica: S3Storage,
-  opts: { concurrency: number; stats: SyncStats },
+  opts: { concurrency: number; stats: SyncStats; bytesInFlight?: number },
 ): Promise<void> {
   await replica.makeBucket(bucket)
   const actions = diffListings(master.listObjects(bucket), replica.listObjects(bucket))
-  await runBounded(actions, opts.concurrency, async (action: SyncAction<ObjectEntry>) => {
-    if (action.op === 'delete') {
-      await replica.removeObject(bucket, action.key)
-      opts.stats.objects_deleted++
-      return
-    }
-    // A multipart master object has an "md5-N" ETag that a single-PUT copy cannot reproduce:
-    // the copy records the master ETag in its metadata instead, checked before copying again.
-    if (action.source.etag.includes('-')) {
-      const existing = await replica.stat(bucket, action.key)
-      if (
-        existing?.metadata[SOURCE_ETAG_META] === action.source.etag &&
-        existing.size === action.source.size
-      )
+  const weight = (a: SyncAction<ObjectEntry>) => (a.op === 'copy' ? a.source.size : 0)
+  const budget = { max: opts.bytesInFlight ?? COPY_BYTES_IN_FLIGHT, weight }
+  await runBounded(
+    actions,
+    opts.concurrency,
+    async (action: SyncAction<ObjectEntry>) => {
+      if (action.op === 'delete') {
+        await replica.removeObject(bucket, action.key)
+        opts.stats.objects_deleted++
         return
-    }
-    await copyObject(bucket, action.key, master, replica, opts.stats)
-  })
+      }
+      // A multipart master object has an "md5-N" ETag that a single-PUT copy cannot reproduce:
+      // the copy records the master ETag in its metadata instead, checked before copying again.
+      if (action.source.etag.includes('-')) {
+        const existing = await replica.stat(bucket, action.key)
+        if (
+          existing?.metadata[SOURCE_ETAG_META] === action.source.etag &&
+          existing.size === action.source.size
+        )
+          return
+      }
+      await copyObject(bucket, action.key, master, replica, opts.stats)
+    },
+    budget,
+  )
 }
 
 /** Streams one object from master to replica, recording the master's ETag on the copy. */
@@ -71,22 +81,33 @@ export async function copyObject(
   stats.objects_copied++
 }
 
-/** Runs `fn` over items from a (possibly async) iterable with at most `limit` at once. */
+/**
+ * Runs `fn` over items from a (possibly async) iterable with at most `limit` at once and, given a
+ * budget, at most `budget.max` of summed weight at once (one item heavier than that runs alone).
+ */
 export async function runBounded<T>(
   items: AsyncIterable<T> | Iterable<T>,
   limit: number,
   fn: (item: T) => Promise<void>,
+  budget?: { max: number; weight: (item: T) => number },
 ): Promise<void> {
   const active = new Set<Promise<void>>()
+  let load = 0
   let failure: unknown
   for await (const item of items) {
     if (failure !== undefined) break
+    const w = budget ? budget.weight(item) : 0
+    while (active.size > 0 && (active.size >= limit || (budget && load + w > budget.max)))
+      await Promise.race(active)
+    load += w
     const p = fn(item).catch((err: unknown) => {
       failure ??= err
     })
-    const tracked = p.finally(() => active.delete(tracked))
+    const tracked = p.finally(() => {
+      active.delete(tracked)
+      load -= w
+    })
     active.add(tracked)
-    if (active.size >= limit) await Promise.race(active)
   }
   await Promise.all(active)
   if (failure !== undefined) throw failure

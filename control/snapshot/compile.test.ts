@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_EDGE_SETTINGS } from '../../edge/snapshot.js'
 import { compileRoutes, type RouteInputs } from './compile.js'
 
 const base: RouteInputs = {
+  ...DEFAULT_EDGE_SETTINGS,
   match_header: 'X-FaDO-Bucket',
   default_policy: 'round_robin',
   clusters: [

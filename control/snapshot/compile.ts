@@ -3,14 +3,14 @@
  * A bucket's upstreams are the FaaS deployments of the clusters that hold its master copy or a
  * synced replica; a route override replaces the upstreams (by FaaS id) and/or the policy.
  */
-import type { PolicyName, Route, RouteTable, Upstream } from '../../edge/snapshot.js'
+import type { EdgeSettings, PolicyName, Route, RouteTable, Upstream } from '../../edge/snapshot.js'
 
 export interface RouteOverride {
   policy?: PolicyName | undefined
   faas_ids?: number[] | undefined
 }
 
-export interface RouteInputs {
+export interface RouteInputs extends EdgeSettings {
   match_header: string
   default_policy: PolicyName
   clusters: readonly { cluster_id: number; name: string }[]
@@ -52,5 +52,11 @@ export function compileRoutes(input: RouteInputs): RouteTable {
       upstreams: faas.sort((a, b) => a.faas_id - b.faas_id).map(toUpstream),
     }
   }
-  return { match_header: input.match_header, default_policy: input.default_policy, routes }
+  const { retries, retry_budget, hash_balance_factor, health_check } = input
+  return {
+    match_header: input.match_header,
+    default_policy: input.default_policy,
+    routes,
+    settings: { retries, retry_budget, hash_balance_factor, health_check },
+  }
 }

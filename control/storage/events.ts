@@ -121,18 +121,20 @@ export function listenToEvents(opts: {
         let buffered = ''
         for await (const chunk of res.body) {
           buffered += (chunk as Buffer).toString('utf8')
+          // Every record that arrived together is handed on together.
+          const batch: StorageEvent[] = []
           let newline: number
           while ((newline = buffered.indexOf('\n')) >= 0) {
             const line = buffered.slice(0, newline).trim()
             buffered = buffered.slice(newline + 1)
             if (!line) continue
             try {
-              const events = parseRecords(JSON.parse(line))
-              if (events.length > 0) opts.onEvents(events)
+              batch.push(...parseRecords(JSON.parse(line)))
             } catch (err) {
               opts.log.warn('unreadable storage event', { storage: opts.name, error: err })
             }
           }
+          if (batch.length > 0) opts.onEvents(batch)
         }
         throw new Error('event stream closed')
       } catch (err) {

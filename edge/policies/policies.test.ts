@@ -33,6 +33,7 @@ function ctx(
     concurrency: (id) => opts.concurrency?.[id],
     age: (id) => opts.age?.[id] ?? 0,
     hashKey: opts.hashKey ?? 'client-1',
+    balanceFactor: 0,
   }
 }
 

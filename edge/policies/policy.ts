@@ -18,6 +18,11 @@ export interface PickContext {
   age(id: number): number
   /** What `hash` hashes: a header value or the client address. */
   hashKey: string
+  /**
+   * Bounded load for `hash` (HAProxy's hash-balance-factor): a key's upstream is skipped for the
+   * key's next choice while it has more than this × the mean in flight. 0 = off.
+   */
+  balanceFactor: number
 }
 
 export interface Policy {

@@ -1,0 +1,61 @@
+/** `fado standalone` as the benchmarks run it: the built bin, its own data dir, a fixed admin token. */
+import type { ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { freePort, waitFor } from '../test/helpers/ports.js'
+import type { Starter } from './lib.js'
+
+export interface BenchFado {
+  proc: ChildProcess
+  apiUrl: string
+  edgeUrl: string
+  /** An admin API call; the JSON answer. */
+  api(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>
+  json(method: string, p: string, body?: unknown): Promise<any> // eslint-disable-line @typescript-eslint/no-explicit-any -- bench
+}
+
+export async function startStandalone(
+  start: Starter,
+  dir: string,
+  token: string,
+  extraArgs: string[] = [],
+): Promise<BenchFado> {
+  const [apiPort, edgePort] = [await freePort(), await freePort()]
+  const proc = start(
+    process.execPath,
+    [
+      'dist/fado.mjs',
+      'standalone',
+      '--api-port',
+      String(apiPort),
+      '--edge-port',
+      String(edgePort),
+      '--data-dir',
+      path.join(dir, 'fado'),
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
+    'fado standalone',
+    { ...process.env, FADO_ADMIN_TOKEN: token },
+  )
+  const apiUrl = `http://127.0.0.1:${apiPort}`
+  const api = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${apiUrl}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  await waitFor('fado standalone', async () => (await fetch(`${apiUrl}/healthz`)).ok, 60_000)
+  return {
+    proc,
+    apiUrl,
+    edgeUrl: `http://127.0.0.1:${edgePort}`,
+    api,
+    json: async (method, p, body) => (await api(method, p, body)).json(),
+  }
+}
