@@ -50,6 +50,7 @@ export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<Ru
     token: opts.controlToken,
     store,
     log,
+    onResult: () => edge.refused(store.refused),
   })
   return {
     edge,

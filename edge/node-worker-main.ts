@@ -20,10 +20,14 @@ async function main() {
   const edge = await startEdge({ ...options, log })
   process.on('message', (message: FromPrimary) => {
     if (message.type === 'snapshot') {
-      const result = edge.store.offer(message.snapshot)
+      // The primary has applied the lineage and version rules already: a worker takes what it is
+      // given (provisional: the next one replaces it whatever its version).
+      const result = edge.store.offer(message.snapshot, { provisional: true })
       if (!result.applied && !/not newer/.test(result.reason))
         log.warn('refused route snapshot; keeping the last good one', { reason: result.reason })
       send({ type: 'status', status: edge.status() })
+    } else if (message.type === 'refused') {
+      edge.store.noteRefusal(message.refused ?? undefined)
     } else if (message.type === 'health') {
       edge.upstreams.setProbe(message.id, message.healthy)
     } else if (message.type === 'close') {

@@ -18,11 +18,14 @@ import type { EdgeStatus } from './app.js'
 import type { Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startProber } from './node-prober.js'
+import type { Refusal } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
 
 export type FromPrimary =
   | { type: 'snapshot'; snapshot: RouteSnapshot }
   | { type: 'health'; id: number; healthy: boolean }
+  /** What the primary's puller refused last (workers only ever see snapshots it applied). */
+  | { type: 'refused'; refused: Refusal | null }
   | { type: 'close' }
 export type FromWorker = { type: 'ready'; port: number } | { type: 'status'; status: EdgeStatus }
 
@@ -31,6 +34,8 @@ export interface EdgeWorkers {
   workers: number
   /** Hands a snapshot to every worker (and to workers started later). */
   offer(snapshot: RouteSnapshot): void
+  /** Tells every worker what the puller refused last, for their /_fado/status. */
+  refused(refused: Refusal | undefined): void
   /** Every worker's report merged: the version all serve, each upstream as the workers see it. */
   status(): EdgeStatus & { workers: number }
   close(): Promise<void>
@@ -90,6 +95,7 @@ export async function startEdgeWorkers(
   let closing = false
   let restarts = 0
   const probes = new Map<number, boolean>()
+  let lastRefusal: Refusal | null = null
   const broadcast = (message: FromPrimary) => {
     for (const worker of live) worker.send(message)
   }
@@ -118,6 +124,8 @@ export async function startEdgeWorkers(
           if (latest) worker.send({ type: 'snapshot', snapshot: latest } satisfies FromPrimary)
           for (const [id, healthy] of probes)
             worker.send({ type: 'health', id, healthy } satisfies FromPrimary)
+          if (lastRefusal)
+            worker.send({ type: 'refused', refused: lastRefusal } satisfies FromPrimary)
           resolve()
         } else if (message.type === 'status') {
           statuses.set(slot, message.status)
@@ -147,6 +155,10 @@ export async function startEdgeWorkers(
     offer(snapshot) {
       latest = snapshot
       broadcast({ type: 'snapshot', snapshot })
+    },
+    refused(refused) {
+      lastRefusal = refused ?? null
+      broadcast({ type: 'refused', refused: lastRefusal })
     },
     status: () => mergeStatus([...statuses.values()], opts.workers),
     async close() {

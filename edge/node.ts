@@ -10,14 +10,11 @@ import { proxyMatcher } from './forwarded.js'
 import { listenNode, type RunningServer, type TlsFiles } from './http-server.js'
 import type { Logger } from './log.js'
 import { createNodeHandler } from './node-handler.js'
-import { RetryBudget } from './retry-budget.js'
+import { budgetFor, RetryBudget } from './retry-budget.js'
 import { HASH_HEADER } from './routing.js'
 import { SnapshotStore } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
-
-/** Tokens a quiet edge saves up for retries. */
-const RETRY_BURST = 10
 
 /** What a Node edge server needs to know; the same in every worker. */
 export interface EdgeServerOptions {
@@ -45,9 +42,9 @@ export interface RunningEdge {
 export async function startEdge(
   opts: EdgeServerOptions & { log: Logger; onApply?: (snapshot: RouteSnapshot) => void },
 ): Promise<RunningEdge> {
-  const budget = new RetryBudget({ ratio: 0.2, burst: RETRY_BURST })
+  const budget = new RetryBudget(budgetFor(0.2))
   const store = new SnapshotStore((snapshot) => {
-    budget.configure({ ratio: snapshot.settings.retry_budget, burst: RETRY_BURST })
+    budget.configure(budgetFor(snapshot.settings.retry_budget))
     opts.onApply?.(snapshot)
   })
   const upstreams = new UpstreamState()

@@ -11,6 +11,12 @@ export interface RetryBudgetOptions {
   burst: number
 }
 
+/** A budget of `ratio` as the edges run it: 10 tokens saved up, none when retries are off. */
+export const budgetFor = (ratio: number): RetryBudgetOptions => ({
+  ratio,
+  burst: ratio === 0 ? 0 : 10,
+})
+
 /** Tokens are counted in thousandths, so 0.2 + 0.2 + … adds up exactly. */
 const UNIT = 1000
 

@@ -20,6 +20,8 @@ export interface PollOptions {
   maxIntervalMs?: number
   timeoutMs?: number
   maxBytes?: number
+  /** After every answer from control (applied, refused or unchanged). */
+  onResult?: () => void
 }
 
 export function pollSnapshots(opts: PollOptions): () => void {
@@ -52,6 +54,7 @@ export function pollSnapshots(opts: PollOptions): () => void {
         const body = (await res.json()) as { lineage?: unknown; version?: unknown }
         lastTag = res.headers.get('etag') ?? ''
         const result = opts.store.offer(body)
+        opts.onResult?.()
         if (result.applied) {
           refusals = 0
         } else if (!/not newer/.test(result.reason)) {

@@ -48,6 +48,11 @@ export class SnapshotStore {
     return this.#refused
   }
 
+  /** A refusal made elsewhere for this store (an edge worker's primary pulls for it). */
+  noteRefusal(refused: Refusal | undefined): void {
+    this.#refused = refused
+  }
+
   /** Offers a snapshot; `provisional` marks one restored from disk (see above). */
   offer(input: unknown, options: { provisional?: boolean } = {}): OfferResult {
     let next: RouteSnapshot

@@ -10,7 +10,7 @@
  */
 import { createEdgeApp } from './app.js'
 import { createLogger } from './log.js'
-import { RetryBudget } from './retry-budget.js'
+import { budgetFor, RetryBudget } from './retry-budget.js'
 import { HASH_HEADER } from './routing.js'
 import { SnapshotStore } from './snapshot-store.js'
 import { snapshotTag } from './snapshot.js'
@@ -27,9 +27,9 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void
 }
 
-const budget = new RetryBudget({ ratio: 0.2, burst: 10 })
+const budget = new RetryBudget(budgetFor(0.2))
 const store = new SnapshotStore((snapshot) =>
-  budget.configure({ ratio: snapshot.settings.retry_budget, burst: 10 }),
+  budget.configure(budgetFor(snapshot.settings.retry_budget)),
 )
 const upstreams = new UpstreamState()
 let fetchedAt = 0

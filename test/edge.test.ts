@@ -9,7 +9,7 @@ import http from 'node:http'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createToken } from './helpers/control.js'
-import { waitFor } from './helpers/ports.js'
+import { freePort, waitFor } from './helpers/ports.js'
 import {
   startPlatform,
   waitSynced,
@@ -109,6 +109,7 @@ describe('data-aware routing through the Node edge', () => {
       cluster: 'cc2',
       path: '/gateway/function/nodeinfo',
       query: '?x=1&y=%20z',
+      raw: '/gateway/function/nodeinfo?x=1&y=%20z',
     })
 
     // node:http, because fetch will not send a Connection header, as real clients do.
@@ -346,6 +347,55 @@ describe('the same routing inside workerd (Workers build, via miniflare)', () =>
     const status = (await (await viaWorker('/_fado/status')).json()) as { snapshot_version: number }
     const control = (await p.fado.api('GET', '/api/load-balancer')).body.snapshot_version
     expect(status.snapshot_version).toBe(control)
+  })
+
+  it('the same forwarding rules: the path stays under the prefix, the client is forwarded, errors name no address', async () => {
+    // cc2's function server sits under /gateway; workerd resolves dot segments before the edge
+    // sees them (clamped at the root), so none can climb out of the prefix.
+    await p.fado.api('PUT', '/api/load-balancer/route-overrides', {
+      everywhere: { faas_ids: [p.clusters.cc2!.faas_id] },
+    })
+    await waitFor(
+      'the override in the Worker',
+      async () =>
+        (await viaWorker('/function/nodeinfo', { 'X-FaDO-Bucket': 'everywhere' })).headers.get(
+          'x-fado-cluster',
+        ) === 'cc2',
+      10_000,
+    )
+    const climbed = await viaWorker('/../../function/%2e%2e/function/nodeinfo?q=1', {
+      'X-FaDO-Bucket': 'everywhere',
+    })
+    expect(((await climbed.json()) as { raw: string }).raw).toBe('/gateway/function/nodeinfo?q=1')
+    const echo = await viaWorker('/function/echo', {
+      'X-FaDO-Bucket': 'everywhere',
+      'X-Forwarded-For': '6.6.6.6',
+      'CF-Connecting-IP': '203.0.113.9',
+    })
+    const seen = JSON.parse(echo.headers.get('x-received-headers') ?? '{}')
+    expect(seen['x-forwarded-for']).toBe('203.0.113.9')
+    expect(seen.forwarded).toMatch(/^for=203\.0\.113\.9;proto=http;host=/)
+    // A FaaS deployment that does not answer: 502 naming the cluster only.
+    const dead = await p.fado.api('POST', '/api/faas-deployments', {
+      cluster_id: p.clusters.cc1!.cluster_id,
+      url: `http://127.0.0.1:${await freePort()}`,
+    })
+    await p.fado.api('PUT', '/api/load-balancer/route-overrides', {
+      everywhere: { faas_ids: [dead.body.faas_id] },
+    })
+    await waitFor(
+      'the dead route in the Worker',
+      async () =>
+        (await viaWorker('/function/nodeinfo', { 'X-FaDO-Bucket': 'everywhere' })).status === 502,
+      10_000,
+    )
+    const failed = await (
+      await viaWorker('/function/nodeinfo', { 'X-FaDO-Bucket': 'everywhere' })
+    ).text()
+    expect(JSON.parse(failed).error.message).toContain("cluster 'cc1'")
+    expect(failed).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/)
+    await p.fado.api('DELETE', `/api/faas-deployments/${dead.body.faas_id}`)
+    await p.fado.api('PUT', '/api/load-balancer/route-overrides', {})
   })
 
   it('picks up a route change from control', async () => {

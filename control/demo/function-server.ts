@@ -3,8 +3,10 @@
  * `fado demo`. Under an optional path prefix:
  *   /function/image?object=KEY   reads KEY from the bucket named by X-FaDO-Bucket in its own
  *                                 cluster's MinIO, answers {cluster, bucket, object, size, sha256}
- *   /function/nodeinfo           answers {cluster}
+ *   /function/nodeinfo           answers {cluster, path, query, raw (the request target as received)}
  *   /function/echo               streams the request body back, with the headers it received
+ *   /function/fail               answers 500, always
+ *   /healthz                     200 while healthy, 503 after setHealthy(false)
  * Options add a fixed delay and a concurrency cap, to model slow or small clusters.
  */
 import { createHash } from 'node:crypto'
@@ -36,6 +38,8 @@ export interface RunningFunctionServer {
   port: number
   /** Requests answered, by path. */
   hits: Map<string, number>
+  /** What /healthz answers from now on. */
+  setHealthy(healthy: boolean): void
   close(): Promise<void>
 }
 
@@ -59,6 +63,7 @@ export async function startFunctionServer(
   const prefix = (opts.prefix ?? '').replace(/\/$/, '')
   const header = (opts.header ?? 'X-FaDO-Bucket').toLowerCase()
   const hits = new Map<string, number>()
+  let healthy = true
   let active = 0
   const queue: (() => void)[] = []
   const acquire = async () => {
@@ -89,7 +94,14 @@ export async function startFunctionServer(
       try {
         if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs))
         if (path === '/function/nodeinfo')
-          return json(res, 200, { cluster: opts.cluster, path: url.pathname, query: url.search })
+          return json(res, 200, {
+            cluster: opts.cluster,
+            path: url.pathname,
+            query: url.search,
+            raw: req.url,
+          })
+        if (path === '/function/fail') return json(res, 500, { error: 'this function always fails' })
+        if (path === '/healthz') return json(res, healthy ? 200 : 503, { healthy })
         if (path === '/function/echo') {
           res.writeHead(200, {
             'content-type': req.headers['content-type'] ?? 'application/octet-stream',
@@ -147,6 +159,9 @@ export async function startFunctionServer(
     url: `http://127.0.0.1:${port}${prefix}`,
     port,
     hits,
+    setHealthy: (value) => {
+      healthy = value
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -56,12 +56,12 @@ describe('compileRoutes', () => {
       expect: { new: [] },
     },
     {
-      name: 'an override names upstreams explicitly, even outside the holding clusters',
+      name: 'an override names upstreams explicitly, even outside the holding clusters, in its order',
       input: {
         bucket_clusters: [{ bucket_name: 'images', cluster_id: 1 }],
         overrides: { images: { faas_ids: [30, 20] } },
       },
-      expect: { images: [20, 30] },
+      expect: { images: [30, 20] },
     },
     {
       name: 'an override naming a FaaS deployment that no longer exists skips it',

@@ -44,12 +44,16 @@ export function compileRoutes(input: RouteInputs): RouteTable {
   const routes: Record<string, Route> = {}
   for (const bucket of [...holders.keys()].sort()) {
     const override = input.overrides[bucket]
+    // Pinned FaaS deployments keep the order the override gives (`first` fails over along it);
+    // otherwise upstreams are ordered by id, so equal tables compile to equal snapshots.
     const faas = override?.faas_ids
       ? override.faas_ids.flatMap((id) => faasById.get(id) ?? [])
-      : [...(holders.get(bucket) ?? [])].flatMap((cluster) => faasByCluster.get(cluster) ?? [])
+      : [...(holders.get(bucket) ?? [])]
+          .flatMap((cluster) => faasByCluster.get(cluster) ?? [])
+          .sort((a, b) => a.faas_id - b.faas_id)
     routes[bucket] = {
       policy: override?.policy ?? input.default_policy,
-      upstreams: faas.sort((a, b) => a.faas_id - b.faas_id).map(toUpstream),
+      upstreams: faas.map(toUpstream),
     }
   }
   const { retries, retry_budget, hash_balance_factor, health_check } = input

@@ -23,6 +23,7 @@ function ctx(
     concurrency?: Record<number, number>
     age?: Record<number, number>
     hashKey?: string
+    balanceFactor?: number
   } = {},
 ): PickContext {
   const randoms = [...(opts.randoms ?? [])]
@@ -33,7 +34,7 @@ function ctx(
     concurrency: (id) => opts.concurrency?.[id],
     age: (id) => opts.age?.[id] ?? 0,
     hashKey: opts.hashKey ?? 'client-1',
-    balanceFactor: 0,
+    balanceFactor: opts.balanceFactor ?? 0,
   }
 }
 
@@ -150,5 +151,42 @@ describe('exact pick sequences', () => {
     expect(p.pick(ups, ctx({ ...load, age: { 1: 0, 2: 0, 3: 0 } }))?.id).toBe(1)
     // B's measurement is three half-lives old (150 / 8 = 18.75 ms): B gets a call again.
     expect(p.pick(ups, ctx({ ...load, age: { 1: 0, 2: 3 * HALF_LIFE_MS, 3: 0 } }))?.id).toBe(2)
+  })
+})
+
+describe('hash with bounded load (hash-balance-factor)', () => {
+  const p = POLICIES.hash()
+  const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`)
+
+  it('picks exactly as plain hash while no upstream is over the bound', () => {
+    for (const k of keys)
+      expect(p.pick(ups, ctx({ hashKey: k, balanceFactor: 1.25 }))?.id).toBe(
+        p.pick(ups, ctx({ hashKey: k }))?.id,
+      )
+  })
+
+  it('a key whose upstream is over the factor × mean load moves to its next choice, and only then', () => {
+    const k = keys[0] as string
+    const home = p.pick(ups, ctx({ hashKey: k }))?.id as number
+    // 9 in flight on its upstream, 1 on each other: mean (11 + 1) / 3 = 4, bound ceil(1.25 × 4) = 5.
+    const loaded = {
+      [home]: 9,
+      ...Object.fromEntries(ups.filter((u) => u.id !== home).map((u) => [u.id, 1])),
+    }
+    const moved = p.pick(ups, ctx({ hashKey: k, balanceFactor: 1.25, inflight: loaded }))?.id
+    expect(moved).not.toBe(home)
+    // The same key, same load: the same second choice every time (its own rendezvous order).
+    expect(p.pick(ups, ctx({ hashKey: k, balanceFactor: 1.25, inflight: loaded }))?.id).toBe(moved)
+    // Without the factor it stays home whatever the load.
+    expect(p.pick(ups, ctx({ hashKey: k, inflight: loaded }))?.id).toBe(home)
+  })
+
+  it('keeps rendezvous stability: removing an upstream moves only its own keys', () => {
+    const without2 = ups.filter((u) => u.id !== 2)
+    for (const k of keys) {
+      const before = p.pick(ups, ctx({ hashKey: k, balanceFactor: 1.25 }))?.id
+      const after = p.pick(without2, ctx({ hashKey: k, balanceFactor: 1.25 }))?.id
+      if (before !== 2) expect(after, k).toBe(before)
+    }
   })
 })
