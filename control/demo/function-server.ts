@@ -100,7 +100,8 @@ export async function startFunctionServer(
             query: url.search,
             raw: req.url,
           })
-        if (path === '/function/fail') return json(res, 500, { error: 'this function always fails' })
+        if (path === '/function/fail')
+          return json(res, 500, { error: 'this function always fails' })
         if (path === '/healthz') return json(res, healthy ? 200 : 503, { healthy })
         if (path === '/function/echo') {
           res.writeHead(200, {

@@ -13,7 +13,7 @@ const openssl = (args: string[], cwd: string) => {
     execFileSync('openssl', args, { cwd, stdio: 'pipe' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error(`openssl not found. Install it with: ${INSTALL_OPENSSL}`)
+      throw new Error(`openssl not found. Install it with: ${INSTALL_OPENSSL}`, { cause: err })
     throw err
   }
 }
