@@ -1,8 +1,11 @@
-// ESLint flat config. Pure modules (planner, snapshot compile, policies) may not import I/O.
+// ESLint flat config. Pure modules (planner, snapshot compile, policies, the forwarding core)
+// may not import I/O; the edge may not import control code (it shares only the snapshot
+// contract, which lives in edge/).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 const ioModules = ['pg', 'minio', 'hono', 'hono/*', 'undici', '@electric-sql/pglite', 'node:*']
+const controlCode = ['**/control', '**/control/**']
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.fado/', 'test-artifacts/'] },
@@ -16,15 +19,34 @@ export default tseslint.config(
     },
   },
   {
+    files: ['edge/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: controlCode, message: 'the edge imports nothing from control/' }] },
+      ],
+    },
+  },
+  {
     files: [
       'control/snapshot/compile.ts',
       'control/replication/plan.ts',
       'edge/policies/*.ts',
       'edge/snapshot.ts',
+      'edge/forward.ts',
+      'edge/routing.ts',
+      'edge/request-target.ts',
+      'edge/forwarded.ts',
+      'edge/headers.ts',
+      'edge/retry-budget.ts',
+      'edge/active-health.ts',
+      'edge/upstream-state.ts',
+      'edge/snapshot-store.ts',
     ],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ioModules }],
+      // Replaces the edge rule above for these files, so it repeats control/.
+      'no-restricted-imports': ['error', { patterns: [...ioModules, ...controlCode] }],
     },
   },
 )

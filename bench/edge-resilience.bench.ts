@@ -15,6 +15,7 @@ import path from 'node:path'
 import { createLogger } from '../edge/log.js'
 import { startControl } from '../control/main.js'
 import { freePort, waitFor } from '../test/helpers/ports.js'
+import { startFadoEdge } from './fado.js'
 import { processes, requireTools, run, runWrk, startUpstream } from './lib.js'
 
 const TOKEN = 'bench-admin-token-0123456789'
@@ -74,24 +75,11 @@ async function main() {
   )
   await control.publisher.publishNow()
 
-  const edgePort = await freePort()
-  const edgeUrl = `http://127.0.0.1:${edgePort}`
-  const edge = start(
-    process.execPath,
-    [
-      'dist/fado.mjs',
-      'edge',
-      '--edge-port',
-      String(edgePort),
-      '--control-url',
-      control.apiUrl,
-      '--data-dir',
-      path.join(dir, 'edge'),
-      '--log-level',
-      'warn',
-    ],
-    'fado edge',
-    { ...process.env, FADO_CONTROL_TOKEN: await edgeToken(control.apiUrl) },
+  const { proc: edge, url: edgeUrl } = await startFadoEdge(
+    start,
+    dir,
+    control.apiUrl,
+    await edgeToken(control.apiUrl),
   )
   const status = async () =>
     (await (await fetch(`${edgeUrl}/_fado/status`)).json()) as {

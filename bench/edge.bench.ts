@@ -1,62 +1,81 @@
 /**
- * Header-routed proxying, all in one run on this machine (issue 4's table):
- *  - throughput and p50/p99 with wrk -t1 -c50: direct to one upstream, FaDO's Node edge, Caddy,
- *    nginx and HAProxy, each routing X-FaDO-Bucket: bucket-0 round robin over the same three
- *    upstreams (three single-worker nginx processes answering a fixed body);
- *  - route scale for the FaDO edge: 1, 1k, 100k buckets — snapshot apply time, memory, and
- *    throughput for the last bucket.
- * Needs: apt-get install -y wrk caddy nginx-light haproxy. Writes bench/results/edge.json.
+ * Header-routed proxying, all in one run on this machine: `wrk -t1 -c50`, 10 s per run, three
+ * interleaved rounds. Every proxy routes `X-FaDO-Bucket: bucket-a` round robin over three
+ * upstreams — three ports of one single-worker nginx answering a 3-byte body — with keep-alive
+ * to them and no access log. FaDO is set up as a user would (through the API: cluster, three
+ * FaaS deployments, a bucket on a real MinIO), both as `fado standalone` and as a separate
+ * `fado edge` pulling from it, each with as many edge workers as cores; the anchors get as many
+ * workers/threads as cores too (nginx worker_processes 2, HAProxy nbthread 2, Caddy's default
+ * GOMAXPROCS). Proxy CPU per request is the CPU time the proxy's processes used during the run
+ * divided by the requests served.
  *
- *   npm run bench:edge          (DURATION=10 seconds per wrk run)
+ *   npm run bench:edge      (needs wrk caddy nginx haproxy: apt-get install -y wrk caddy nginx haproxy)
+ * Writes bench/results/edge.json and prints a Markdown table.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { startMinio } from '../test/helpers/minio.js'
 import { freePort, waitFor } from '../test/helpers/ports.js'
+import { trackBody } from '../test/helpers/storage.js'
+import { startFadoEdge, startStandalone } from './fado.js'
 import {
-  nginxCommon,
   processes,
   requireTools,
   runWrk,
-  startUpstream,
+  startUpstreamPorts,
   toolVersion as version,
   waitHttp,
   type WrkResult,
 } from './lib.js'
 
 const DURATION = Number(process.env.DURATION ?? 10)
+const ROUNDS = Number(process.env.ROUNDS ?? 3)
+const CORES = os.availableParallelism()
+const TOKEN = 'bench-edge-admin-token-012345'
+const HEADER = 'X-FaDO-Bucket: bucket-a'
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-bench-edge-'))
 const { start, output, stop, children } = processes()
-const wrk = (url: string, header: string, seconds = DURATION) => runWrk(url, header, seconds)
 
-async function startFadoEdge(routes: number, upstreams: string[]) {
-  const port = await freePort()
-  const proc = start(
-    process.execPath,
-    ['--import', 'tsx', 'bench/edge-server.ts', String(port), String(routes), ...upstreams],
-    `fado edge (${routes})`,
-  )
-  await waitFor('fado edge', async () => output(proc).includes('"ready":true'), 120_000)
-  const info = JSON.parse(
-    output(proc)
-      .split('\n')
-      .find((l) => l.includes('"ready"')) ?? '{}',
-  )
-  return { url: `http://127.0.0.1:${port}/`, proc, info }
+/** CPU seconds (user + system) of these processes and all their descendants. */
+function cpuSeconds(pids: number[]): number {
+  const all = [...pids]
+  for (let i = 0; i < all.length; i++) {
+    try {
+      all.push(
+        ...fs
+          .readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      )
+    } catch {
+      // gone
+    }
+  }
+  const tick = 100 // USER_HZ
+  return all.reduce((sum, pid) => {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+      return sum + (Number(f[11]) + Number(f[12])) / tick
+    } catch {
+      return sum
+    }
+  }, 0)
 }
 
 async function startCaddy(upstreams: string[]) {
   const port = await freePort()
-  const admin = await freePort()
   const file = path.join(dir, 'Caddyfile')
   fs.writeFileSync(
     file,
     `{
-  admin 127.0.0.1:${admin}
+  admin 127.0.0.1:${await freePort()}
   auto_https off
 }
 http://127.0.0.1:${port} {
-  @bucket header X-FaDO-Bucket bucket-0
+  @bucket header X-FaDO-Bucket bucket-a
   handle @bucket {
     reverse_proxy ${upstreams.map((u) => u.replace('http://', '')).join(' ')} {
       lb_policy round_robin
@@ -74,24 +93,24 @@ http://127.0.0.1:${port} {
     XDG_DATA_HOME: dir,
     XDG_CONFIG_HOME: dir,
   })
-  await waitHttp(`http://127.0.0.1:${port}/`, { 'X-FaDO-Bucket': 'bucket-0' }).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}\ncaddy said: ${output(proc)}`)
-    },
-  )
-  return { url: `http://127.0.0.1:${port}/`, proc }
+  await waitHttp(`http://127.0.0.1:${port}/`, { 'X-FaDO-Bucket': 'bucket-a' })
+  return { url: `http://127.0.0.1:${port}/`, pids: [proc.pid as number] }
 }
 
-async function startNginxProxy(upstreams: string[]) {
+async function startNginx(upstreams: string[]) {
   const port = await freePort()
   const conf = path.join(dir, 'proxy.conf')
   fs.writeFileSync(
     conf,
-    `${nginxCommon(dir, 'proxy')}
+    `worker_processes ${CORES};
+daemon off;
+pid ${dir}/proxy.pid;
+error_log ${dir}/proxy.err warn;
+events { worker_connections 4096; }
 http {
   access_log off;
-  upstream bucket_0 { ${upstreams.map((u) => `server ${u.replace('http://', '')};`).join(' ')} keepalive 64; }
-  map $http_x_fado_bucket $backend { default ""; bucket-0 bucket_0; }
+  upstream bucket_a { ${upstreams.map((u) => `server ${u.replace('http://', '')};`).join(' ')} keepalive 64; }
+  map $http_x_fado_bucket $backend { default ""; bucket-a bucket_a; }
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -105,8 +124,8 @@ http {
 `,
   )
   const proc = start('nginx', ['-c', conf, '-e', `${dir}/proxy.err`], 'nginx proxy')
-  await waitHttp(`http://127.0.0.1:${port}/`, { 'X-FaDO-Bucket': 'bucket-0' })
-  return { url: `http://127.0.0.1:${port}/`, proc }
+  await waitHttp(`http://127.0.0.1:${port}/`, { 'X-FaDO-Bucket': 'bucket-a' })
+  return { url: `http://127.0.0.1:${port}/`, pids: [proc.pid as number] }
 }
 
 async function startHaproxy(upstreams: string[]) {
@@ -116,7 +135,7 @@ async function startHaproxy(upstreams: string[]) {
     conf,
     `global
   maxconn 4096
-  nbthread 1
+  nbthread ${CORES}
 defaults
   mode http
   timeout connect 2s
@@ -124,10 +143,10 @@ defaults
   timeout server 30s
 frontend fe
   bind 127.0.0.1:${port}
-  acl bucket0 req.hdr(X-FaDO-Bucket) -m str bucket-0
-  use_backend bucket_0 if bucket0
+  acl bucket_a req.hdr(X-FaDO-Bucket) -m str bucket-a
+  use_backend bucket_a if bucket_a
   default_backend none
-backend bucket_0
+backend bucket_a
   balance roundrobin
   http-reuse always
 ${upstreams.map((u, i) => `  server s${i} ${u.replace('http://', '')}`).join('\n')}
@@ -136,82 +155,113 @@ backend none
 `,
   )
   const proc = start('haproxy', ['-f', conf, '-db'], 'haproxy')
-  await waitHttp(`http://127.0.0.1:${port}/`, { 'X-FaDO-Bucket': 'bucket-0' })
-  return { url: `http://127.0.0.1:${port}/`, proc }
+  await waitHttp(`http://127.0.0.1:${port}/`, { 'X-FaDO-Bucket': 'bucket-a' })
+  return { url: `http://127.0.0.1:${port}/`, pids: [proc.pid as number] }
+}
+
+interface Target {
+  name: string
+  url: string
+  /** Processes whose CPU counts as the proxy's (with their descendants). */
+  pids: number[]
 }
 
 async function main() {
   await requireTools(['wrk', 'caddy', 'nginx', 'haproxy'])
-  const ups = await Promise.all([1, 2, 3].map((i) => startUpstream(start, dir, i)))
-  const upstreamUrls = ups.map((u) => u.url)
-  const header = 'X-FaDO-Bucket: bucket-0'
-  const results: Record<string, WrkResult> = {}
+  const minio = await startMinio()
+  const upstreams = await startUpstreamPorts(start, dir, 3)
   try {
-    results.direct = await wrk(`${upstreamUrls[0]}/`, header)
-    console.error('direct', results.direct)
-    for (const [name, starter] of [
-      ['fado_edge', async () => startFadoEdge(1, upstreamUrls)],
-      ['caddy', async () => startCaddy(upstreamUrls)],
-      ['nginx', async () => startNginxProxy(upstreamUrls)],
-      ['haproxy', async () => startHaproxy(upstreamUrls)],
-    ] as const) {
-      const proxy = await starter()
-      await wrk(proxy.url, header, 2) // warm up
-      results[name] = await wrk(proxy.url, header)
-      console.error(name, results[name])
-      await stop(proxy.proc)
-    }
-
-    // Route scale: throughput for the last bucket is a median of 3 runs per size, sizes
-    // interleaved, since single runs on 2 shared cores vary by ±20%.
-    const sizes = [1, 1000, 100_000]
-    const edges: Awaited<ReturnType<typeof startFadoEdge>>[] = []
-    for (const routes of sizes) edges.push(await startFadoEdge(routes, upstreamUrls))
-    const samples = new Map<number, WrkResult[]>(sizes.map((r) => [r, []]))
-    for (let round = 0; round < 3; round++) {
-      for (const [i, routes] of sizes.entries()) {
-        const last = `X-FaDO-Bucket: bucket-${routes - 1}`
-        if (round === 0) await wrk(edges[i]!.url, last, 2)
-        samples.get(routes)!.push(await wrk(edges[i]!.url, last))
+    // FaDO, set up through its API as a user would.
+    const fado = await startStandalone(start, dir, TOKEN, ['--workers', String(CORES)])
+    const cluster = (await fado.json('POST', '/api/clusters', { name: 'site' })).cluster_id
+    const storage = await fado.json(
+      'POST',
+      '/api/storage-deployments',
+      trackBody(minio, 'm', cluster),
+    )
+    for (const url of upstreams)
+      await fado.json('POST', '/api/faas-deployments', { cluster_id: cluster, url })
+    await fado.json('POST', '/api/buckets', { name: 'bucket-a', storage_id: storage.storage_id })
+    const edgeToken = (
+      await fado.json('POST', '/api/tokens', { name: 'bench-edge', scope: 'edge' })
+    ).token
+    const edge = await startFadoEdge(start, dir, fado.apiUrl, edgeToken, [
+      '--workers',
+      String(CORES),
+    ])
+    const edgeUrl = `${edge.url}/`
+    for (const url of [`${fado.edgeUrl}/`, edgeUrl])
+      await waitFor(
+        `${url} routing`,
+        async () => (await fetch(url, { headers: { 'X-FaDO-Bucket': 'bucket-a' } })).ok,
+        30_000,
+      )
+    const targets: Target[] = [
+      { name: 'direct', url: `${upstreams[0]}/`, pids: [] },
+      { name: 'fado_standalone', url: `${fado.edgeUrl}/`, pids: [fado.proc.pid as number] },
+      { name: 'fado_edge', url: edgeUrl, pids: [edge.proc.pid as number] },
+      { name: 'caddy', ...(await startCaddy(upstreams)) },
+      { name: 'nginx', ...(await startNginx(upstreams)) },
+      { name: 'haproxy', ...(await startHaproxy(upstreams)) },
+    ]
+    type Run = WrkResult & { cpu_us_per_request: number | null }
+    const rounds: Record<string, Run>[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const results: Record<string, Run> = {}
+      for (const t of targets) {
+        await runWrk(t.url, HEADER, 2, 50) // warm up
+        const before = cpuSeconds(t.pids)
+        const r = await runWrk(t.url, HEADER, DURATION, 50)
+        const cpu = cpuSeconds(t.pids) - before
+        results[t.name] = {
+          ...r,
+          cpu_us_per_request: t.pids.length ? +((cpu / r.requests) * 1e6).toFixed(1) : null,
+        }
+        console.error(
+          `round ${round + 1} ${t.name}: ${r.rps} req/s, p99 ${r.p99_ms} ms, errors ${r.errors}`,
+        )
       }
+      rounds.push(results)
     }
-    const medianBy = (xs: WrkResult[], key: 'rps' | 'p99_ms') =>
-      [...xs].sort((a, b) => a[key] - b[key])[1]![key]
-    const scale = sizes.map((routes, i) => ({
-      routes,
-      ...edges[i]!.info,
-      rps: medianBy(samples.get(routes)!, 'rps'),
-      p99_ms: medianBy(samples.get(routes)!, 'p99_ms'),
-      errors: samples.get(routes)!.reduce((a, r) => a + r.errors, 0),
-      runs_rps: samples.get(routes)!.map((r) => r.rps),
-    }))
-    for (const e of edges) await stop(e.proc)
-    console.error('scale', scale)
-
+    const ratio = (a: string, b: string) =>
+      rounds.map((r) => +((r[a]?.rps ?? 0) / (r[b]?.rps ?? 1)).toFixed(2))
     const result = {
-      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      machine: `${CORES} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
       date: new Date().toISOString(),
-      wrk: `wrk -t1 -c50 -d${DURATION}s, header-routed round robin over 3 local upstreams (nginx, 1 worker each)`,
+      wrk: `wrk -t1 -c50 -d${DURATION}s, ${ROUNDS} interleaved rounds, header-routed round robin over 3 upstreams (one nginx worker, 3-byte body)`,
+      workers: CORES,
       versions: {
         caddy: await version('caddy', ['version']),
         nginx: await version('nginx', ['-v']),
         haproxy: await version('haproxy', ['-v']),
       },
-      throughput: results,
-      ratios: {
-        fado_vs_caddy: +((results.fado_edge?.rps ?? 0) / (results.caddy?.rps ?? 1)).toFixed(2),
-        fado_vs_haproxy: +((results.fado_edge?.rps ?? 0) / (results.haproxy?.rps ?? 1)).toFixed(2),
-        fado_vs_nginx: +((results.fado_edge?.rps ?? 0) / (results.nginx?.rps ?? 1)).toFixed(2),
+      rounds,
+      ratios_per_round: {
+        fado_edge_vs_caddy: ratio('fado_edge', 'caddy'),
+        fado_standalone_vs_caddy: ratio('fado_standalone', 'caddy'),
+        fado_edge_vs_haproxy: ratio('fado_edge', 'haproxy'),
+        fado_standalone_vs_haproxy: ratio('fado_standalone', 'haproxy'),
       },
-      scale,
     }
     fs.mkdirSync('bench/results', { recursive: true })
     fs.writeFileSync('bench/results/edge.json', JSON.stringify(result, null, 2) + '\n')
-    console.log(JSON.stringify(result, null, 2))
+    const median = (name: string, key: keyof Run) =>
+      [...rounds.map((r) => Number(r[name]?.[key] ?? NaN))].sort((a, b) => a - b)[
+        Math.floor(ROUNDS / 2)
+      ]
+    console.log('| target | req/s (median) | p50 | p99 | proxy CPU per request |')
+    console.log('| --- | --- | --- | --- | --- |')
+    for (const t of targets)
+      console.log(
+        `| ${t.name} | ${median(t.name, 'rps')} | ${median(t.name, 'p50_ms')} ms | ${median(t.name, 'p99_ms')} ms | ${t.pids.length ? `${median(t.name, 'cpu_us_per_request')} µs` : '–'} |`,
+      )
+    console.log(JSON.stringify(result.ratios_per_round))
   } finally {
     for (const c of children) await stop(c)
+    await minio.destroy()
     fs.rmSync(dir, { recursive: true, force: true })
   }
+  void output
 }
 
 await main()

@@ -59,3 +59,33 @@ export async function startStandalone(
     json: async (method, p, body) => (await api(method, p, body)).json(),
   }
 }
+
+/** `fado edge` as the benchmarks run it: the built bin, pulling from `controlUrl` with an edge token. */
+export async function startFadoEdge(
+  start: Starter,
+  dir: string,
+  controlUrl: string,
+  edgeToken: string,
+  extraArgs: string[] = [],
+): Promise<{ proc: ChildProcess; url: string }> {
+  const port = await freePort()
+  const proc = start(
+    process.execPath,
+    [
+      'dist/fado.mjs',
+      'edge',
+      '--edge-port',
+      String(port),
+      '--control-url',
+      controlUrl,
+      '--data-dir',
+      path.join(dir, 'edge'),
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
+    'fado edge',
+    { ...process.env, FADO_CONTROL_TOKEN: edgeToken },
+  )
+  return { proc, url: `http://127.0.0.1:${port}` }
+}

@@ -87,6 +87,34 @@ http { access_log off; server { listen 127.0.0.1:${port}; location / { return 20
   return { url: `http://127.0.0.1:${port}`, proc }
 }
 
+/** One nginx worker answering "ok\n" on `count` ports: that many upstreams for one process's CPU. */
+export async function startUpstreamPorts(
+  start: Starter,
+  dir: string,
+  count: number,
+): Promise<string[]> {
+  const ports: number[] = []
+  for (let i = 0; i < count; i++) ports.push(await freePort())
+  const conf = path.join(dir, 'upstreams.conf')
+  fs.writeFileSync(
+    conf,
+    `${nginxCommon(dir, 'upstreams', true)}
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+${ports.map((p) => `    listen 127.0.0.1:${p};`).join('\n')}
+    location / { return 200 "ok\\n"; }
+  }
+}
+`,
+  )
+  start('nginx', ['-c', conf, '-e', `${dir}/upstreams.err`], 'upstreams')
+  const urls = ports.map((p) => `http://127.0.0.1:${p}`)
+  for (const u of urls) await waitHttp(`${u}/`)
+  return urls
+}
+
 export interface WrkResult {
   rps: number
   mean_ms: number

@@ -17,8 +17,8 @@ describe('ActiveHealth', () => {
       (ok) => h.record(7, ok, check),
     )
     expect(verdicts).toEqual([
+      true, // the first verdict is reported
       undefined, // healthy stays healthy
-      undefined,
       undefined,
       undefined, // a success breaks the run of failures
       undefined,
@@ -29,5 +29,20 @@ describe('ActiveHealth', () => {
       undefined,
       true, // second success in a row: back
     ])
+  })
+
+  it('reports a first failing verdict only after the threshold, and forgets upstreams on request', () => {
+    const h = new ActiveHealth()
+    expect([false, false, false, false].map((ok) => h.record(1, ok, check))).toEqual([
+      undefined,
+      undefined,
+      false,
+      undefined,
+    ])
+    expect(h.record(2, true, check)).toBe(true)
+    expect(h.keep(new Set([2]))).toEqual([1])
+    expect(h.keep(new Set())).toEqual([2])
+    // Forgotten: the next probe is a first verdict again.
+    expect(h.record(2, true, check)).toBe(true)
   })
 })

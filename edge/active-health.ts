@@ -9,28 +9,37 @@
 import type { HealthCheck, RouteSnapshot, Upstream } from './snapshot.js'
 
 export class ActiveHealth {
-  readonly #entries = new Map<number, { healthy: boolean; run: number }>()
+  /** `known`: a verdict has been reported (an upstream starts healthy, but not yet said so). */
+  readonly #entries = new Map<number, { healthy: boolean; run: number; known: boolean }>()
 
-  /** Records one probe; returns the new verdict when it changed. */
+  /**
+   * Records one probe; returns the verdict when it changed, or when it is the first one: a
+   * passing probe at once, a failing one after `unhealthy_threshold` failures in a row.
+   */
   record(id: number, ok: boolean, check: HealthCheck): boolean | undefined {
-    const entry = this.#entries.get(id) ?? { healthy: true, run: 0 }
+    const entry = this.#entries.get(id) ?? { healthy: true, run: 0, known: false }
     this.#entries.set(id, entry)
     // `run` counts probes in a row that disagree with the current verdict.
     if (ok === entry.healthy) {
       entry.run = 0
-      return undefined
+      if (entry.known) return undefined
+      entry.known = true
+      return ok
     }
     entry.run++
     const needed = entry.healthy ? check.unhealthy_threshold : check.healthy_threshold
     if (entry.run < needed) return undefined
     entry.healthy = ok
     entry.run = 0
+    entry.known = true
     return ok
   }
 
-  /** Forgets upstreams no longer routed to. */
-  keep(ids: ReadonlySet<number>): void {
-    for (const id of this.#entries.keys()) if (!ids.has(id)) this.#entries.delete(id)
+  /** Forgets upstreams no longer routed to (all of them when the check is turned off). */
+  keep(ids: ReadonlySet<number>): number[] {
+    const gone = [...this.#entries.keys()].filter((id) => !ids.has(id))
+    for (const id of gone) this.#entries.delete(id)
+    return gone
   }
 }
 

@@ -5,11 +5,12 @@ import type { RouteSnapshot } from './snapshot.js'
 
 /**
  * Probes the upstreams of whatever snapshot `current()` returns, on the interval its settings
- * say (nothing while they say null); `onChange` hears every verdict that changes.
+ * say (nothing while they say null); `onChange` hears every verdict that changes, and null for an
+ * upstream no longer probed (the check turned off, or the upstream no longer routed to).
  */
 export function startProber(opts: {
   current: () => RouteSnapshot | undefined
-  onChange: (id: number, healthy: boolean) => void
+  onChange: (id: number, healthy: boolean | null) => void
 }): () => void {
   const health = new ActiveHealth()
   const agent = new Agent({ keepAliveTimeout: 10_000 })
@@ -18,9 +19,9 @@ export function startProber(opts: {
   const round = async () => {
     const snapshot = opts.current()
     const check = snapshot?.settings.health_check
-    if (snapshot && check) {
-      const upstreams = upstreamsOf(snapshot)
-      health.keep(new Set(upstreams.map((u) => u.id)))
+    const upstreams = snapshot && check ? upstreamsOf(snapshot) : []
+    for (const id of health.keep(new Set(upstreams.map((u) => u.id)))) opts.onChange(id, null)
+    if (check) {
       await Promise.all(
         upstreams.map(async (u) => {
           let ok: boolean

@@ -23,7 +23,8 @@ import type { RouteSnapshot } from './snapshot.js'
 
 export type FromPrimary =
   | { type: 'snapshot'; snapshot: RouteSnapshot }
-  | { type: 'health'; id: number; healthy: boolean }
+  /** The active health check's verdict; null: no longer probed. */
+  | { type: 'health'; id: number; healthy: boolean | null }
   /** What the primary's puller refused last (workers only ever see snapshots it applied). */
   | { type: 'refused'; refused: Refusal | null }
   | { type: 'close' }
@@ -102,13 +103,12 @@ export async function startEdgeWorkers(
   const stopProber = startProber({
     current: () => latest,
     onChange: (id, healthy) => {
-      probes.set(id, healthy)
-      opts.log.warn(
-        healthy ? 'upstream passes its health check again' : 'upstream fails its health check',
-        {
-          upstream: id,
-        },
-      )
+      const before = probes.get(id)
+      if (healthy === null) probes.delete(id)
+      else probes.set(id, healthy)
+      if (healthy === false) opts.log.warn('upstream fails its health check', { upstream: id })
+      else if (healthy && before === false)
+        opts.log.info('upstream passes its health check again', { upstream: id })
       broadcast({ type: 'health', id, healthy })
     },
   })

@@ -84,9 +84,9 @@ export class UpstreamState {
     return !entry || (entry.ejectedUntil <= this.#now() && entry.probe !== false)
   }
 
-  /** The active health check's verdict for an upstream (see active-health.ts). */
-  setProbe(id: number, healthy: boolean): void {
-    this.#entry(id).probe = healthy
+  /** The active health check's verdict for an upstream (see active-health.ts); null: none. */
+  setProbe(id: number, healthy: boolean | null): void {
+    this.#entry(id).probe = healthy ?? undefined
   }
 
   begin(id: number): void {

@@ -340,6 +340,59 @@ describe('admin page in Chromium', () => {
     expect((await api('GET', '/api/load-balancer/route-overrides')).body).toEqual({})
   })
 
+  it('load balancer: retries, retry budget and a health check set on the page reach the edge; the probe verdict is shown', async () => {
+    await nav('Load balancer')
+    const route = row('images')
+    await page.getByLabel('Retries').fill('1')
+    await page.getByLabel('Retry budget (% of requests)').fill('10')
+    await page.getByLabel('Probe every upstream').check()
+    await page.getByLabel('Path').fill('/healthz')
+    await page.getByLabel('Interval (ms)').fill('300')
+    await page.getByLabel('Timeout (ms)').fill('300')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    // A timeout as long as the interval is refused, under its field, and nothing changes.
+    await page.getByText('timeout_ms must be shorter than interval_ms').waitFor()
+    expect(await page.getByLabel('Timeout (ms)').getAttribute('aria-invalid')).toBe('true')
+    expect((await api('GET', '/api/load-balancer/settings')).body).toMatchObject({
+      retries: 2,
+      health_check: null,
+    })
+
+    await page.getByLabel('Timeout (ms)').fill('200')
+    await page.getByLabel('Healthy after (passes in a row)').fill('1')
+    await page.getByLabel('Unhealthy after (failures in a row)').fill('1')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await page.getByText('Saved.').waitFor()
+    expect((await api('GET', '/api/snapshot')).body.settings).toEqual({
+      retries: 1,
+      retry_budget: 0.1,
+      hash_balance_factor: 0,
+      health_check: {
+        path: '/healthz',
+        interval_ms: 300,
+        timeout_ms: 200,
+        healthy_threshold: 1,
+        unhealthy_threshold: 1,
+      },
+    })
+    await route.getByText('probe passes').waitFor()
+
+    // The function server starts failing its health check: the page says so within seconds.
+    fn.setHealthy(false)
+    await route.getByText('probe fails').waitFor({ timeout: 10_000 })
+    await route.getByText('unhealthy').waitFor()
+    await screenshot(page, 'load-balancer-health-check')
+    fn.setHealthy(true)
+    await route.getByText('probe passes').waitFor({ timeout: 10_000 })
+
+    // Turned off again: the verdict goes away with it.
+    await page.getByLabel('Probe every upstream').uncheck()
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await page.getByText('Saved.').waitFor()
+    await route.getByText('probe passes').waitFor({ state: 'detached', timeout: 10_000 })
+    expect((await api('GET', '/api/load-balancer/settings')).body.health_check).toBeNull()
+  })
+
   it('the dashboard summarises replication and what the edge serves', async () => {
     await nav('Dashboard')
     await page.getByText('1 synced').waitFor()

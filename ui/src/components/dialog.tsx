@@ -265,6 +265,7 @@ interface InputProps {
   disabled?: boolean
   min?: number
   max?: number
+  inputMode?: 'numeric' | 'decimal'
 }
 
 /** A labelled text input (Field + input). */

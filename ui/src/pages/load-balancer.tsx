@@ -19,6 +19,7 @@ import { useDialog } from '../components/use-dialog.js'
 import { refresh } from '../state.js'
 import {
   POLICIES,
+  type LoadBalancerSettings,
   type PolicyName,
   type Resources,
   type RouteOverride,
@@ -87,6 +88,13 @@ export function LoadBalancerPage() {
                                 >
                                   {h.healthy ? 'healthy' : 'unhealthy'}
                                 </Badge>{' '}
+                                {h.probe && (
+                                  <>
+                                    <Badge tone={h.probe === 'healthy' ? 'ok' : 'bad'}>
+                                      {h.probe === 'healthy' ? 'probe passes' : 'probe fails'}
+                                    </Badge>{' '}
+                                  </>
+                                )}
                                 <span class="muted small">
                                   {h.latency_ms === null ? 'no calls yet' : `${h.latency_ms} ms`}
                                   {h.inflight > 0 ? ` · ${h.inflight} in flight` : ''}
@@ -145,34 +153,98 @@ export function LoadBalancerPage() {
   )
 }
 
+/** The settings as the form edits them: every field a string, as typed. */
+interface SettingsDraft {
+  default_policy: string
+  match_header: string
+  retries: string
+  retry_budget_percent: string
+  hash_balance_factor: string
+  health_check: boolean
+  hc_path: string
+  hc_interval_ms: string
+  hc_timeout_ms: string
+  hc_healthy_threshold: string
+  hc_unhealthy_threshold: string
+}
+
+function draftOf(s: LoadBalancerSettings): SettingsDraft {
+  const hc = s.health_check
+  return {
+    default_policy: s.default_policy,
+    match_header: s.match_header,
+    retries: String(s.retries),
+    retry_budget_percent: String(+(s.retry_budget * 100).toFixed(2)),
+    hash_balance_factor: String(s.hash_balance_factor),
+    health_check: hc !== null,
+    hc_path: hc?.path ?? '/',
+    hc_interval_ms: String(hc?.interval_ms ?? 5000),
+    hc_timeout_ms: String(hc?.timeout_ms ?? 1000),
+    hc_healthy_threshold: String(hc?.healthy_threshold ?? 2),
+    hc_unhealthy_threshold: String(hc?.unhealthy_threshold ?? 3),
+  }
+}
+
+/** A number as typed, else the text itself: the API then names the field that is not a number. */
+const numberOf = (text: string): number | string =>
+  text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text
+
+function bodyOf(d: SettingsDraft) {
+  const percent = numberOf(d.retry_budget_percent)
+  return {
+    default_policy: d.default_policy,
+    match_header: d.match_header.trim(),
+    retries: numberOf(d.retries),
+    retry_budget: typeof percent === 'number' ? +(percent / 100).toFixed(4) : percent,
+    hash_balance_factor: numberOf(d.hash_balance_factor),
+    health_check: d.health_check
+      ? {
+          path: d.hc_path.trim(),
+          interval_ms: numberOf(d.hc_interval_ms),
+          timeout_ms: numberOf(d.hc_timeout_ms),
+          healthy_threshold: numberOf(d.hc_healthy_threshold),
+          unhealthy_threshold: numberOf(d.hc_unhealthy_threshold),
+        }
+      : null,
+  }
+}
+
 function SettingsForm() {
   const state = useApp()
   const settings = (state.resources.value as Resources).load_balancer.settings
-  const [policy, setPolicy] = useState<string>(settings.default_policy)
-  const [header, setHeader] = useState(settings.match_header)
+  const [draft, setDraft] = useState<SettingsDraft>(() => draftOf(settings))
   const [saved, setSaved] = useState(false)
   // Follow changes made elsewhere until the user starts editing here.
   const [dirty, setDirty] = useState(false)
+  const current = JSON.stringify(settings)
   useEffect(() => {
-    if (dirty) return
-    setPolicy(settings.default_policy)
-    setHeader(settings.match_header)
-  }, [settings.default_policy, settings.match_header, dirty])
-  const edited = (set: (value: string) => void) => (value: string) => {
-    set(value)
-    setDirty(true)
-    setSaved(false)
-  }
+    if (!dirty) setDraft(draftOf(settings))
+  }, [current, dirty])
+  const edit =
+    <K extends keyof SettingsDraft>(key: K) =>
+    (value: SettingsDraft[K]) => {
+      setDraft((d) => ({ ...d, [key]: value }))
+      setDirty(true)
+      setSaved(false)
+    }
+  const text = (key: Exclude<keyof SettingsDraft, 'health_check'>) => ({
+    value: draft[key],
+    onValue: edit(key),
+  })
   return (
     <Form
       submitLabel="Save settings"
-      fields={['default_policy', 'match_header']}
+      fields={[
+        'default_policy',
+        'match_header',
+        'retries',
+        'retry_budget',
+        'hash_balance_factor',
+        'health_check',
+      ]}
       onSubmit={async () => {
         setSaved(false)
-        await send('PUT', '/api/load-balancer/settings', {
-          default_policy: policy,
-          match_header: header.trim(),
-        })
+        await send('PUT', '/api/load-balancer/settings', bodyOf(draft))
         await refresh(state)
         setDirty(false)
         setSaved(true)
@@ -183,18 +255,83 @@ function SettingsForm() {
           name="default_policy"
           label="Default policy"
           hint="Used by every route without an override"
-          value={policy}
-          onValue={edited(setPolicy)}
+          {...text('default_policy')}
           options={POLICY_OPTIONS}
         />
         <TextField
           name="match_header"
           label="Bucket header"
           hint="The request header that names the bucket"
-          value={header}
-          onValue={edited(setHeader)}
+          {...text('match_header')}
+        />
+        <TextField
+          name="retries"
+          label="Retries"
+          hint="Further upstreams tried when one fails, where retrying is safe (0–10)"
+          inputMode="numeric"
+          {...text('retries')}
+        />
+        <TextField
+          name="retry_budget"
+          label="Retry budget (% of requests)"
+          hint="Retries stay under this share of requests, so they never multiply load on a failing cluster"
+          inputMode="decimal"
+          {...text('retry_budget_percent')}
+        />
+        <TextField
+          name="hash_balance_factor"
+          label="Hash balance factor"
+          hint="For the hash policy: a key moves to its next choice when its upstream has more than this × the mean load (0 = off, e.g. 1.25)"
+          inputMode="decimal"
+          {...text('hash_balance_factor')}
         />
       </div>
+      <fieldset>
+        <legend>Active health check</legend>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="health_check"
+            checked={draft.health_check}
+            onChange={(e) => edit('health_check')(e.currentTarget.checked)}
+          />
+          Probe every upstream (besides watching invocations fail)
+        </label>
+        {draft.health_check && (
+          <div class="grid-2">
+            <TextField
+              name="health_check.path"
+              label="Path"
+              hint="Appended to each FaaS deployment's URL; any 2xx or 3xx answer passes"
+              {...text('hc_path')}
+            />
+            <TextField
+              name="health_check.interval_ms"
+              label="Interval (ms)"
+              inputMode="numeric"
+              {...text('hc_interval_ms')}
+            />
+            <TextField
+              name="health_check.timeout_ms"
+              label="Timeout (ms)"
+              inputMode="numeric"
+              {...text('hc_timeout_ms')}
+            />
+            <TextField
+              name="health_check.healthy_threshold"
+              label="Healthy after (passes in a row)"
+              inputMode="numeric"
+              {...text('hc_healthy_threshold')}
+            />
+            <TextField
+              name="health_check.unhealthy_threshold"
+              label="Unhealthy after (failures in a row)"
+              inputMode="numeric"
+              {...text('hc_unhealthy_threshold')}
+            />
+          </div>
+        )}
+      </fieldset>
       {saved && (
         <p class="alert success" role="status">
           Saved. The edge applies it with the next snapshot.
