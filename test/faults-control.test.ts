@@ -310,11 +310,19 @@ describe('uploads whose clients hang up mid-body', () => {
     const spool = path.join(dirs.at(-1)!, 'spool')
     const baseline = openDescriptors(pid)
     for (let i = 0; i < 50; i++) await kinds[i % kinds.length]!()
+    // Closing and unlinking are asynchronous: wait (bounded) for all of it, then assert each.
     await waitFor(
-      'descriptors back to baseline',
-      async () => openDescriptors(pid).count <= baseline.count + 2,
+      'descriptors and spool back to baseline',
+      async () => {
+        const now = openDescriptors(pid)
+        return (
+          now.count <= baseline.count + 2 &&
+          now.deletedFiles.length === 0 &&
+          fs.readdirSync(spool).length === 0
+        )
+      },
       10_000,
-    )
+    ).catch(() => undefined)
     const now = openDescriptors(pid)
     expect(now.deletedFiles).toEqual([])
     expect(fs.readdirSync(spool)).toEqual([])

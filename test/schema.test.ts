@@ -90,7 +90,7 @@ describe.each(ENGINES)('schema on $name', (engine) => {
       { name: 'target_replica_count', default_value: 0 },
       { name: 'zones', default_value: [] },
     ])
-    // The evolution drops the Caddy-era rows and adds sync state.
+    // The evolution drops the Caddy-era rows, adds sync state and the edge's forwarding settings.
     await migrate(db)
     const after = await db.query<{ name: string }>('SELECT name FROM policies ORDER BY name')
     expect(after.map((p) => p.name)).toEqual(
@@ -98,6 +98,10 @@ describe.each(ENGINES)('schema on $name', (engine) => {
         'lb_policy',
         'lb_match_header',
         'lb_route_overrides',
+        'lb_retries',
+        'lb_retry_budget',
+        'lb_hash_balance_factor',
+        'lb_health_check',
         'replica_locations',
         'target_replica_count',
         'zones',
@@ -337,7 +341,7 @@ describe('migrations on a PostgreSQL server', () => {
     const appliedIds = results.flatMap((r) => r.applied.map((m) => m.id)).sort()
     expect(appliedIds).toEqual(loadMigrations().map((m) => m.id))
     const rows = await runners[0]!.query<{ n: number }>('SELECT count(*) AS n FROM policies')
-    expect(rows[0]?.n).toBe(6)
+    expect(rows[0]?.n).toBe(10)
   })
 })
 

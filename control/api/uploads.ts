@@ -88,6 +88,12 @@ function feed(body: RequestBody, sink: (NodeJS.WritableStream & Readable) | busb
   const onClose = () => {
     if (body.aborted()) (sink as Readable).destroy(new ClientGoneError())
   }
+  // The client may have hung up before the handler got here (auth, a database read): its
+  // 'close' has fired already and would never reach the listeners below.
+  if (source.destroyed) {
+    queueMicrotask(() => (sink as Readable).destroy(new ClientGoneError()))
+    return
+  }
   source.on('error', onSourceError)
   source.on('close', onClose)
   ;(sink as Readable).once('close', () => {
