@@ -20,7 +20,10 @@ export interface Change {
   objects?: readonly { bucketId: number; keys: readonly string[] }[] | undefined
   /** Routes may differ (buckets, replica status, FaaS, clusters, settings): publish. */
   routes?: boolean | undefined
-  /** Storage deployments were tracked or untracked: refresh the change feed. */
+  /**
+   * Storage deployments were tracked or untracked, or master buckets created or removed: refresh
+   * the change feed (which deployments it listens to, and for which events).
+   */
   storage?: boolean | undefined
   /** API tokens were revoked: verify every token afresh. */
   tokens?: boolean | undefined

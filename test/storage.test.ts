@@ -379,6 +379,30 @@ describe('buckets and objects', () => {
     expect((await fado.api('POST', '/api/notify', { Records: [] }, null)).status).toBe(401)
   })
 
+  it('asks a deployment for object events only while it holds a master bucket', async () => {
+    // Replica-only deployments would report every object FaDO copies to them: bucket events only.
+    const feed = fado.running.changeFeed
+    expect(feed.objectEventsOn()).toEqual([storageIds[0]])
+    const bucket = (
+      await fado.api('POST', '/api/buckets', {
+        name: 'second-master',
+        storage_id: storageIds[1],
+        replica_locations: [storageIds[2]],
+      })
+    ).body
+    expect(feed.objectEventsOn().sort()).toEqual([storageIds[0], storageIds[1]].sort())
+    // And a change made directly on the new master still reaches its replica.
+    const data = randomData(2048)
+    const etag = await putBytes(minios[1]!, 'second-master', 'direct.bin', data)
+    await waitFor(
+      'direct.bin on the replica',
+      async () => (await listing(minios[2]!, 'second-master'))?.['direct.bin'] === etag,
+      10_000,
+    )
+    expect((await fado.api('DELETE', `/api/buckets/${bucket.bucket_id}`)).status).toBe(204)
+    expect(feed.objectEventsOn()).toEqual([storageIds[0]])
+  })
+
   it('deletes a bucket from its master and its replicas', async () => {
     const bucket = (await fado.api('GET', '/api/buckets')).body.find(
       (b: { name: string }) => b.name === 'events-demo',

@@ -89,6 +89,15 @@ export async function listMasterBucketNames(q: Queryable, storageId: number): Pr
   return rows.map((r) => r.name)
 }
 
+/** The deployments that hold at least one master bucket. */
+export async function storagesHoldingMasters(q: Queryable): Promise<Set<number>> {
+  const rows = await q.query<{ storage_id: number }>(
+    `SELECT s.storage_id FROM storage_deployments s
+      WHERE EXISTS (SELECT 1 FROM buckets b WHERE b.storage_id = s.storage_id)`,
+  )
+  return new Set(rows.map((r) => r.storage_id))
+}
+
 export interface BucketPolicyInput {
   zones?: string[] | undefined
   target_replica_count?: number | undefined

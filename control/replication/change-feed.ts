@@ -11,6 +11,7 @@ import {
   getBucketByName,
   importBucket,
   listMasterBucketNames,
+  storagesHoldingMasters,
 } from '../db/buckets.js'
 import {
   findStorageByDeploymentId,
@@ -22,7 +23,7 @@ import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../
 import type { StorageRegistry } from '../storage/registry.js'
 
 export class ChangeFeed {
-  readonly #listeners = new Map<number, EventListenerHandle>()
+  readonly #listeners = new Map<number, { handle: EventListenerHandle; objectEvents: boolean }>()
 
   constructor(
     private readonly db: Db,
@@ -31,37 +32,62 @@ export class ChangeFeed {
     private readonly log: Logger,
   ) {}
 
-  /** Starts a listener for every tracked deployment without one; stops those no longer tracked. */
-  async refresh(): Promise<void> {
+  /**
+   * Starts a listener for every tracked deployment without one; stops those no longer tracked.
+   * A deployment holding master buckets is asked for object events too; one holding only replicas
+   * for bucket events only (its object events would be FaDO's own copies). A deployment whose
+   * role changed gets a new listener, which repairs its masters once connected.
+   */
+  refresh(): Promise<void> {
+    // One at a time: two overlapping refreshes would each start a listener for the same deployment.
+    const next = this.#refreshing.then(() => this.#refresh())
+    this.#refreshing = next.catch(() => undefined)
+    return next
+  }
+
+  #refreshing: Promise<void> = Promise.resolve()
+
+  async #refresh(): Promise<void> {
     const tracked = await listStorageDeployments(this.db)
+    const holdingMasters = await storagesHoldingMasters(this.db)
     const ids = new Set(tracked.map((s) => s.storage_id))
-    for (const [id, handle] of this.#listeners) {
-      if (!ids.has(id)) {
-        handle.stop()
+    const replaced = new Set<number>()
+    for (const [id, listener] of this.#listeners) {
+      if (!ids.has(id) || listener.objectEvents !== holdingMasters.has(id)) {
+        listener.handle.stop()
         this.#listeners.delete(id)
+        if (ids.has(id)) replaced.add(id)
       }
     }
     for (const row of tracked) {
       if (this.#listeners.has(row.storage_id)) continue
       const storage = await this.storages.get(row.storage_id)
-      this.#listeners.set(
-        row.storage_id,
-        listenToEvents({
+      const objectEvents = holdingMasters.has(row.storage_id)
+      this.#listeners.set(row.storage_id, {
+        objectEvents,
+        handle: listenToEvents({
           storage,
           name: row.alias,
           log: this.log,
+          objectEvents,
+          repairOnFirstConnect: replaced.has(row.storage_id),
           onEvents: (events) =>
             void this.handle(events, row).catch((err: unknown) =>
               this.log.warn('storage event handling failed', { error: err }),
             ),
           onReconnect: () => void this.#repair(row.storage_id),
         }),
-      )
+      })
     }
   }
 
+  /** Which deployments are asked for object events (and not only bucket events). */
+  objectEventsOn(): number[] {
+    return [...this.#listeners].filter(([, l]) => l.objectEvents).map(([id]) => id)
+  }
+
   stop(): void {
-    for (const handle of this.#listeners.values()) handle.stop()
+    for (const { handle } of this.#listeners.values()) handle.stop()
     this.#listeners.clear()
   }
 
@@ -124,6 +150,7 @@ export class ChangeFeed {
         .filter(([id]) => !full.has(id))
         .map(([bucketId, keys]) => ({ bucketId, keys: [...keys] })),
       routes: imported,
+      storage: imported,
     })
     return used
   }

@@ -55,7 +55,8 @@ export async function createBucket(deps: ServiceDeps, input: NewBucket): Promise
   }
   const bucketId = await changes.commit(async (tx, changed) => {
     const id = await insertBucket(tx, input)
-    changed({ reconcile: [id], routes: true })
+    // storage: its deployment may now hold a master (the change feed asks it for object events).
+    changed({ reconcile: [id], routes: true, storage: true })
     return id
   })
   return (await getBucket(db, bucketId)) as BucketRow
@@ -95,6 +96,6 @@ export async function removeBucket(deps: ServiceDeps, bucketId: number): Promise
   )
   await changes.commit(async (tx, changed) => {
     await deleteBucket(tx, bucketId)
-    changed({ routes: true })
+    changed({ routes: true, storage: true })
   })
 }

@@ -19,12 +19,8 @@ export interface StorageEvent {
   deploymentId: string | undefined
 }
 
-const EVENTS = [
-  's3:ObjectCreated:*',
-  's3:ObjectRemoved:*',
-  's3:BucketCreated:*',
-  's3:BucketRemoved:*',
-]
+const BUCKET_EVENTS = ['s3:BucketCreated:*', 's3:BucketRemoved:*']
+const OBJECT_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']
 const PING_SECONDS = 10
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
@@ -92,13 +88,21 @@ export function listenToEvents(opts: {
   onEvents: (events: StorageEvent[]) => void
   /** Called after a reconnect: events may have been lost while disconnected. */
   onReconnect: () => void
+  /**
+   * Object events too (default), or bucket events only: a deployment holding replicas only would
+   * otherwise report every object FaDO copies to it, one record each.
+   */
+  objectEvents?: boolean
+  /** Call onReconnect after the first connect too (a listener replacing another). */
+  repairOnFirstConnect?: boolean
   maxBackoffMs?: number
 }): EventListenerHandle {
   let stopped = false
   let abort: AbortController | undefined
   let failures = 0
-  let everConnected = false
-  const query = EVENTS.map((e) => `events=${encodeRfc3986(e)}`).join('&') + `&ping=${PING_SECONDS}`
+  let everConnected = opts.repairOnFirstConnect ?? false
+  const events = opts.objectEvents === false ? BUCKET_EVENTS : [...OBJECT_EVENTS, ...BUCKET_EVENTS]
+  const query = events.map((e) => `events=${encodeRfc3986(e)}`).join('&') + `&ping=${PING_SECONDS}`
 
   const loop = async () => {
     while (!stopped) {
