@@ -10,6 +10,7 @@ import { startTestControl, webhookTo, type TestControl } from './helpers/control
 import { startMinios, type TestMinio } from './helpers/minio.js'
 import { waitFor } from './helpers/ports.js'
 import { listing, putBytes, randomData, trackBody } from './helpers/storage.js'
+import { BATCH_LIMITS } from '../control/replication/sync-bucket.js'
 
 let fado: TestControl
 let minios: TestMinio[]
@@ -17,7 +18,7 @@ let hpc: TestMinio, cc1: TestMinio, cc2: TestMinio
 const storage: Record<string, number> = {}
 
 beforeAll(async () => {
-  fado = await startTestControl(await POSTGRES.target())
+  fado = await startTestControl(await POSTGRES.target(), { reconciler: { copyConcurrency: 2 } })
   // Each MinIO pushes its events with a token that may only deliver notifications.
   minios = await startMinios(3, await webhookTo(fado))
   ;[hpc, cc1, cc2] = minios as [TestMinio, TestMinio, TestMinio]
@@ -191,8 +192,15 @@ describe('sync behaviour', () => {
 
   it('a replica MinIO stopped mid-replication: error shown, then convergence after restart, etags equal', async () => {
     const res = await fado.api('POST', '/api/buckets', { name: 'outage', storage_id: storage.hpc })
+    // Each too large for a batch (copied one by one, a few at a time), and 120 MB in all: the
+    // copy lasts long enough for there to be a "mid" to stop the replica in.
     for (let i = 0; i < 30; i++)
-      await putBytes(hpc, 'outage', `obj-${String(i).padStart(2, '0')}`, randomData(512 * 1024))
+      await putBytes(
+        hpc,
+        'outage',
+        `obj-${String(i).padStart(2, '0')}`,
+        randomData(4 * BATCH_LIMITS.objectBytes),
+      )
     await fado.running.reconciler.whenIdle()
     await fado.api('PUT', `/api/buckets/${res.body.bucket_id}`, {
       replica_locations: [storage.cc2],

@@ -1,7 +1,7 @@
 /**
  * A full reconcile pass over one bucket: plan its replicas → drop unwanted replica copies →
  * check the master and subscribe it to change notifications → refresh the object index from the
- * master listing → for each wanted replica, merge-join master and replica listings and copy or
+ * master listing → for each wanted replica, merge-join the index and the replica listing and copy or
  * delete only what differs → record each replica's status (syncing / synced / error + reason).
  * Throws after recording when something failed, so the queue retries it.
  */
@@ -15,7 +15,7 @@ import {
 import { listClusters } from '../db/clusters.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { S3Storage } from '../storage/s3.js'
-import { refreshObjectIndex } from './object-index.js'
+import { indexedEntries, refreshObjectIndex } from './object-index.js'
 import type { PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
 import { syncBucket } from './sync-bucket.js'
@@ -71,9 +71,11 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
       plan.desired.map(async (storageId) => {
         try {
           if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
+          // The master was listed once, into the index just refreshed: replicas sync from that.
           await syncBucket(bucket.name, master, await ctx.storages.get(storageId), {
             concurrency: ctx.copyConcurrency,
             stats: ctx.stats,
+            source: indexedEntries(ctx.db, bucket.bucket_id),
           })
           await mark(storageId, 'synced')
         } catch (err) {

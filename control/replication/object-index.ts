@@ -28,6 +28,15 @@ async function* indexedObjects(db: Queryable, bucketId: number): AsyncGenerator<
   }
 }
 
+/** The index of one bucket as a listing (S3 key order), as the master listed it last. */
+export async function* indexedEntries(
+  db: Queryable,
+  bucketId: number,
+): AsyncGenerator<ObjectEntry> {
+  for await (const row of indexedObjects(db, bucketId))
+    yield { key: row.name, size: row.size, etag: row.etag, last_modified: row.last_modified }
+}
+
 export interface IndexChanges {
   upserted: number
   deleted: number

@@ -13,7 +13,7 @@ import { fullPass } from './bucket-pass.js'
 import { syncKeys } from './key-sync.js'
 import { MasterNotifications } from './notifications.js'
 import type { PassContext } from './pass-context.js'
-import type { SyncStats } from './sync-bucket.js'
+import { emptyStats, type SyncStats } from './sync-bucket.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
 
 /** Advisory-lock namespace for "reconciling bucket N". */
@@ -37,9 +37,7 @@ export interface ReconcileStats extends SyncStats {
 
 export class Reconciler {
   readonly stats: ReconcileStats = {
-    bytes_copied: 0,
-    objects_copied: 0,
-    objects_deleted: 0,
+    ...emptyStats(),
     passes: 0,
     failures: 0,
   }

@@ -1,6 +1,7 @@
 /** Direct access to test MinIO servers, to assert on what storage really holds. */
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { tarArchive } from '../../control/storage/tar.js'
 import { S3Storage } from '../../control/storage/s3.js'
 import { MINIO_PASSWORD, MINIO_USER, type TestMinio } from './minio.js'
 
@@ -69,44 +70,14 @@ export async function fillBucket(
   const size = opts.size ?? 100
   const width = String(count - 1).length
   const keys = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(width, '0')}`)
-  const tar = tarOf(keys, size)
-  const s3 = new S3Storage(s3Of(minio).conn, { timeoutMs: 600_000 })
-  await s3.putObject(bucket, `fill-${Date.now()}.tar`, Readable.from([tar]), tar.length, {
-    contentType: 'application/x-tar',
-    metadata: { 'snowball-auto-extract': 'true' },
-  })
+  const mtime = new Date()
+  const archive = tarArchive(
+    keys.map((name, i) => ({
+      name,
+      mtime,
+      data: Buffer.from(`object ${i} `.padEnd(size, '.').slice(0, size)),
+    })),
+  )
+  await new S3Storage(s3Of(minio).conn, { timeoutMs: 600_000 }).putArchive(bucket, archive)
   return keys
-}
-
-/** A ustar archive of small files, each `size` bytes of distinct content. */
-function tarOf(keys: readonly string[], size: number): Buffer {
-  const blocks: Buffer[] = []
-  const dataBlocks = Math.ceil(size / 512)
-  for (const [i, key] of keys.entries()) {
-    const header = Buffer.alloc(512, 0)
-    header.write(key, 0, 100, 'utf8')
-    header.write('0000644\0', 100)
-    header.write('0000000\0', 108)
-    header.write('0000000\0', 116)
-    header.write(size.toString(8).padStart(11, '0') + '\0', 124)
-    header.write(
-      Math.floor(Date.now() / 1000)
-        .toString(8)
-        .padStart(11, '0') + '\0',
-      136,
-    )
-    header.write('        ', 148)
-    header.write('0', 156)
-    header.write('ustar\0', 257)
-    header.write('00', 263)
-    let sum = 0
-    for (const b of header) sum += b
-    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148)
-    blocks.push(header)
-    const data = Buffer.alloc(dataBlocks * 512, 0)
-    Buffer.from(`object ${i} `.padEnd(size, '.')).copy(data, 0, 0, size)
-    blocks.push(data)
-  }
-  blocks.push(Buffer.alloc(1024, 0))
-  return Buffer.concat(blocks)
 }

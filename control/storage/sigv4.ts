@@ -1,0 +1,81 @@
+/**
+ * AWS Signature Version 4 for the requests FaDO signs itself (s3.ts `signed`). The same canonical
+ * form as minio-js's signer (its tests check it against MinIO), but the signing key — four HMACs
+ * over the secret, the day, the region and the service — is derived once per day and reused: for
+ * a copy of many small objects it was a fifth of the signing cost. Pure: no I/O.
+ */
+import { createHash, createHmac } from 'node:crypto'
+
+const ALGORITHM = 'AWS4-HMAC-SHA256'
+/** Sent but not signed (as minio-js: proxies may rewrite them). */
+const UNSIGNED = new Set(['authorization', 'content-length', 'content-type', 'user-agent'])
+
+export interface SigningRequest {
+  method: string
+  /** Encoded path, optionally with a query. */
+  path: string
+  /** Lower-case header names. */
+  headers: Record<string, string>
+}
+
+/** `20261201T235959Z` */
+export const amzDate = (date: Date): string => date.toISOString().replace(/[:-]|\.\d{3}/g, '')
+
+export class SigV4Signer {
+  #day = ''
+  #key: Buffer | undefined
+
+  constructor(
+    private readonly accessKey: string,
+    private readonly secretKey: string,
+    private readonly region: string,
+    private readonly service = 's3',
+  ) {}
+
+  /** The Authorization header for `req`, whose x-amz-date header is `date`. */
+  authorization(req: SigningRequest, date: Date, payloadHash: string): string {
+    const long = amzDate(date)
+    const day = long.slice(0, 8)
+    const scope = `${day}/${this.region}/${this.service}/aws4_request`
+    const signed = Object.keys(req.headers)
+      .filter((h) => !UNSIGNED.has(h))
+      .sort()
+    const [resource, rawQuery] = req.path.split('?') as [string, string | undefined]
+    const query = rawQuery
+      ? rawQuery
+          .split('&')
+          .sort()
+          .map((p) => (p.includes('=') ? p : `${p}=`))
+          .join('&')
+      : ''
+    const canonical = [
+      req.method.toUpperCase(),
+      resource,
+      query,
+      signed.map((h) => `${h}:${`${req.headers[h]}`.replace(/ +/g, ' ')}`).join('\n') + '\n',
+      signed.join(';'),
+      payloadHash,
+    ].join('\n')
+    const toSign = [
+      ALGORITHM,
+      long,
+      scope,
+      createHash('sha256').update(canonical).digest('hex'),
+    ].join('\n')
+    const signature = createHmac('sha256', this.#signingKey(day)).update(toSign).digest('hex')
+    return `${ALGORITHM} Credential=${this.accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`
+  }
+
+  #signingKey(day: string): Buffer {
+    if (day !== this.#day || !this.#key) {
+      const hmac = (key: string | Buffer, data: string) =>
+        createHmac('sha256', key).update(data).digest()
+      this.#key = hmac(
+        hmac(hmac(hmac(`AWS4${this.secretKey}`, day), this.region), this.service),
+        'aws4_request',
+      )
+      this.#day = day
+    }
+    return this.#key
+  }
+}
