@@ -28,6 +28,8 @@ export async function startStandalone(
   const proc = start(
     process.execPath,
     [
+      // PROFILE=<dir>: a CPU profile of the control process, written when it stops.
+      ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : []),
       'dist/fado.mjs',
       'standalone',
       '--api-port',

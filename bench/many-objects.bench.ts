@@ -25,7 +25,13 @@ const COUNT = Number(process.env.COUNT ?? 100_000)
 const TOKEN = 'bench-many-objects-token-0123'
 
 /** The process and its descendants: total RSS and PSS (proportional: shared pages split), MB. */
-function memoryOf(pid: number): { rss_mb: number; pss_mb: number; processes: number } {
+function memoryOf(pid: number): {
+  rss_mb: number
+  pss_mb: number
+  processes: number
+  control_rss_mb: number
+  control_pss_mb: number
+} {
   const pids = [pid]
   for (let i = 0; i < pids.length; i++) {
     try {
@@ -41,16 +47,64 @@ function memoryOf(pid: number): { rss_mb: number; pss_mb: number; processes: num
   }
   let rss = 0
   let pss = 0
+  let control = { rss: 0, pss: 0 }
   for (const p of pids) {
     try {
       const text = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8')
-      rss += Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0)
-      pss += Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0)
+      const one = {
+        rss: Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0),
+        pss: Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0),
+      }
+      if (p === pid) control = one
+      rss += one.rss
+      pss += one.pss
     } catch {
       // gone
     }
   }
-  return { rss_mb: Math.round(rss / 1024), pss_mb: Math.round(pss / 1024), processes: pids.length }
+  const mb = (kb: number) => Math.round(kb / 1024)
+  return {
+    rss_mb: mb(rss),
+    pss_mb: mb(pss),
+    processes: pids.length,
+    control_rss_mb: mb(control.rss),
+    control_pss_mb: mb(control.pss),
+  }
+}
+
+/** CPU seconds (user + system) a process and its descendants have used so far. */
+function cpuOf(pid: number): number {
+  const pids = [pid]
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      pids.push(
+        ...fs
+          .readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      )
+    } catch {
+      // gone
+    }
+  }
+  let ticks = 0
+  for (const p of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+      ticks += Number(f[11]) + Number(f[12])
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100
+}
+
+/** The pid of the MinIO server listening on that port. */
+async function minioPid(minio: TestMinio): Promise<number> {
+  const { stdout } = await run('pgrep', ['-f', `minio server .*127\\.0\\.0\\.1:${minio.port} `])
+  return Number(stdout.trim().split('\n')[0])
 }
 
 /** Objects in the bucket on that server. */
@@ -79,17 +133,31 @@ async function main() {
 
     // rclone first, on a cold destination, with its defaults (4 transfers, 8 checkers).
     await s3Of(c).makeBucket('many')
+    const [pidA, pidB, pidC] = [await minioPid(a), await minioPid(b), await minioPid(c)]
+    let cpu0 = [cpuOf(pidA), cpuOf(pidC)]
     t0 = performance.now()
-    await run('rclone', ['sync', 'a:many', 'c:many', '--stats', '0'], {
-      env: {
-        ...withoutCaBundle(process.env),
-        ...rcloneEnv('a', a),
-        ...rcloneEnv('c', c),
-        RCLONE_CONFIG: '/dev/null',
+    // sh waits for rclone, so its own /proc stat then holds rclone's CPU time (cutime, cstime).
+    const { stdout: shStat } = await run(
+      'sh',
+      ['-c', 'rclone sync a:many c:many --stats 0 && cat /proc/$$/stat'],
+      {
+        env: {
+          ...withoutCaBundle(process.env),
+          ...rcloneEnv('a', a),
+          ...rcloneEnv('c', c),
+          RCLONE_CONFIG: '/dev/null',
+        },
+        maxBuffer: 64 * 1024 * 1024,
       },
-      maxBuffer: 64 * 1024 * 1024,
-    })
+    )
     const rcloneS = (performance.now() - t0) / 1000
+    const shFields = shStat.split(') ')[1]?.split(' ') ?? []
+    const rcloneCpu = {
+      rclone_s: (Number(shFields[13]) + Number(shFields[14])) / 100,
+      source_minio_s: +(cpuOf(pidA) - (cpu0[0] ?? 0)).toFixed(1),
+      replica_minio_s: +(cpuOf(pidC) - (cpu0[1] ?? 0)).toFixed(1),
+    }
+    console.error(`rclone CPU: ${JSON.stringify(rcloneCpu)}`)
     const copied = await count(c)
     if (copied !== COUNT) throw new Error(`rclone copied ${copied} of ${COUNT}`)
     console.error(`rclone: ${rcloneS.toFixed(1)} s`)
@@ -127,6 +195,7 @@ async function main() {
       if (now.rss_mb > peak.rss_mb) peak = now
     }, 250)
     const id = (await bucket()).bucket_id
+    cpu0 = [cpuOf(pidA), cpuOf(pidB), cpuOf(fado.proc.pid as number)]
     t0 = performance.now()
     await api('PUT', `/api/buckets/${id}`, { replica_locations: [replica.storage_id] })
     await waitFor(
@@ -135,6 +204,12 @@ async function main() {
       1_200_000,
     )
     const fadoS = (performance.now() - t0) / 1000
+    const fadoCpu = {
+      fado_s: +(cpuOf(fado.proc.pid as number) - (cpu0[2] ?? 0)).toFixed(1),
+      source_minio_s: +(cpuOf(pidA) - (cpu0[0] ?? 0)).toFixed(1),
+      replica_minio_s: +(cpuOf(pidB) - (cpu0[1] ?? 0)).toFixed(1),
+    }
+    console.error(`FaDO CPU: ${JSON.stringify(fadoCpu)}`)
     clearInterval(sampler)
     const replicated = await count(b)
     if (replicated !== COUNT) throw new Error(`FaDO copied ${replicated} of ${COUNT}`)
@@ -151,6 +226,7 @@ async function main() {
       fado_objects_per_s: COUNT / fadoS,
       ratio: rcloneS / fadoS,
       fado_index_s: indexS,
+      cpu_seconds: { rclone: rcloneCpu, fado: fadoCpu },
       memory_idle: idle,
       memory_peak_syncing: peak,
     }
@@ -160,7 +236,7 @@ async function main() {
 | --- | --- | --- | --- | --- | --- |
 | ${COUNT} | ${rcloneS.toFixed(1)} s | ${fadoS.toFixed(1)} s | ${result.rclone_objects_per_s.toFixed(0)} | ${result.fado_objects_per_s.toFixed(0)} | ${result.ratio.toFixed(2)}× |
 
-FaDO indexed the imported bucket in ${indexS.toFixed(1)} s. Memory (control + ${idle.processes - 1} edge workers):
+FaDO indexed the imported bucket in ${indexS.toFixed(1)} s. CPU seconds during the copy — rclone: ${JSON.stringify(rcloneCpu)}; FaDO: ${JSON.stringify(fadoCpu)}. Memory (control + ${idle.processes - 1} edge workers):
 idle RSS ${idle.rss_mb} MB (PSS ${idle.pss_mb} MB); peak while syncing RSS ${peak.rss_mb} MB (PSS ${peak.pss_mb} MB).`)
   } finally {
     for (const child of children) await stop(child)

@@ -108,12 +108,17 @@ export async function syncBucket(
   await replica.makeBucket(bucket)
   const diff = diffListings(opts.source ?? master.listObjects(bucket), replica.listObjects(bucket))
   const actions: AsyncIterable<Work> = replica.acceptsBatches ? batchSmallCopies(diff) : diff
-  const weight = (a: Work) => (a.op === 'copy' ? a.source.size : a.op === 'batch' ? a.bytes : 0)
-  const budget = { max: opts.bytesInFlight ?? COPY_BYTES_IN_FLIGHT, weight }
+  const max = opts.bytesInFlight ?? COPY_BYTES_IN_FLIGHT
+  // A batch weighs at least an eighth of the budget: 8 batches at once keep every read busy, and
+  // the objects held in memory stay a few thousand whatever the copy concurrency.
+  const weight = (a: Work) =>
+    a.op === 'copy' ? a.source.size : a.op === 'batch' ? Math.max(a.bytes, max / 8) : 0
+  const budget = { max, weight }
   // Reads for batches share one bound, and only a few batch uploads run at once: the replica
   // extracts each with many writers of its own.
   const reads = limiter(opts.concurrency)
   const uploads = limiter(BATCH_UPLOADS)
+
   await runBounded(
     actions,
     opts.concurrency,
