@@ -4,7 +4,8 @@
  * go to an nginx upstream. wrk measures the edge's latency idle, then while control is as busy as
  * the found case made it: five admin-page tabs polling as the page does (/api/resources every 2 s
  * and the bucket's objects page) and full reconcile passes over the 100k-object bucket back to
- * back. Rounds alternate idle / busy; p99 is compared within each round.
+ * back. Rounds alternate idle (control at rest: under 0.1 core for a second) / busy; p99 is compared
+ * within each round, and the control process's CPU is reported for both.
  *
  *   npm run bench:edge-isolation      (needs wrk and nginx; COUNT=20000 for a quick run)
  * Writes bench/results/edge-isolation.json and prints a Markdown table.
@@ -16,7 +17,15 @@ import { MINIO_PASSWORD, MINIO_USER, startMinio } from '../test/helpers/minio.js
 import { waitFor } from '../test/helpers/ports.js'
 import { startStandalone } from './fado.js'
 import { fillBucket, s3Of } from '../test/helpers/storage.js'
-import { processes, requireTools, runWrk, startUpstream, type WrkResult } from './lib.js'
+import {
+  cpuSeconds,
+  processCpuSeconds,
+  processes,
+  requireTools,
+  runWrk,
+  startUpstream,
+  type WrkResult,
+} from './lib.js'
 
 const COUNT = Number(process.env.COUNT ?? 100_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
@@ -105,16 +114,44 @@ async function main() {
       }
     }
 
-    const rounds: { idle: WrkResult; busy: WrkResult; passes: number; polls: number }[] = []
+    // The control process alone (its edge workers are its children, counted apart).
+    const controlPid = fado.proc.pid as number
+    const controlCpu = () => processCpuSeconds(controlPid)
+    const edgeCpu = () => cpuSeconds([controlPid]) - controlCpu()
+    const during = async (fn: () => Promise<WrkResult>) => {
+      const [c0, e0] = [controlCpu(), edgeCpu()]
+      const result = await fn()
+      return {
+        ...result,
+        control_cpu_share: +((controlCpu() - c0) / SECONDS).toFixed(2),
+        edge_cpu_share: +((edgeCpu() - e0) / SECONDS).toFixed(2),
+      }
+    }
+    const rounds: {
+      idle: WrkResult & { control_cpu_share: number; edge_cpu_share: number }
+      busy: WrkResult & { control_cpu_share: number; edge_cpu_share: number }
+      passes: number
+      polls: number
+    }[] = []
+    /** Until control has done (almost) nothing for a second: passes left from a busy round end. */
+    const rest = async () => {
+      for (let i = 0; i < 180; i++) {
+        const c0 = controlCpu()
+        await new Promise((res) => setTimeout(res, 1_000))
+        if (controlCpu() - c0 < 0.1) return
+      }
+      throw new Error('control never came to rest')
+    }
     for (let r = 0; r < ROUNDS; r++) {
-      const idle = await runWrk(edge, 'X-FaDO-Bucket: huge', SECONDS, 10)
+      await rest()
+      const idle = await during(() => runWrk(edge, 'X-FaDO-Bucket: huge', SECONDS, 10))
       const load = busy()
       await new Promise((res) => setTimeout(res, 2_000))
-      const loaded = await runWrk(edge, 'X-FaDO-Bucket: huge', SECONDS, 10)
+      const loaded = await during(() => runWrk(edge, 'X-FaDO-Bucket: huge', SECONDS, 10))
       const { passes, polls } = await load.stop()
       rounds.push({ idle, busy: loaded, passes, polls })
       console.error(
-        `round ${r + 1}: idle p99 ${idle.p99_ms} ms, busy p99 ${loaded.p99_ms} ms (${passes} passes, ${polls} page polls)`,
+        `round ${r + 1}: idle p99 ${idle.p99_ms} ms, busy p99 ${loaded.p99_ms} ms (${passes} pass requests, ${polls} page polls, control ${loaded.control_cpu_share} cores)`,
       )
     }
     const result = {
@@ -127,12 +164,12 @@ async function main() {
     fs.mkdirSync('bench/results', { recursive: true })
     fs.writeFileSync('bench/results/edge-isolation.json', JSON.stringify(result, null, 2) + '\n')
     console.log(
-      '| round | idle req/s | idle p50 | idle p99 | busy req/s | busy p50 | busy p99 | p99 difference | full passes | page polls |',
+      '| round | idle req/s | idle p50 | idle p99 | busy req/s | busy p50 | busy p99 | p99 difference | control CPU idle / busy (cores) | pass requests | page polls |',
     )
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     rounds.forEach((x, i) =>
       console.log(
-        `| ${i + 1} | ${x.idle.rps} | ${x.idle.p50_ms} ms | ${x.idle.p99_ms} ms | ${x.busy.rps} | ${x.busy.p50_ms} ms | ${x.busy.p99_ms} ms | ${(x.busy.p99_ms - x.idle.p99_ms).toFixed(2)} ms | ${x.passes} | ${x.polls} |`,
+        `| ${i + 1} | ${x.idle.rps} | ${x.idle.p50_ms} ms | ${x.idle.p99_ms} ms | ${x.busy.rps} | ${x.busy.p50_ms} ms | ${x.busy.p99_ms} ms | ${(x.busy.p99_ms - x.idle.p99_ms).toFixed(2)} ms | ${x.idle.control_cpu_share} / ${x.busy.control_cpu_share} | ${x.passes} | ${x.polls} |`,
       ),
     )
   } finally {

@@ -20,6 +20,7 @@ import { freePort, waitFor } from '../test/helpers/ports.js'
 import { trackBody } from '../test/helpers/storage.js'
 import { startFadoEdge, startStandalone } from './fado.js'
 import {
+  cpuSeconds,
   processes,
   requireTools,
   runWrk,
@@ -36,34 +37,6 @@ const TOKEN = 'bench-edge-admin-token-012345'
 const HEADER = 'X-FaDO-Bucket: bucket-a'
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-bench-edge-'))
 const { start, output, stop, children } = processes()
-
-/** CPU seconds (user + system) of these processes and all their descendants. */
-function cpuSeconds(pids: number[]): number {
-  const all = [...pids]
-  for (let i = 0; i < all.length; i++) {
-    try {
-      all.push(
-        ...fs
-          .readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8')
-          .trim()
-          .split(/\s+/)
-          .filter(Boolean)
-          .map(Number),
-      )
-    } catch {
-      // gone
-    }
-  }
-  const tick = 100 // USER_HZ
-  return all.reduce((sum, pid) => {
-    try {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-      return sum + (Number(f[11]) + Number(f[12])) / tick
-    } catch {
-      return sum
-    }
-  }, 0)
-}
 
 async function startCaddy(upstreams: string[]) {
   const port = await freePort()

@@ -165,3 +165,39 @@ export async function toolVersion(cmd: string, args: string[]): Promise<string> 
     return ((err as { stderr?: string }).stderr ?? '').split('\n')[0]?.trim() ?? 'unknown'
   }
 }
+
+/** These processes and all their descendants (from /proc). */
+export function processTree(pids: number[]): number[] {
+  const all = [...pids]
+  for (let i = 0; i < all.length; i++) {
+    try {
+      all.push(
+        ...fs
+          .readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      )
+    } catch {
+      // gone
+    }
+  }
+  return all
+}
+
+/** CPU seconds (user + system) one process has used so far (0 once it is gone). */
+export function processCpuSeconds(pid: number): number {
+  const tick = 100 // USER_HZ
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(f[11]) + Number(f[12])) / tick
+  } catch {
+    return 0
+  }
+}
+
+/** CPU seconds (user + system) used so far by these processes and all their descendants. */
+export function cpuSeconds(pids: number[]): number {
+  return processTree(pids).reduce((sum, pid) => sum + processCpuSeconds(pid), 0)
+}

@@ -16,7 +16,7 @@ import { promisify } from 'node:util'
 import { MINIO_PASSWORD, MINIO_USER, startMinio, type TestMinio } from '../test/helpers/minio.js'
 import { waitFor } from '../test/helpers/ports.js'
 import { startStandalone } from './fado.js'
-import { processes } from './lib.js'
+import { cpuSeconds, processes, processTree } from './lib.js'
 import { rcloneEnv, withoutCaBundle } from './rclone.js'
 import { fillBucket, s3Of } from '../test/helpers/storage.js'
 
@@ -32,19 +32,7 @@ function memoryOf(pid: number): {
   control_rss_mb: number
   control_pss_mb: number
 } {
-  const pids = [pid]
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      const children = fs
-        .readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean)
-      pids.push(...children.map(Number))
-    } catch {
-      // gone
-    }
-  }
+  const pids = processTree([pid])
   let rss = 0
   let pss = 0
   let control = { rss: 0, pss: 0 }
@@ -72,34 +60,7 @@ function memoryOf(pid: number): {
   }
 }
 
-/** CPU seconds (user + system) a process and its descendants have used so far. */
-function cpuOf(pid: number): number {
-  const pids = [pid]
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      pids.push(
-        ...fs
-          .readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8')
-          .trim()
-          .split(/\s+/)
-          .filter(Boolean)
-          .map(Number),
-      )
-    } catch {
-      // gone
-    }
-  }
-  let ticks = 0
-  for (const p of pids) {
-    try {
-      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-      ticks += Number(f[11]) + Number(f[12])
-    } catch {
-      // gone
-    }
-  }
-  return ticks / 100
-}
+const cpuOf = (pid: number): number => cpuSeconds([pid])
 
 /** The pid of the MinIO server listening on that port. */
 async function minioPid(minio: TestMinio): Promise<number> {
