@@ -198,7 +198,13 @@ describe('a tracked MinIO SIGSTOPped', () => {
         storage_id: ids.healthy,
         replica_locations: [ids.spare],
       })
-      await putBytes(minios[0]!, 'meanwhile', 'x', Buffer.from('x'))
+      // Written through FaDO: a write made on MinIO directly would reach FaDO only when MinIO
+      // flushes its event stream (~4 KB batches) without a webhook, which is not under test here.
+      const put = await fado.fetch('/api/objects?path=meanwhile/x', {
+        method: 'PUT',
+        body: Buffer.from('x'),
+      })
+      expect(put.status).toBe(201)
       await waitFor('the other bucket to sync while one replica hangs', async () => {
         const b = (await fado.api('GET', `/api/buckets/${other.body.bucket_id}`)).body
         return (

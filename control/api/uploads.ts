@@ -41,7 +41,12 @@ export interface RequestBody {
 export function requestBody(c: Context): RequestBody {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
   if (incoming) {
-    return { stream: incoming, aborted: () => !incoming.complete && incoming.destroyed }
+    // The client's connection, not the request stream: a failing storage PUT destroys the
+    // stream it was reading, and that client is still there to be told so (502/504, not 499).
+    return {
+      stream: incoming,
+      aborted: () => !incoming.complete && (incoming.socket?.destroyed ?? true),
+    }
   }
   const body = c.req.raw.body
   const stream = body ? Readable.fromWeb(body as WebReadableStream) : Readable.from([])
