@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       throw new ConfigError(`fado token needs one of: ${TOKEN_SUBCOMMANDS.join(', ')}`)
   }
   const config = parseConfig(command, rest)
-  const log = createLogger(undefined, config.logLevel === 'warn')
+  const log = createLogger(undefined, config.logLevel === 'warn', config.logFormat)
 
   if (command === 'migrate') {
     await runMigrate(config, log)
@@ -93,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       workers: config.workers,
       log,
       quiet: config.logLevel === 'warn',
+      logFormat: config.logFormat,
     })
     close = running.close
     process.stdout.write(

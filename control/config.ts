@@ -149,6 +149,11 @@ const logLevel = (raw: string, flag: string): 'info' | 'warn' => {
   throw new ConfigError(`--${flag} must be 'info' or 'warn'`)
 }
 
+const logFormat = (raw: string, flag: string): 'text' | 'json' => {
+  if (raw === 'text' || raw === 'json') return raw
+  throw new ConfigError(`--${flag} must be 'text' or 'json'`)
+}
+
 export const OPTIONS = {
   'listen-host': {
     env: 'FADO_LISTEN_HOST',
@@ -284,6 +289,12 @@ export const OPTIONS = {
     help: "'info' or 'warn'",
     parse: logLevel,
   },
+  'log-format': {
+    env: 'FADO_LOG_FORMAT',
+    default: 'text',
+    help: "'text' (time level message key=value) or 'json' (one object per line)",
+    parse: logFormat,
+  },
 } satisfies Record<string, OptionSpec<unknown>>
 
 export type OptionName = keyof typeof OPTIONS
@@ -318,6 +329,7 @@ export const COMMANDS = {
       ...TLS,
       'trusted-proxies',
       'log-level',
+      'log-format',
     ],
   },
   control: {
@@ -331,6 +343,7 @@ export const COMMANDS = {
       ...CONTROL_LIMITS,
       ...TLS,
       'log-level',
+      'log-format',
     ],
   },
   edge: {
@@ -347,6 +360,7 @@ export const COMMANDS = {
       ...TLS,
       'trusted-proxies',
       'log-level',
+      'log-format',
     ],
     required: ['control-url', 'control-token'],
   },
@@ -363,6 +377,7 @@ export const COMMANDS = {
       'name',
       'token-id',
       'log-level',
+      'log-format',
     ],
   },
   demo: {
@@ -376,11 +391,12 @@ export const COMMANDS = {
       'wan-rtt',
       'wan-mbit',
       'log-level',
+      'log-format',
     ],
   },
   migrate: {
     summary: 'apply pending database migrations and exit',
-    options: ['database', 'data-dir', 'db-timeout', 'log-level'],
+    options: ['database', 'data-dir', 'db-timeout', 'log-level', 'log-format'],
   },
 } as const satisfies Record<string, CommandSpec>
 

@@ -115,6 +115,7 @@ export async function startControl(
         tls: tlsOf(config),
         log,
         quiet: config.logLevel === 'warn',
+        logFormat: config.logFormat,
       })
       closers.push(() => running.close())
       closers.push(async () => unsubscribe())

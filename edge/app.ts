@@ -10,6 +10,7 @@ import { forward, type Transport } from './forward.js'
 import { forwardingHeaders } from './forwarded.js'
 import { forwardableHeaders } from './headers.js'
 import type { Logger } from './log.js'
+import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
 import { badTarget, decideRoute, edgeErrorBody, type EdgeError } from './routing.js'
@@ -27,12 +28,14 @@ export interface EdgeDeps {
   clientAddress: (c: Context) => string
   /** Header whose value the hash policy hashes (default: the client address). */
   hashHeader?: string
+  /** A new request id (default: a random UUID). */
+  generateId?: () => string
 }
 
-const answer = (e: EdgeError) =>
+const answer = (e: EdgeError, id: string) =>
   new Response(edgeErrorBody(e), {
     status: e.status,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: id },
   })
 
 /** GET /_fado/status: the snapshot served, refusals, retry budget, each upstream's health. */
@@ -99,6 +102,7 @@ function fetchTransport(
     if (!body) finish('complete')
     const out = forwardableHeaders(res.headers)
     out.set('X-FaDO-Cluster', upstream.cluster)
+    out.set(REQUEST_ID_HEADER, headers.get(REQUEST_ID_HEADER) ?? '')
     deliver(
       new Response(body ?? null, { status: res.status, statusText: res.statusText, headers: out }),
     )
@@ -115,14 +119,17 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
   const now = deps.now ?? (() => performance.now())
   const app = createStatusApp(() => statusBody(deps.store, deps.upstreams, deps.budget))
 
+  const generateId = deps.generateId ?? (() => crypto.randomUUID())
+
   app.all('*', async (c) => {
+    const id = requestId(c.req.header(REQUEST_ID_HEADER), generateId)
     const decision = decideRoute(deps.store, (name) => c.req.header(name))
-    if (!decision.ok) return answer(decision.error)
+    if (!decision.ok) return answer(decision.error, id)
     const url = new URL(c.req.url)
     // On Workers the platform has parsed the target already (dot segments resolved, clamped at
     // the root), so only what is left of it is checked here; on Node the raw target is.
     const target = normalizeTarget(url.pathname + url.search)
-    if (!target.ok) return answer(badTarget(target.reason))
+    if (!target.ok) return answer(badTarget(target.reason), id)
     const { bucket, route, policy } = decision
     const settings = deps.store.current?.settings
     const client = deps.clientAddress(c)
@@ -141,6 +148,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
       ),
     ))
       headers.set(name, value)
+    headers.set(REQUEST_ID_HEADER, id)
     let response: Response | undefined
     const result = await forward(
       {
@@ -166,8 +174,9 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     )
     if (result.kind === 'delivered' && response) return response
     if (result.kind === 'error') {
-      if (result.detail) deps.log.warn('invocation failed', { bucket, detail: result.detail })
-      return answer(result.error)
+      if (result.detail)
+        deps.log.warn('invocation failed', { bucket, request_id: id, detail: result.detail })
+      return answer(result.error, id)
     }
     return new Response(null, { status: 499 })
   })

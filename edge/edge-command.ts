@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Logger } from './log.js'
+import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startEdgeWorkers, type EdgeWorkers } from './node-workers.js'
 import { pollSnapshots } from './snapshot-source.js'
@@ -18,6 +18,7 @@ export interface EdgeCommandOptions extends EdgeServerOptions {
   workers: number
   log: Logger
   quiet: boolean
+  logFormat?: LogFormat
 }
 
 export interface RunningEdgeCommand {

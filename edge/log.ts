@@ -1,6 +1,7 @@
 /**
- * A small structured logger: one line per event on stderr, `time level message key=value…`.
- * Values of keys that look secret are never printed, and errors print their message only.
+ * A small structured logger: one line per event on stderr, `time level message key=value…`, or
+ * one JSON object per line (`--log-format json`, for log shippers). Values of keys that look
+ * secret are never printed, and errors print their message only.
  */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void
@@ -9,6 +10,12 @@ export interface Logger {
 }
 
 const SECRET_KEY = /secret|password|token|authorization/i
+
+export type LogFormat = 'text' | 'json'
+
+/** What may be printed of a field: secrets redacted, errors as their message. */
+const printable = (key: string, value: unknown): unknown =>
+  SECRET_KEY.test(key) ? '[redacted]' : value instanceof Error ? value.message : value
 
 export function formatField(key: string, value: unknown): string {
   if (SECRET_KEY.test(key)) return `${key}=[redacted]`
@@ -21,11 +28,19 @@ export function formatField(key: string, value: unknown): string {
 export function createLogger(
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
   quiet = false,
+  format: LogFormat = 'text',
 ): Logger {
   const emit = (level: string, message: string, fields: Record<string, unknown> = {}) => {
     if (quiet && level === 'info') return
+    const time = new Date().toISOString()
+    if (format === 'json') {
+      const record: Record<string, unknown> = { time, level, message }
+      for (const [k, v] of Object.entries(fields)) if (!(k in record)) record[k] = printable(k, v)
+      write(JSON.stringify(record))
+      return
+    }
     const parts = Object.entries(fields).map(([k, v]) => formatField(k, v))
-    write([new Date().toISOString(), level, message, ...parts].join(' '))
+    write([time, level, message, ...parts].join(' '))
   }
   return {
     info: (m, f) => emit('info', m, f),

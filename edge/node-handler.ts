@@ -12,6 +12,7 @@ import { forward, type Attempt, type Transport } from './forward.js'
 import { forwardingHeaders } from './forwarded.js'
 import { forwardableNodeHeaders } from './headers.js'
 import type { Logger } from './log.js'
+import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
 import { badTarget, decideRoute, edgeErrorBody, type EdgeError } from './routing.js'
@@ -33,9 +34,11 @@ export interface NodeHandlerDeps {
   trustedProxy?: (address: string) => boolean
   /** The scheme clients reach this edge with. */
   proto?: 'http' | 'https'
+  /** A new request id (default: a random UUID). */
+  generateId?: () => string
 }
 
-function send(res: ServerResponse, e: EdgeError): void {
+function send(res: ServerResponse, e: EdgeError, id: string): void {
   if (res.headersSent) {
     res.destroy()
     return
@@ -44,6 +47,7 @@ function send(res: ServerResponse, e: EdgeError): void {
   res.writeHead(e.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
+    [REQUEST_ID_HEADER]: id,
   })
   res.end(body)
 }
@@ -99,19 +103,21 @@ export function createNodeHandler(
   const trusted = deps.trustedProxy ?? (() => false)
   const proto = deps.proto ?? 'http'
   const now = () => performance.now()
+  const generateId = deps.generateId ?? (() => crypto.randomUUID())
 
   return function handle(req, res) {
     const rawTarget = req.url ?? '/'
     if (rawTarget.startsWith('/_fado/')) return deps.fallback(req, res)
+    const id = requestId(header(req, REQUEST_ID_HEADER), generateId)
     const decision = decideRoute(deps.store, (name) => header(req, name.toLowerCase()))
     if (!decision.ok) {
       req.resume()
-      return send(res, decision.error)
+      return send(res, decision.error, id)
     }
     const target = normalizeTarget(rawTarget)
     if (!target.ok) {
       req.resume()
-      return send(res, badTarget(target.reason))
+      return send(res, badTarget(target.reason), id)
     }
     const { bucket, route, policy } = decision
     const settings = deps.store.current?.settings
@@ -131,6 +137,7 @@ export function createNodeHandler(
         { peer, proto, host: req.headers.host, trusted: trusted(peer) },
       ),
     )
+    headers[REQUEST_ID_HEADER] = id
     const pathAndQuery = target.path + target.query
 
     const transport: Transport = (upstream, verdict) =>
@@ -159,6 +166,7 @@ export function createNodeHandler(
                 upHeaders as Record<string, string | string[] | undefined>,
               )
               out['x-fado-cluster'] = upstream.cluster
+              out[REQUEST_ID_HEADER] = id
               res.writeHead(statusCode, out)
               resolve({
                 outcome: 'delivered',
@@ -202,9 +210,10 @@ export function createNodeHandler(
       transport,
     ).then((result) => {
       if (result.kind !== 'error') return
-      if (result.detail) deps.log.warn('invocation failed', { bucket, detail: result.detail })
+      if (result.detail)
+        deps.log.warn('invocation failed', { bucket, request_id: id, detail: result.detail })
       req.resume()
-      send(res, result.error)
+      send(res, result.error, id)
     })
   }
 }

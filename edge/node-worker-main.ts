@@ -5,7 +5,7 @@
  * upstreams (health, latency, in flight, policy counters) is its own: workers do not share it.
  */
 import cluster from 'node:cluster'
-import { createLogger } from './log.js'
+import { createLogger, type LogFormat } from './log.js'
 import { startEdge, type EdgeServerOptions } from './node.js'
 import type { FromPrimary, FromWorker } from './node-workers.js'
 
@@ -15,8 +15,9 @@ async function main() {
   if (!cluster.isWorker) throw new Error('edge-worker runs as a worker of fado edge or standalone')
   const options = JSON.parse(process.env.FADO_EDGE_OPTIONS ?? '{}') as EdgeServerOptions & {
     quiet: boolean
+    logFormat: LogFormat
   }
-  const log = createLogger(undefined, options.quiet)
+  const log = createLogger(undefined, options.quiet, options.logFormat)
   const edge = await startEdge({ ...options, log })
   process.on('message', (message: FromPrimary) => {
     if (message.type === 'snapshot') {

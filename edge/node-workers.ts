@@ -15,7 +15,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EdgeStatus } from './app.js'
-import type { Logger } from './log.js'
+import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startProber } from './node-prober.js'
 import type { Refusal } from './snapshot-store.js'
@@ -68,7 +68,12 @@ async function concretePort(host: string, port: number): Promise<number> {
 }
 
 export async function startEdgeWorkers(
-  opts: EdgeServerOptions & { workers: number; log: Logger; quiet?: boolean },
+  opts: EdgeServerOptions & {
+    workers: number
+    log: Logger
+    quiet?: boolean
+    logFormat?: LogFormat
+  },
 ): Promise<EdgeWorkers> {
   const port = await concretePort(opts.host, opts.port)
   const env = {
@@ -80,7 +85,8 @@ export async function startEdgeWorkers(
       trustedProxies: opts.trustedProxies,
       tls: opts.tls,
       quiet: opts.quiet ?? false,
-    } satisfies EdgeServerOptions & { quiet: boolean }),
+      logFormat: opts.logFormat ?? 'text',
+    } satisfies EdgeServerOptions & { quiet: boolean; logFormat: LogFormat }),
   }
   cluster.schedulingPolicy = cluster.SCHED_NONE
   cluster.setupPrimary({

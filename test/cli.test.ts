@@ -93,6 +93,7 @@ describe('fado configuration errors exit 2 with a clear message', () => {
     ['short admin token', ['--admin-token', 'abc'], {}, /--admin-token must be at least 16/],
     ['unknown flag', ['--bogus', '1'], {}, /Unknown option '--bogus'/],
     ['bad host', ['--listen-host', 'not a host'], {}, /--listen-host must be a host name/],
+    ['bad log format', ['--log-format', 'xml'], {}, /--log-format must be 'text' or 'json'/],
   ]
   it.each(cases)('%s', async (_name, args, env, message) => {
     const dir = tempDir()
@@ -117,7 +118,33 @@ describe('fado configuration errors exit 2 with a clear message', () => {
   })
 })
 
+/** `standalone` on free ports, with more flags. */
+const standaloneArgs = async (...more: string[]) => [
+  'standalone',
+  '--api-port',
+  String(await freePort()),
+  '--edge-port',
+  String(await freePort()),
+  ...more,
+]
+
 describe('fado standalone', () => {
+  it('--log-format json: every log line is one JSON object with time, level and message', async () => {
+    const dir = tempDir()
+    const fado = start(await standaloneArgs('--log-format', 'json'), { cwd: dir })
+    await fado.waitForOutput(/login URL/)
+    expect(await fado.stop('SIGTERM')).toBe(0)
+    const lines = fado.stderr().split('\n').filter(Boolean)
+    expect(lines.length).toBeGreaterThan(0)
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    for (const r of records) {
+      expect(typeof r.time).toBe('string')
+      expect(['info', 'warn', 'error']).toContain(r.level)
+      expect(typeof r.message).toBe('string')
+    }
+    expect(records.map((r) => r.message)).toContain('shutting down')
+  })
+
   it('starts from an empty folder with the embedded database, prints its URLs (not the token), and stops cleanly', async () => {
     const dir = tempDir()
     const [apiPort, edgePort] = [await freePort(), await freePort()]
@@ -202,21 +229,10 @@ describe('fado standalone', () => {
   it('does not print a configured token', async () => {
     const dir = tempDir()
     const secret = 'configured-token-do-not-print'
-    const fado = start(
-      [
-        'standalone',
-        '--api-port',
-        String(await freePort()),
-        '--edge-port',
-        String(await freePort()),
-        '--database',
-        'memory',
-      ],
-      {
-        env: { FADO_ADMIN_TOKEN: secret },
-        cwd: dir,
-      },
-    )
+    const fado = start(await standaloneArgs('--database', 'memory'), {
+      env: { FADO_ADMIN_TOKEN: secret },
+      cwd: dir,
+    })
     await fado.waitForOutput(/admin token\s+from --admin-token/)
     expect(fado.stdout() + fado.stderr()).not.toContain(secret)
     expect(await fado.stop()).toBe(0)

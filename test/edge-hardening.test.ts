@@ -182,6 +182,41 @@ describe('request hygiene', () => {
   })
 })
 
+describe('request ids', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+  const seenBy = (res: { headers: Record<string, string> }) =>
+    JSON.parse(res.headers['x-received-headers'] ?? '{}')['x-request-id']
+
+  it("the client's X-Request-Id reaches the upstream and comes back in the answer", async () => {
+    const res = await invoke('hygiene', '/function/echo', { 'X-Request-Id': 'trace-4bf92f35:01' })
+    expect(seenBy(res)).toBe('trace-4bf92f35:01')
+    expect(res.headers['x-request-id']).toBe('trace-4bf92f35:01')
+  })
+
+  it('without one, or with one unfit for a log line, the edge makes a new id for both', async () => {
+    for (const sent of [undefined, 'spaces and "quotes"', 'x'.repeat(200)]) {
+      const res = await invoke(
+        'hygiene',
+        '/function/echo',
+        sent === undefined ? {} : { 'X-Request-Id': sent },
+      )
+      expect(res.headers['x-request-id']).toMatch(UUID)
+      expect(seenBy(res)).toBe(res.headers['x-request-id'])
+    }
+    const [a, b] = [await invoke('hygiene'), await invoke('hygiene')]
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id'])
+  })
+
+  it('error answers carry it too', async () => {
+    const failed = await invoke('dead-end', '/function/nodeinfo', { 'X-Request-Id': 'req-502' })
+    expect(failed.status).toBe(502)
+    expect(failed.headers['x-request-id']).toBe('req-502')
+    const unknown = await invoke('no-such-bucket')
+    expect(unknown.status).toBe(404)
+    expect(unknown.headers['x-request-id']).toMatch(UUID)
+  })
+})
+
 describe('the retry budget', () => {
   /**
    * A fresh upstream answering 503 (a new id: no passive ejection yet) first in line, the good

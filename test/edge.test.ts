@@ -375,6 +375,17 @@ describe('the same routing inside workerd (Workers build, via miniflare)', () =>
     const seen = JSON.parse(echo.headers.get('x-received-headers') ?? '{}')
     expect(seen['x-forwarded-for']).toBe('203.0.113.9')
     expect(seen.forwarded).toMatch(/^for=203\.0\.113\.9;proto=http;host=/)
+    // A request id, as on Node: made here, seen by the upstream, returned to the client.
+    expect(echo.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(seen['x-request-id']).toBe(echo.headers.get('x-request-id'))
+    const traced = await viaWorker('/function/echo', {
+      'X-FaDO-Bucket': 'everywhere',
+      'X-Request-Id': 'trace-7',
+    })
+    expect(JSON.parse(traced.headers.get('x-received-headers') ?? '{}')['x-request-id']).toBe(
+      'trace-7',
+    )
+    expect(traced.headers.get('x-request-id')).toBe('trace-7')
     // A FaaS deployment that does not answer: 502 naming the cluster only.
     const dead = await p.fado.api('POST', '/api/faas-deployments', {
       cluster_id: p.clusters.cc1!.cluster_id,
