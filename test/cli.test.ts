@@ -13,6 +13,7 @@ import {
   FADO_BIN,
   runFado,
   spawnWithTerminal,
+  standaloneArgs,
   startFado,
   type RunningFado,
 } from './helpers/fado-process.js'
@@ -118,20 +119,10 @@ describe('fado configuration errors exit 2 with a clear message', () => {
   })
 })
 
-/** `standalone` on free ports, with more flags. */
-const standaloneArgs = async (...more: string[]) => [
-  'standalone',
-  '--api-port',
-  String(await freePort()),
-  '--edge-port',
-  String(await freePort()),
-  ...more,
-]
-
 describe('fado standalone', () => {
   it('--log-format json: every log line is one JSON object with time, level and message', async () => {
     const dir = tempDir()
-    const fado = start(await standaloneArgs('--log-format', 'json'), { cwd: dir })
+    const fado = start((await standaloneArgs('--log-format', 'json')).args, { cwd: dir })
     await fado.waitForOutput(/login URL/)
     expect(await fado.stop('SIGTERM')).toBe(0)
     const lines = fado.stderr().split('\n').filter(Boolean)
@@ -229,7 +220,7 @@ describe('fado standalone', () => {
   it('does not print a configured token', async () => {
     const dir = tempDir()
     const secret = 'configured-token-do-not-print'
-    const fado = start(await standaloneArgs('--database', 'memory'), {
+    const fado = start((await standaloneArgs('--database', 'memory')).args, {
       env: { FADO_ADMIN_TOKEN: secret },
       cwd: dir,
     })

@@ -15,7 +15,7 @@ import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
 import { startTestControl, TEST_TOKEN, type TestControl } from './helpers/control.js'
-import { cleanEnv, FADO_BIN } from './helpers/fado-process.js'
+import { cleanEnv, FADO_BIN, standaloneArgs } from './helpers/fado-process.js'
 import { sleep } from './helpers/faults.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
 import { freePort, waitFor } from './helpers/ports.js'
@@ -307,29 +307,22 @@ describe('fado standalone with several edge workers, over HTTPS', () => {
     const keyFile = path.join(dir, 'server.key')
     fs.copyFileSync(first.certFile, certFile)
     fs.copyFileSync(first.keyFile, keyFile)
-    const [apiPort, edgePort] = [await freePort(), await freePort()]
-    const child = spawn(
-      process.execPath,
-      [
-        FADO_BIN,
-        'standalone',
-        '--database',
-        'memory',
-        '--api-port',
-        String(apiPort),
-        '--edge-port',
-        String(edgePort),
-        '--workers',
-        '2',
-        '--tls-cert',
-        certFile,
-        '--tls-key',
-        keyFile,
-        '--data-dir',
-        path.join(dir, 'data'),
-      ],
-      { env: cleanEnv({ FADO_ADMIN_TOKEN: TEST_TOKEN }), stdio: ['ignore', 'pipe', 'pipe'] },
+    const { args, apiPort, edgePort } = await standaloneArgs(
+      '--database',
+      'memory',
+      '--workers',
+      '2',
+      '--tls-cert',
+      certFile,
+      '--tls-key',
+      keyFile,
+      '--data-dir',
+      path.join(dir, 'data'),
     )
+    const child = spawn(process.execPath, [FADO_BIN, ...args], {
+      env: cleanEnv({ FADO_ADMIN_TOKEN: TEST_TOKEN }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))

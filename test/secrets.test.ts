@@ -12,7 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { cleanEnv, FADO_BIN, runFado } from './helpers/fado-process.js'
+import { cleanEnv, FADO_BIN, runFado, standaloneArgs } from './helpers/fado-process.js'
 import { MINIO_PASSWORD, MINIO_USER, startMinio, type TestMinio } from './helpers/minio.js'
 import { freePort, waitFor } from './helpers/ports.js'
 import { createDatabase } from './helpers/postgres.js'
@@ -100,14 +100,7 @@ async function api(base: string, token: string, method: string, p: string, body?
 describe('secrets at rest under umask 022', () => {
   it('the data dir is private, holds no storage secret, and a readable secret file stops FaDO', async () => {
     const cwd = tempDir()
-    const apiPort = await freePort()
-    const args = [
-      'standalone',
-      '--api-port',
-      String(apiPort),
-      '--edge-port',
-      String(await freePort()),
-    ]
+    const { args, apiPort } = await standaloneArgs()
     const fado = startLoose(args, cwd)
     await fado.waitFor(/admin token/)
     const dataDir = path.join(cwd, '.fado')
@@ -218,20 +211,9 @@ describe('secrets in PostgreSQL', () => {
 
 describe('fado token', () => {
   it('creates, lists and revokes tokens on a running control', async () => {
-    const apiPort = await freePort()
     const cwd = tempDir()
-    const fado = startLoose(
-      [
-        'standalone',
-        '--database',
-        'memory',
-        '--api-port',
-        String(apiPort),
-        '--edge-port',
-        String(await freePort()),
-      ],
-      cwd,
-    )
+    const { args, apiPort } = await standaloneArgs('--database', 'memory')
+    const fado = startLoose(args, cwd)
     await fado.waitFor(/admin token/)
     const tokenArgs = ['--api-port', String(apiPort)]
     // The admin token comes from the data dir, as for a person on the control host.

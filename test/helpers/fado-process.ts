@@ -1,8 +1,21 @@
 /** Runs the built `fado` bin (dist/fado.mjs) as a child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
+import { freePort } from './ports.js'
 
 export const FADO_BIN = path.resolve('dist/fado.mjs')
+
+/** `standalone` arguments on two free loopback ports, then `more`; and those ports. */
+export async function standaloneArgs(
+  ...more: string[]
+): Promise<{ args: string[]; apiPort: number; edgePort: number }> {
+  const [apiPort, edgePort] = [await freePort(), await freePort()]
+  return {
+    args: ['standalone', '--api-port', String(apiPort), '--edge-port', String(edgePort), ...more],
+    apiPort,
+    edgePort,
+  }
+}
 
 /** The parent's environment without FADO_* variables, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
