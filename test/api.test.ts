@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ENGINES } from './helpers/engines.js'
 import { startTestControl, type TestControl } from './helpers/control.js'
+import { waitFor } from './helpers/ports.js'
 
 describe.each(ENGINES)('admin API on $name', (engine) => {
   let fado: TestControl
@@ -19,6 +20,20 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
   const resources = async () =>
     (await fado.api('GET', '/api/resources')).body as Record<string, unknown>
 
+  /**
+   * Resources once the edge serves the snapshot last published: its status (part of resources)
+   * follows a change asynchronously, which is not a change made by the call under test.
+   */
+  const settledResources = async () => {
+    await waitFor('the edge to apply the latest snapshot', async () => {
+      const published = (await fado.api('GET', '/api/snapshot')).body.version
+      const edge = ((await resources()).load_balancer as { edge?: { snapshot_version?: number } })
+        .edge
+      return edge === undefined || edge.snapshot_version === published
+    })
+    return resources()
+  }
+
   /** Runs a call that must be rejected with `status` and checks that nothing changed. */
   async function rejected(
     status: number,
@@ -27,7 +42,7 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
     body?: unknown,
     token?: string | null,
   ) {
-    const before = await resources()
+    const before = await settledResources()
     const res = await fado.api(method, path, body, token)
     expect(res.status, `${method} ${path} ${JSON.stringify(body)} → ${res.text}`).toBe(status)
     expect(res.body.error).toEqual(
