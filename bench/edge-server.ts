@@ -20,6 +20,9 @@ const snapshot: RouteSnapshot = {
   version: 1,
   generated_at: new Date().toISOString(),
   match_header: 'X-FaDO-Bucket',
+  function_header: 'X-FaDO-Function',
+  clusters: {},
+  functions: {},
   default_policy: 'round_robin',
   routes: table,
 }

@@ -34,6 +34,8 @@ export interface ChangeTargets {
   reconcileAll(): Promise<void>
   /** Publishes and resolves once the snapshot reflects the database. */
   publish(): Promise<unknown>
+  /** Publishes shortly (bucket sizes moved), without waiting. */
+  publishSoon(): void
   refreshStorage(): Promise<void>
   forgetTokens(): void
 }
@@ -146,6 +148,7 @@ export class Changes {
       if (change.reconcile === 'all') await targets.reconcileAll()
       else for (const id of change.reconcile ?? []) targets.reconcile(id)
       for (const { bucketId, keys } of change.objects ?? []) targets.reconcile(bucketId, keys)
+      if (change.objects?.length && !change.routes) targets.publishSoon()
       if (change.routes) await targets.publish()
     } catch (err) {
       // The periodic passes repair what is missed here; the change itself is committed.

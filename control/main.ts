@@ -77,6 +77,7 @@ export async function startControl(
     const publisher = new SnapshotPublisher(db, log)
     closers.push(async () => publisher.close())
     await publisher.publishNow()
+    publisher.refreshEvery(10_000)
 
     const storages = new StorageRegistry(db, secrets, config.storageTimeout)
     const reconciler = new Reconciler(
@@ -91,6 +92,7 @@ export async function startControl(
       reconcile: (id, keys) => reconciler.schedule(id, keys),
       reconcileAll: () => reconciler.scheduleAll(),
       publish: () => publisher.publishNow(),
+      publishSoon: () => publisher.requestSoon(),
       refreshStorage: () => changeFeed.refresh(),
       forgetTokens: () => tokens.forget(),
     })

@@ -11,9 +11,15 @@ import { forwardingHeaders } from './forwarded.js'
 import { forwardableHeaders } from './headers.js'
 import type { Logger } from './log.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
-import { normalizeTarget } from './request-target.js'
+import { forwardedRest, normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import { badTarget, decideRoute, edgeErrorBody, type EdgeError } from './routing.js'
+import {
+  badTarget,
+  decideRoute,
+  edgeErrorBody,
+  PLACEMENT_HEADER,
+  type EdgeError,
+} from './routing.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { UpstreamState } from './upstream-state.js'
 
@@ -68,14 +74,15 @@ export function createStatusApp(status: () => unknown): Hono {
 /** The forwarding headers and body rules of forward.ts, over fetch(). */
 function fetchTransport(
   request: Request,
-  pathAndQuery: string,
+  target: { path: string; query: string },
   headers: Headers,
+  partial: boolean,
   deliver: (response: Response) => void,
 ): Transport {
   return async (upstream, verdict) => {
     let res: Response
     try {
-      res = await fetch(upstream.url + pathAndQuery, {
+      res = await fetch(upstream.url + forwardedRest(upstream, target), {
         method: request.method,
         headers,
         body: request.body,
@@ -103,6 +110,7 @@ function fetchTransport(
     const out = forwardableHeaders(res.headers)
     out.set('X-FaDO-Cluster', upstream.cluster)
     out.set(REQUEST_ID_HEADER, headers.get(REQUEST_ID_HEADER) ?? '')
+    if (partial) out.set(PLACEMENT_HEADER, 'partial')
     deliver(
       new Response(body ?? null, { status: res.status, statusText: res.statusText, headers: out }),
     )
@@ -130,7 +138,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     // the root), so only what is left of it is checked here; on Node the raw target is.
     const target = normalizeTarget(url.pathname + url.search)
     if (!target.ok) return answer(badTarget(target.reason), id)
-    const { bucket, route, policy } = decision
+    const { bucket, route, policy, partial } = decision
     const settings = deps.store.current?.settings
     const client = deps.clientAddress(c)
     const headers = forwardableHeaders(c.req.raw.headers)
@@ -170,7 +178,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
         retries: settings?.retries ?? 2,
         now,
       },
-      fetchTransport(c.req.raw, target.path + target.query, headers, (r) => (response = r)),
+      fetchTransport(c.req.raw, target, headers, partial, (r) => (response = r)),
     )
     if (result.kind === 'delivered' && response) return response
     if (result.kind === 'error') {

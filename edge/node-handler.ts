@@ -13,9 +13,15 @@ import { forwardingHeaders } from './forwarded.js'
 import { forwardableNodeHeaders } from './headers.js'
 import type { Logger } from './log.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
-import { normalizeTarget } from './request-target.js'
+import { forwardedRest, normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import { badTarget, decideRoute, edgeErrorBody, type EdgeError } from './routing.js'
+import {
+  badTarget,
+  decideRoute,
+  edgeErrorBody,
+  PLACEMENT_HEADER,
+  type EdgeError,
+} from './routing.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
@@ -52,15 +58,14 @@ function send(res: ServerResponse, e: EdgeError, id: string): void {
   res.end(body)
 }
 
-/** Parsed once per upstream URL, not per request. */
-const targets = new Map<string, { origin: string; path: string }>()
+/** Parsed once per upstream of a snapshot (they live as long as it), not per request. */
+const targets = new WeakMap<Upstream, { origin: string; path: string }>()
 function targetOf(upstream: Upstream): { origin: string; path: string } {
-  let target = targets.get(upstream.url)
+  let target = targets.get(upstream)
   if (!target) {
     const base = new URL(upstream.url)
     target = { origin: base.origin, path: base.pathname.replace(/\/$/, '') }
-    if (targets.size > 10_000) targets.clear()
-    targets.set(upstream.url, target)
+    targets.set(upstream, target)
   }
   return target
 }
@@ -119,7 +124,7 @@ export function createNodeHandler(
       req.resume()
       return send(res, badTarget(target.reason), id)
     }
-    const { bucket, route, policy } = decision
+    const { bucket, route, policy, partial } = decision
     const settings = deps.store.current?.settings
     const peer = req.socket.remoteAddress ?? ''
     const hashValue = hashHeader ? req.headers[hashHeader] : undefined
@@ -138,11 +143,11 @@ export function createNodeHandler(
       ),
     )
     headers[REQUEST_ID_HEADER] = id
-    const pathAndQuery = target.path + target.query
 
     const transport: Transport = (upstream, verdict) =>
       new Promise<Attempt>((resolve) => {
         const base = targetOf(upstream)
+        const path = base.path + forwardedRest(upstream, target)
         let finished: ((end: 'complete' | 'cut' | 'client_gone') => void) | undefined
         let discarded = false
         let status = 0
@@ -150,7 +155,7 @@ export function createNodeHandler(
           .stream(
             {
               origin: base.origin,
-              path: base.path + pathAndQuery,
+              path: path.startsWith('/') ? path : `/${path}`,
               method: method as Dispatcher.HttpMethod,
               headers,
               body: hasBody ? req : null,
@@ -167,6 +172,7 @@ export function createNodeHandler(
               )
               out['x-fado-cluster'] = upstream.cluster
               out[REQUEST_ID_HEADER] = id
+              if (partial) out[PLACEMENT_HEADER] = 'partial'
               res.writeHead(statusCode, out)
               resolve({
                 outcome: 'delivered',

@@ -46,3 +46,14 @@ export function normalizeTarget(raw: string): TargetResult {
   }
   return { ok: true, path: `/${output.join('/')}`, query }
 }
+
+/**
+ * What follows the upstream's URL: the normalized path and query — except that a function
+ * trigger's URL is the function itself, so a request for `/` appends nothing to it.
+ */
+export function forwardedRest(
+  upstream: { trigger?: true | undefined },
+  target: { path: string; query: string },
+): string {
+  return upstream.trigger && target.path === '/' ? target.query : target.path + target.query
+}

@@ -2,6 +2,7 @@
  * Pure: the routing decisions both edge runtimes share: which route a request takes, which
  * upstream to try next, and whether a failed try may be repeated on another upstream.
  */
+import { place } from './placement.js'
 import type { PickContext, Policy } from './policies/policy.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Route, Upstream } from './snapshot.js'
@@ -19,10 +20,29 @@ export interface EdgeError {
 export const edgeErrorBody = (e: EdgeError): string =>
   JSON.stringify({ error: { code: e.code, message: e.message } })
 
-export type RouteDecision =
-  { ok: true; bucket: string; route: Route; policy: Policy } | { ok: false; error: EdgeError }
+/** Answer header marking an invocation placed on a cluster holding only some of its buckets. */
+export const PLACEMENT_HEADER = 'x-fado-placement'
 
-/** Header → route → policy, or the JSON error to answer with. */
+/** The header narrowing an invocation to clusters with every zone it lists. */
+export const ZONES_HEADER = 'X-FaDO-Zones'
+
+export type RouteDecision =
+  | {
+      ok: true
+      /** The bucket, or the buckets named, joined by commas. */
+      bucket: string
+      route: Route
+      policy: Policy
+      /** Placed on the cluster holding most of the buckets' bytes, not all of them. */
+      partial: boolean
+    }
+  | { ok: false; error: EdgeError }
+
+/**
+ * Header → route → policy, or the JSON error to answer with. An invocation naming one bucket and
+ * neither a function nor zones takes the bucket's route as it is; anything else is placed
+ * (placement.ts).
+ */
 export function decideRoute(
   store: SnapshotStore,
   header: (name: string) => string | undefined,
@@ -44,13 +64,30 @@ export function decideRoute(
       },
     }
   }
-  const route = store.route(bucket)
-  if (!route)
-    return {
-      ok: false,
-      error: { status: 404, code: 'unknown_bucket', message: `no route for bucket '${bucket}'` },
-    }
-  return { ok: true, bucket, route, policy: store.policyFor(bucket, route) }
+  const fn = header(snapshot.function_header)
+  const zones = header(ZONES_HEADER)
+  if (fn === undefined && zones === undefined && !bucket.includes(',')) {
+    const route = store.route(bucket)
+    if (!route)
+      return {
+        ok: false,
+        error: { status: 404, code: 'unknown_bucket', message: `no route for bucket '${bucket}'` },
+      }
+    return { ok: true, bucket, route, policy: store.policyFor(bucket, route), partial: false }
+  }
+  const placed = place(
+    { buckets: bucket, function: fn, zones },
+    (b) => store.route(b),
+    store.placement,
+  )
+  if (!placed.ok) return placed
+  return {
+    ok: true,
+    bucket: placed.key,
+    route: placed.route,
+    policy: store.policyFor(placed.key, placed.route),
+    partial: placed.partial,
+  }
 }
 
 /** The next upstream to try: available, not tried yet, as the policy picks. */

@@ -8,7 +8,10 @@ const snapshot = (version: number, bucket = 'images', lineage = 'db-1'): RouteSn
   version,
   generated_at: '2026-11-27T10:00:00.000Z',
   match_header: 'X-FaDO-Bucket',
+  function_header: 'X-FaDO-Function',
   default_policy: 'round_robin',
+  clusters: {},
+  functions: {},
   routes: {
     [bucket]: { policy: 'round_robin', upstreams: [{ id: 1, url: 'http://a', cluster: 'a' }] },
   },

@@ -6,9 +6,18 @@
  * provisional: whatever valid snapshot control answers first replaces it.
  * Per-route policy instances (e.g. round-robin counters) are made lazily and reset on a swap.
  */
+import { buildPlacementIndex, type PlacementIndex } from './placement.js'
 import { createPolicy } from './policies/registry.js'
 import type { Policy } from './policies/policy.js'
 import { parseSnapshot, type Route, type RouteSnapshot } from './snapshot.js'
+
+const MAX_POLICY_KEYS = 100_000
+const EMPTY = {
+  routes: {},
+  functions: {},
+  clusters: {},
+  settings: { allow_partial: true },
+} as unknown as RouteSnapshot
 
 export type OfferResult =
   | { applied: true; version: number }
@@ -28,6 +37,7 @@ export class SnapshotStore {
   #refused: Refusal | undefined
   #appliedAt: Date | undefined
   #policies = new Map<string, Policy>()
+  #placement: PlacementIndex = buildPlacementIndex(EMPTY)
   #onApply: ((snapshot: RouteSnapshot) => void) | undefined
 
   constructor(onApply?: (snapshot: RouteSnapshot) => void) {
@@ -78,6 +88,7 @@ export class SnapshotStore {
     this.#provisional = options.provisional === true
     this.#refused = undefined
     this.#policies = new Map()
+    this.#placement = buildPlacementIndex(next)
     this.#current = next
     this.#appliedAt = new Date()
     this.#onApply?.(next)
@@ -100,11 +111,19 @@ export class SnapshotStore {
     return routes && Object.hasOwn(routes, bucket) ? routes[bucket] : undefined
   }
 
-  policyFor(bucket: string, route: Route): Policy {
-    let policy = this.#policies.get(bucket)
+  /** Functions and cluster zones of the current snapshot, indexed for placement. */
+  get placement(): PlacementIndex {
+    return this.#placement
+  }
+
+  /** The policy state kept for a bucket (or a set of buckets named together). */
+  policyFor(key: string, route: Route): Policy {
+    let policy = this.#policies.get(key)
     if (!policy || policy.name !== route.policy) {
+      // Keys of bucket combinations come from clients: their number is bounded.
+      if (this.#policies.size >= MAX_POLICY_KEYS) this.#policies.clear()
       policy = createPolicy(route.policy)
-      this.#policies.set(bucket, policy)
+      this.#policies.set(key, policy)
     }
     return policy
   }

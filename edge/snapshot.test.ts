@@ -17,17 +17,26 @@ const valid: RouteSnapshot = {
       healthy_threshold: 2,
       unhealthy_threshold: 3,
     },
+    allow_partial: false,
   },
   version: 3,
   generated_at: '2026-11-27T10:00:00.000Z',
   match_header: 'X-FaDO-Bucket',
+  function_header: 'X-Fn',
   default_policy: 'round_robin',
   routes: {
     images: {
       policy: 'least_conn',
       upstreams: [{ id: 1, url: 'https://faas.a:8443/fn', cluster: 'a' }],
+      bytes: 12000,
+      allow_partial: false,
     },
     empty: { policy: 'first', upstreams: [] },
+  },
+  clusters: { a: { zones: ['gpu', 'germany'] } },
+  functions: {
+    resize: { zones: ['gpu'], triggers: { '1': '/function/resize' } },
+    thumb: { zones: [], triggers: { '1': 'https://thumb.example:8443/v1' } },
   },
 }
 
@@ -56,11 +65,47 @@ describe('parseSnapshot', () => {
       /upstreams\[0\]\.url/,
     ],
     ['upstream id missing', (s) => delete s.routes.images.upstreams[0].id, /upstreams\[0\]\.id/],
+    ['negative bytes', (s) => (s.routes.images.bytes = -1), /routes\.images\.bytes/],
+    ['function header with space', (s) => (s.function_header = 'X Fn'), /function_header/],
+    ['cluster zones not names', (s) => (s.clusters.a.zones = ['a b']), /clusters\.a\.zones/],
+    ['function without triggers', (s) => delete s.functions.resize.triggers, /resize\.triggers/],
+    [
+      'trigger keyed by a non-id',
+      (s) => (s.functions.resize.triggers = { x: '/f' }),
+      /resize\.triggers keys/,
+    ],
+    [
+      'trigger climbing with ..',
+      (s) => (s.functions.resize.triggers['1'] = '/function/../admin'),
+      /resize\.triggers\.1/,
+    ],
+    [
+      'trigger with a query',
+      (s) => (s.functions.resize.triggers['1'] = '/function/resize?x=1'),
+      /resize\.triggers\.1/,
+    ],
+    [
+      'trigger URL of another scheme',
+      (s) => (s.functions.thumb.triggers['1'] = 'ftp://thumb'),
+      /thumb\.triggers\.1/,
+    ],
+    ['settings.allow_partial not boolean', (s) => (s.settings.allow_partial = 1), /allow_partial/],
   ]
   it.each(broken)('refuses %s, naming the field', (_name, breakIt, message) => {
     const copy = JSON.parse(JSON.stringify(valid))
     breakIt(copy)
     expect(() => parseSnapshot(copy)).toThrow(message)
+  })
+
+  it('reads a snapshot from before functions existed with their defaults', () => {
+    const old: Loose = JSON.parse(JSON.stringify(valid))
+    for (const key of ['function_header', 'clusters', 'functions']) delete old[key]
+    delete old.settings.allow_partial
+    const parsed = parseSnapshot(old)
+    expect(parsed.function_header).toBe('X-FaDO-Function')
+    expect(parsed.functions).toEqual({})
+    expect(parsed.clusters).toEqual({})
+    expect(parsed.settings.allow_partial).toBe(true)
   })
 
   it('refuses non-objects', () => {

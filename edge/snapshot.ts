@@ -23,11 +23,34 @@ export interface Upstream {
   url: string
   /** Cluster name, returned to clients as X-FaDO-Cluster. */
   cluster: string
+  /** Set by the edge (never on the wire) when `url` is a function trigger's (placement.ts). */
+  trigger?: true
 }
 
 export interface Route {
   policy: PolicyName
   upstreams: Upstream[]
+  /**
+   * The bucket's size (two significant digits, so growth does not churn versions): what "data
+   * gravity" weighs when no cluster holds every bucket an invocation names. Absent = unknown (0).
+   */
+  bytes?: number
+  /** Overrides settings.allow_partial for invocations naming this bucket with others. */
+  allow_partial?: boolean
+}
+
+/** A function's trigger on one FaaS deployment: a path under its URL, or an absolute URL. */
+export type TriggerTarget = string
+
+export interface FunctionSpec {
+  /** Zones a cluster must have (every one) to run the function. */
+  zones: string[]
+  /** FaaS deployment id (decimal) → trigger target. */
+  triggers: Record<string, TriggerTarget>
+}
+
+export interface ClusterInfo {
+  zones: string[]
 }
 
 /** Active health checks: an upstream is probed at `path` (appended to its URL) every interval. */
@@ -51,6 +74,8 @@ export interface EdgeSettings {
   hash_balance_factor: number
   /** null = passive health checks only. */
   health_check: HealthCheck | null
+  /** May an invocation naming several buckets go to the cluster holding most of their bytes? */
+  allow_partial: boolean
 }
 
 export const DEFAULT_EDGE_SETTINGS: EdgeSettings = {
@@ -58,14 +83,23 @@ export const DEFAULT_EDGE_SETTINGS: EdgeSettings = {
   retry_budget: 0.2,
   hash_balance_factor: 0,
   health_check: null,
+  allow_partial: true,
 }
+
+export const DEFAULT_FUNCTION_HEADER = 'X-FaDO-Function'
 
 /** What a snapshot says, without its version stamp: compared to decide whether to publish. */
 export interface RouteTable {
   match_header: string
+  /** The header naming the function an invocation calls (absent: bucket-only routing). */
+  function_header: string
   default_policy: PolicyName
   routes: Record<string, Route>
   settings: EdgeSettings
+  /** Cluster name → its zones: what function and invocation zone constraints are checked against. */
+  clusters: Record<string, ClusterInfo>
+  /** Function name → required zones and triggers; routes are not multiplied by functions. */
+  functions: Record<string, FunctionSpec>
 }
 
 export interface RouteSnapshot extends RouteTable {
@@ -134,9 +168,79 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
         throw new SnapshotError(`${where}.cluster must be a string`)
       return { id: u.id, url: u.url, cluster: u.cluster }
     })
-    parsed[bucket] = { policy: route.policy, upstreams }
+    const out: Route = { policy: route.policy, upstreams }
+    if (route.bytes !== undefined) {
+      if (typeof route.bytes !== 'number' || !(route.bytes >= 0))
+        throw new SnapshotError(`routes.${bucket}.bytes must be a size in bytes`)
+      out.bytes = route.bytes
+    }
+    if (route.allow_partial !== undefined) {
+      if (typeof route.allow_partial !== 'boolean')
+        throw new SnapshotError(`routes.${bucket}.allow_partial must be a boolean`)
+      out.allow_partial = route.allow_partial
+    }
+    parsed[bucket] = out
   }
-  return { lineage, version, generated_at, match_header, default_policy, routes: parsed, settings }
+  const function_header = input.function_header ?? DEFAULT_FUNCTION_HEADER
+  if (typeof function_header !== 'string' || !HEADER_NAME.test(function_header))
+    throw new SnapshotError('function_header must be a header name')
+  return {
+    lineage,
+    version,
+    generated_at,
+    match_header,
+    function_header,
+    default_policy,
+    routes: parsed,
+    settings,
+    clusters: parseClusters(input.clusters),
+    functions: parseFunctions(input.functions),
+  }
+}
+
+const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
+const zoneList = (v: unknown, where: string): string[] => {
+  if (!Array.isArray(v) || !v.every((z) => typeof z === 'string' && ZONE.test(z)))
+    throw new SnapshotError(`${where} must be an array of zone names`)
+  return v as string[]
+}
+
+function parseClusters(input: unknown): Record<string, ClusterInfo> {
+  const out = Object.create(null) as Record<string, ClusterInfo>
+  if (input === undefined) return out
+  if (!isRecord(input)) throw new SnapshotError('clusters must be an object')
+  for (const [name, c] of Object.entries(input)) {
+    if (!isRecord(c)) throw new SnapshotError(`clusters.${name} must be an object`)
+    out[name] = { zones: zoneList(c.zones, `clusters.${name}.zones`) }
+  }
+  return out
+}
+
+/** A trigger path (no query, no dot or empty segment) or an absolute http(s) URL without query. */
+export const TRIGGER_PATH = /^(\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$/
+export const TRIGGER_URL = /^https?:\/\/[^/?#\s@]+(\/[^?#\s]*)?$/
+export const isTriggerTarget = (t: string): boolean =>
+  t.length <= 2048 && (t.startsWith('/') ? TRIGGER_PATH.test(t) : TRIGGER_URL.test(t))
+
+function parseFunctions(input: unknown): Record<string, FunctionSpec> {
+  const out = Object.create(null) as Record<string, FunctionSpec>
+  if (input === undefined) return out
+  if (!isRecord(input)) throw new SnapshotError('functions must be an object')
+  for (const [name, f] of Object.entries(input)) {
+    const where = `functions.${name}`
+    if (!isRecord(f)) throw new SnapshotError(`${where} must be an object`)
+    if (!isRecord(f.triggers)) throw new SnapshotError(`${where}.triggers must be an object`)
+    const triggers = Object.create(null) as Record<string, TriggerTarget>
+    for (const [id, target] of Object.entries(f.triggers)) {
+      if (!/^[1-9][0-9]{0,9}$/.test(id))
+        throw new SnapshotError(`${where}.triggers keys must be FaaS deployment ids`)
+      if (typeof target !== 'string' || !isTriggerTarget(target))
+        throw new SnapshotError(`${where}.triggers.${id} must be a path or an http(s) URL`)
+      triggers[id] = target
+    }
+    out[name] = { zones: zoneList(f.zones, `${where}.zones`), triggers }
+  }
+  return out
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number =>
@@ -146,6 +250,9 @@ function parseSettings(input: unknown): EdgeSettings {
   if (input === undefined) return DEFAULT_EDGE_SETTINGS // snapshots from before settings existed
   if (!isRecord(input)) throw new SnapshotError('settings must be an object')
   const { retries, retry_budget, hash_balance_factor, health_check } = input
+  const allow_partial = input.allow_partial ?? true
+  if (typeof allow_partial !== 'boolean')
+    throw new SnapshotError('settings.allow_partial must be a boolean')
   if (!isInt(retries, 0, 10)) throw new SnapshotError('settings.retries must be 0 to 10')
   if (typeof retry_budget !== 'number' || !(retry_budget >= 0 && retry_budget <= 1))
     throw new SnapshotError('settings.retry_budget must be from 0 to 1')
@@ -167,7 +274,7 @@ function parseSettings(input: unknown): EdgeSettings {
       throw new SnapshotError('settings.health_check thresholds must be 1 to 100')
     check = { path, interval_ms, timeout_ms, healthy_threshold, unhealthy_threshold }
   }
-  return { retries, retry_budget, hash_balance_factor, health_check: check }
+  return { retries, retry_budget, hash_balance_factor, health_check: check, allow_partial }
 }
 
 /** Same routes, header and default policy (version and time aside)? */
@@ -175,11 +282,15 @@ export function sameRouteTable(a: RouteTable, b: RouteTable): boolean {
   return canonicalJson(tableOf(a)) === canonicalJson(tableOf(b))
 }
 
+/** Snapshots stored before a field existed compare as if they had its default. */
 const tableOf = (t: RouteTable): RouteTable => ({
   match_header: t.match_header,
+  function_header: t.function_header ?? DEFAULT_FUNCTION_HEADER,
   default_policy: t.default_policy,
   routes: t.routes,
-  settings: t.settings ?? DEFAULT_EDGE_SETTINGS,
+  settings: { ...DEFAULT_EDGE_SETTINGS, ...t.settings },
+  clusters: t.clusters ?? {},
+  functions: t.functions ?? {},
 })
 
 /** JSON with object keys sorted, so equal content gives equal text. */

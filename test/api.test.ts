@@ -256,6 +256,8 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
           retry_budget: 0.2,
           hash_balance_factor: 0,
           health_check: null,
+          function_header: 'X-FaDO-Function',
+          allow_partial: true,
         },
         routes: expect.any(Object),
         route_overrides: {},
@@ -318,6 +320,7 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
         retry_budget: 0.1,
         hash_balance_factor: 1.25,
         health_check: put.body.health_check,
+        allow_partial: true,
       })
       // GET gives what PUT takes: the round trip changes nothing.
       const settings = (await fado.api('GET', '/api/load-balancer/settings')).body
@@ -407,6 +410,7 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
       expect(routes.images).toEqual({
         policy: 'round_robin',
         upstreams: [{ id: near.faas_id, url: near.url, cluster: 'lb-home' }],
+        bytes: 0,
       })
 
       const put = await fado.api('PUT', '/api/load-balancer/route-overrides', {

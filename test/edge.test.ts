@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
-import { Miniflare } from 'miniflare'
+import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createToken } from './helpers/control.js'
 import { freePort, waitFor } from './helpers/ports.js'
+import { startWorkerEdge } from './helpers/workerd.js'
 import {
   startPlatform,
   waitSynced,
@@ -81,6 +81,7 @@ describe('data-aware routing through the Node edge', () => {
         expect(body).toEqual({
           cluster,
           bucket,
+          raw: expect.stringMatching(/^(\/gateway)?\/function\/image\?object=photo\.bin$/),
           object: 'photo.bin',
           size: photo.length,
           sha256: sha256(photo),
@@ -303,16 +304,7 @@ describe('the same routing inside workerd (Workers build, via miniflare)', () =>
       storage: s3Of(cc1.minio),
       port: cc1.fn.port,
     })
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: 'dist/worker.js',
-      compatibilityDate: '2026-04-01',
-      bindings: {
-        FADO_CONTROL_URL: p.fado.running.apiUrl,
-        FADO_CONTROL_TOKEN: await createToken(p.fado, 'edge'),
-        FADO_SNAPSHOT_MAX_AGE_MS: '200',
-      },
-    })
+    mf = await startWorkerEdge(p.fado)
   })
   afterAll(async () => {
     await mf?.dispose()

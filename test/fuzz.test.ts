@@ -41,11 +41,21 @@ async function seed(): Promise<void> {
     await fado.api('POST', '/api/buckets', { name: 'fuzz-seed', storage_id: storageId })
     await putBytes(minio, 'fuzz-seed', 'a/b.txt', Buffer.from('seed'))
   }
-  const faas = (await fado.api('GET', '/api/faas-deployments')).body as unknown[]
+  const faas = (await fado.api('GET', '/api/faas-deployments')).body as { faas_id: number }[]
   if (faas.length === 0)
-    await fado.api('POST', '/api/faas-deployments', {
-      cluster_id: cluster,
-      url: 'http://127.0.0.1:9/fn',
+    faas.push(
+      (
+        await fado.api('POST', '/api/faas-deployments', {
+          cluster_id: cluster,
+          url: 'http://127.0.0.1:9/fn',
+        })
+      ).body,
+    )
+  const functions = (await fado.api('GET', '/api/functions')).body as unknown[]
+  if (functions.length === 0)
+    await fado.api('POST', '/api/functions', {
+      name: 'fuzz-fn',
+      triggers: [{ faas_id: faas[0]?.faas_id, target: '/function/fuzz' }],
     })
 }
 
@@ -144,6 +154,10 @@ const FIELDS = [
   'faas_ids',
   'Records',
   'EventName',
+  'triggers',
+  'function_id',
+  'function_header',
+  'allow_partial',
 ]
 
 /**
@@ -180,7 +194,26 @@ const fieldValue = (field: string): fc.Arbitrary<unknown> => {
     case 'policy':
       return fc.oneof(text, fc.constantFrom('round_robin', 'hash', 'fastest'))
     case 'match_header':
-      return fc.oneof(text, fc.constantFrom('X-FaDO-Bucket', 'Host', 'x y'))
+    case 'function_header':
+      return fc.oneof(text, fc.constantFrom('X-FaDO-Bucket', 'X-FaDO-Function', 'Host', 'x y'))
+    case 'triggers':
+      return fc.oneof(
+        value,
+        fc.array(
+          fc.record(
+            {
+              faas_id: fc.oneof(number, fc.constantFrom(1, 2)),
+              target: fc.oneof(
+                text,
+                urlValue,
+                fc.constantFrom('/function/f', '/a/../b', '/f?x', 'https://fn.example/x/'),
+              ),
+            },
+            { requiredKeys: [] },
+          ),
+          { maxLength: 3 },
+        ),
+      )
     case 'Records':
       return fc.oneof(
         value,
@@ -286,6 +319,7 @@ const collection = fc.constantFrom(
   'storage-deployments',
   'buckets',
   'objects',
+  'functions',
 )
 const path: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
@@ -540,6 +574,7 @@ function difference(a: string, b: string): string {
 /** Everything the API shows, once background work (reconcile, index) caused by earlier calls is done. */
 const settled = async () => {
   await fado.running.reconciler.whenIdle()
+  await fado.running.publisher.flush() // bucket sizes reach routes a moment after writes
   return state()
 }
 /**

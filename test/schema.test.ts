@@ -102,6 +102,8 @@ describe.each(ENGINES)('schema on $name', (engine) => {
         'lb_retry_budget',
         'lb_hash_balance_factor',
         'lb_health_check',
+        'lb_function_header',
+        'lb_allow_partial',
         'replica_locations',
         'target_replica_count',
         'zones',
@@ -341,7 +343,7 @@ describe('migrations on a PostgreSQL server', () => {
     const appliedIds = results.flatMap((r) => r.applied.map((m) => m.id)).sort()
     expect(appliedIds).toEqual(loadMigrations().map((m) => m.id))
     const rows = await runners[0]!.query<{ n: number }>('SELECT count(*) AS n FROM policies')
-    expect(rows[0]?.n).toBe(10)
+    expect(rows[0]?.n).toBe(12)
   })
 })
 

@@ -15,6 +15,7 @@ import { bucketsApi } from './buckets.js'
 import { clustersApi } from './clusters.js'
 import type { ApiDeps } from './deps.js'
 import { faasDeploymentsApi } from './faas-deployments.js'
+import { functionsApi } from './functions.js'
 import { strictUrl } from './input.js'
 import { loadBalancerApi } from './load-balancer.js'
 import { notifyApi } from './notify.js'
@@ -70,6 +71,7 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/resources', resourcesApi(deps))
   app.route('/api/clusters', clustersApi(deps))
   app.route('/api/faas-deployments', faasDeploymentsApi(deps))
+  app.route('/api/functions', functionsApi(deps))
   app.route('/api/storage-deployments', storageDeploymentsApi(deps))
   app.route('/api/buckets', bucketsApi(deps))
   app.route('/api/objects', objectsApi(deps))

@@ -70,6 +70,8 @@ const settingsBody = z.strictObject({
     })
     .optional(),
   health_check: healthCheck.nullable().optional(),
+  function_header: matchHeader.optional(),
+  allow_partial: z.boolean({ error: 'must be true or false' }).optional(),
 })
 
 const overridesBody = z.record(
@@ -82,10 +84,12 @@ const overridesBody = z.record(
         .min(1, { error: 'must name at least one FaaS deployment' })
         .refine((ids) => new Set(ids).size === ids.length, { error: 'must not repeat an id' })
         .optional(),
+      allow_partial: z.boolean({ error: 'must be true or false' }).optional(),
     })
-    .refine((o) => o.policy !== undefined || o.faas_ids !== undefined, {
-      error: 'must set policy, faas_ids or both',
-    }),
+    .refine(
+      (o) => o.policy !== undefined || o.faas_ids !== undefined || o.allow_partial !== undefined,
+      { error: 'must set policy, faas_ids, allow_partial or several' },
+    ),
   { error: 'must be an object keyed by bucket name' },
 )
 
@@ -111,6 +115,11 @@ export function loadBalancerApi(deps: ApiDeps): Hono {
       const input = await parseBody(c, settingsBody)
       const settings = await changes.commit(async (tx, changed) => {
         const next = { ...(await getSettings(tx)), ...stripUndefined(input) }
+        if (next.function_header.toLowerCase() === next.match_header.toLowerCase())
+          throw invalidField(
+            input.function_header !== undefined ? 'function_header' : 'match_header',
+            'the bucket and function headers must differ',
+          )
         await setSettings(tx, next)
         changed({ routes: true })
         return next

@@ -7,10 +7,18 @@ import { etag } from 'hono/etag'
 import { listBuckets } from '../db/buckets.js'
 import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
+import { listFunctions } from '../db/functions.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { loadBalancerView } from './load-balancer.js'
-import { bucketView, clusterView, faasView, storageView, type ResourcesView } from './views.js'
+import {
+  bucketView,
+  clusterView,
+  faasView,
+  functionView,
+  storageView,
+  type ResourcesView,
+} from './views.js'
 
 export function resourcesApi(deps: ApiDeps): Hono {
   const { db } = deps
@@ -18,6 +26,7 @@ export function resourcesApi(deps: ApiDeps): Hono {
     const view: ResourcesView = {
       clusters: (await listClusters(db)).map(clusterView),
       faas_deployments: (await listFaasDeployments(db)).map(faasView),
+      functions: (await listFunctions(db)).map(functionView),
       storage_deployments: (await listStorageDeployments(db)).map(storageView),
       buckets: (await listBuckets(db)).map(bucketView),
       load_balancer: await loadBalancerView(db, deps),

@@ -5,6 +5,7 @@
 import type { Context } from 'hono'
 import { z } from 'zod'
 import { FadoError, invalidField } from '../errors.js'
+import { isTriggerTarget } from '../../edge/snapshot.js'
 import { readJson } from './input.js'
 
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -172,3 +173,34 @@ export function objectKey(key: string, field: string): string {
     throw invalidField(field, "must not start with '/' or contain '//'")
   return key
 }
+
+/**
+ * A function trigger's target: a path appended to the FaaS deployment's URL (`/function/resize`:
+ * segments of URL path characters, no '.' or '..', no query), or an absolute http(s) URL of the
+ * function's own (a Knative host, a Lambda function URL; no credentials, query or fragment;
+ * trailing '/' dropped).
+ */
+export const triggerTarget = z.string({ error: 'must be a string' }).transform((raw, ctx) => {
+  const value = raw.trim()
+  if (value.startsWith('/')) {
+    const path = value.replace(/\/+$/, '')
+    if (!isTriggerTarget(path)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be a path like /function/resize (letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ between slashes; no '.' or '..' segment, no query)",
+      })
+      return z.NEVER
+    }
+    return path
+  }
+  const url = httpUrl.safeParse(value)
+  if (!url.success || !isTriggerTarget(url.data)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a path starting with '/' or an absolute http(s) URL${url.success ? '' : ` (${url.error.issues[0]?.message ?? 'invalid'})`}`,
+    })
+    return z.NEVER
+  }
+  return url.data
+})

@@ -8,6 +8,7 @@ import type { PolicyName, Route } from '../../edge/snapshot.js'
 import type { BucketRow, ReplicaStatus } from '../db/buckets.js'
 import type { ClusterRow } from '../db/clusters.js'
 import type { FaasDeploymentRow } from '../db/faas-deployments.js'
+import type { FunctionRow } from '../db/functions.js'
 import type { LoadBalancerSettings } from '../db/load-balancer.js'
 import type { ObjectRow } from '../db/objects.js'
 import type { StorageDeploymentRow } from '../db/storage-deployments.js'
@@ -24,6 +25,15 @@ export interface FaasDeploymentView {
   faas_id: number
   cluster_id: number
   url: string
+}
+
+export interface FunctionView {
+  function_id: number
+  name: string
+  /** Zones a cluster must have (every one) to run the function. */
+  zones: string[]
+  /** Per FaaS deployment: a path appended to its URL, or an absolute URL. */
+  triggers: { faas_id: number; target: string }[]
 }
 
 /** secret_key is write-only: it is never part of an answer. */
@@ -91,6 +101,7 @@ export interface TokenView {
 export interface ResourcesView {
   clusters: ClusterView[]
   faas_deployments: FaasDeploymentView[]
+  functions: FunctionView[]
   storage_deployments: StorageDeploymentView[]
   buckets: BucketView[]
   load_balancer: LoadBalancerView
@@ -114,6 +125,13 @@ export const faasView = (r: FaasDeploymentRow): FaasDeploymentView => ({
   faas_id: r.faas_id,
   cluster_id: r.cluster_id,
   url: r.url,
+})
+
+export const functionView = (r: FunctionRow): FunctionView => ({
+  function_id: r.function_id,
+  name: r.name,
+  zones: r.zones,
+  triggers: r.triggers.map((t) => ({ faas_id: t.faas_id, target: t.target })),
 })
 
 export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => ({

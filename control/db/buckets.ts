@@ -55,6 +55,14 @@ export async function listBucketServingClusters(
   )
 }
 
+/** Bucket name → bytes on its master, as indexed (what data gravity weighs). */
+export async function listBucketBytes(q: Queryable): Promise<Map<string, number>> {
+  const rows = await q.query<{ name: string; total_bytes: number | string }>(
+    'SELECT name, total_bytes FROM buckets',
+  )
+  return new Map(rows.map((r) => [r.name, Number(r.total_bytes)]))
+}
+
 export async function getBucketByName(q: Queryable, name: string): Promise<BucketRow | undefined> {
   const rows = await q.query<BucketRow>(`${SELECT} WHERE b.name = $1`, [name])
   return rows[0]

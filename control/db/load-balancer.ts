@@ -7,6 +7,7 @@ import { getGlobalPolicies, setGlobalPolicy } from './policies.js'
 export interface LoadBalancerSettings extends EdgeSettings {
   default_policy: PolicyName
   match_header: string
+  function_header: string
 }
 
 const NAMES = {
@@ -16,6 +17,8 @@ const NAMES = {
   retry_budget: 'lb_retry_budget',
   hash_balance_factor: 'lb_hash_balance_factor',
   health_check: 'lb_health_check',
+  function_header: 'lb_function_header',
+  allow_partial: 'lb_allow_partial',
 } as const satisfies Record<keyof LoadBalancerSettings, PolicyNameOf>
 
 type PolicyNameOf = Parameters<typeof setGlobalPolicy>[1]

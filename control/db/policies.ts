@@ -13,6 +13,8 @@ export type PolicyName =
   | 'lb_retry_budget'
   | 'lb_hash_balance_factor'
   | 'lb_health_check'
+  | 'lb_function_header'
+  | 'lb_allow_partial'
   | 'zones'
   | 'target_replica_count'
   | 'replica_locations'

@@ -1,13 +1,17 @@
 /**
  * A small FaaS endpoint like the thesis's OpenFaaS functions, for tests, benchmarks and
  * `fado demo`. Under an optional path prefix:
- *   /function/image?object=KEY   reads KEY from the bucket named by X-FaDO-Bucket in its own
- *                                 cluster's MinIO, answers {cluster, bucket, object, size, sha256}
+ *   /function/image?object=KEY   reads KEY from the (first) bucket X-FaDO-Bucket names, in its own
+ *                                 cluster's MinIO, answers {cluster, bucket, object, size, sha256, raw}
  *   /function/nodeinfo           answers {cluster, path, query, raw (the request target as received)}
  *   /function/echo               streams the request body back, with the headers it received
  *   /function/fail               answers 500, always
  *   /healthz                     200 while healthy, 503 after setHealthy(false)
- * Options add a fixed delay and a concurrency cap, to model slow or small clusters.
+ * Options add a fixed delay and a concurrency cap, to model slow or small clusters, and named
+ * functions mounted at paths of their own (`functions: {'/function/resize': 'resize'}` as
+ * OpenFaaS serves them, or `{'/': 'resize'}` for a host per function as Knative or a Lambda
+ * function URL gives): a request at or under a mount answers {cluster, function, path, query,
+ * raw} and, given X-FaDO-Bucket and ?object=KEY, also the object's size and sha256 as read here.
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
@@ -31,6 +35,8 @@ export interface FunctionServerOptions {
   capacity?: number
   host?: string
   port?: number
+  /** Mount path → function name (see above); checked before everything else. */
+  functions?: Record<string, string>
 }
 
 export interface RunningFunctionServer {
@@ -83,6 +89,18 @@ export async function startFunctionServer(
     res.end(JSON.stringify(body))
   }
 
+  /** Reads the object (from this cluster's storage first) and answers its size and SHA-256. */
+  const digest = async (bucket: string, object: string) => {
+    const stream = await readAnywhere([opts.storage, ...(opts.remotes ?? [])], bucket, object)
+    const hash = createHash('sha256')
+    let size = 0
+    for await (const chunk of stream.body) {
+      hash.update(chunk as Buffer)
+      size += (chunk as Buffer).length
+    }
+    return { size, sha256: hash.digest('hex') }
+  }
+
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://function')
@@ -93,6 +111,28 @@ export async function startFunctionServer(
       await acquire()
       try {
         if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs))
+        const mounted = Object.entries(opts.functions ?? {}).find(
+          ([mount]) =>
+            mount === '/' || url.pathname === mount || url.pathname.startsWith(`${mount}/`),
+        )
+        if (mounted) {
+          const info = {
+            cluster: opts.cluster,
+            function: mounted[1],
+            path: url.pathname,
+            query: url.search,
+            raw: req.url,
+          }
+          const bucket = req.headers[header]
+          const object = url.searchParams.get('object')
+          if (typeof bucket !== 'string' || !object) return json(res, 200, info)
+          const first = bucket.split(',')[0]?.trim() ?? ''
+          try {
+            return json(res, 200, { ...info, bucket: first, ...(await digest(first, object)) })
+          } catch (err) {
+            return json(res, 502, { ...info, error: (err as Error).message })
+          }
+        }
         if (path === '/function/nodeinfo')
           return json(res, 200, {
             cluster: opts.cluster,
@@ -113,28 +153,18 @@ export async function startFunctionServer(
           return
         }
         if (path === '/function/image') {
-          const bucket = req.headers[header]
+          // An invocation may name several buckets (`a, b`): the object is read from the first.
+          const bucket = (req.headers[header] as string | undefined)?.split(',')[0]?.trim()
           const object = url.searchParams.get('object')
           if (typeof bucket !== 'string' || !object)
             return json(res, 400, { error: 'needs the bucket header and ?object=' })
           try {
-            const stream = await readAnywhere(
-              [opts.storage, ...(opts.remotes ?? [])],
-              bucket,
-              object,
-            )
-            const hash = createHash('sha256')
-            let size = 0
-            for await (const chunk of stream.body) {
-              hash.update(chunk as Buffer)
-              size += (chunk as Buffer).length
-            }
             return json(res, 200, {
               cluster: opts.cluster,
               bucket,
               object,
-              size,
-              sha256: hash.digest('hex'),
+              ...(await digest(bucket, object)),
+              raw: req.url,
             })
           } catch (err) {
             return json(res, 502, {

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_EDGE_SETTINGS } from '../../edge/snapshot.js'
-import { compileRoutes, type RouteInputs } from './compile.js'
+import { compileRoutes, roughBytes, type RouteInputs } from './compile.js'
 
 const base: RouteInputs = {
   ...DEFAULT_EDGE_SETTINGS,
   match_header: 'X-FaDO-Bucket',
+  function_header: 'X-FaDO-Function',
   default_policy: 'round_robin',
   clusters: [
-    { cluster_id: 1, name: 'hpc' },
-    { cluster_id: 2, name: 'cc1' },
-    { cluster_id: 3, name: 'cc2' },
+    { cluster_id: 1, name: 'hpc', zones: ['hpc', 'gpu'] },
+    { cluster_id: 2, name: 'cc1', zones: [] },
+    { cluster_id: 3, name: 'cc2', zones: ['gpu'] },
   ],
   faas: [
     { faas_id: 10, cluster_id: 1, url: 'http://hpc:8080' },
@@ -18,6 +19,8 @@ const base: RouteInputs = {
     { faas_id: 30, cluster_id: 3, url: 'http://cc2:8080' },
   ],
   bucket_clusters: [],
+  bucket_bytes: new Map(),
+  functions: [],
   overrides: {},
 }
 
@@ -95,6 +98,7 @@ describe('compileRoutes', () => {
     expect(table.routes.a).toEqual({
       policy: 'least_conn',
       upstreams: [{ id: 20, url: 'http://cc1:8080', cluster: 'cc1' }],
+      bytes: 0,
     })
     expect(table.routes.b?.policy).toBe('hash')
     expect(table.routes.b?.upstreams.map((u) => u.id)).toEqual([20])
@@ -114,5 +118,55 @@ describe('compileRoutes', () => {
       faas: [...base.faas].reverse(),
     })
     expect(JSON.stringify(two)).toBe(JSON.stringify(one))
+  })
+
+  it('carries cluster zones and functions once each, triggers only on existing deployments', () => {
+    const table = compileRoutes({
+      ...base,
+      bucket_clusters: [{ bucket_name: 'a', cluster_id: 1 }],
+      functions: [
+        {
+          name: 'train',
+          zones: ['gpu'],
+          triggers: [
+            { faas_id: 10, target: '/function/train' },
+            { faas_id: 99, target: '/gone' },
+          ],
+        },
+        { name: 'lambda', zones: [], triggers: [{ faas_id: 30, target: 'https://fn.example' }] },
+      ],
+    })
+    expect(table.clusters).toEqual({
+      hpc: { zones: ['hpc', 'gpu'] },
+      cc1: { zones: [] },
+      cc2: { zones: ['gpu'] },
+    })
+    expect(table.functions).toEqual({
+      lambda: { zones: [], triggers: { '30': 'https://fn.example' } },
+      train: { zones: ['gpu'], triggers: { '10': '/function/train' } },
+    })
+    expect(Object.keys(table.functions)).toEqual(['lambda', 'train'])
+    expect(table.function_header).toBe('X-FaDO-Function')
+  })
+
+  it('routes carry bucket sizes to two significant digits, and an override on partial placement', () => {
+    const table = compileRoutes({
+      ...base,
+      bucket_clusters: [
+        { bucket_name: 'a', cluster_id: 1 },
+        { bucket_name: 'b', cluster_id: 1 },
+      ],
+      bucket_bytes: new Map([
+        ['a', 123_456_789],
+        ['b', 42],
+      ]),
+      overrides: { b: { allow_partial: false } },
+    })
+    expect(table.routes.a?.bytes).toBe(120_000_000)
+    expect(table.routes.b).toMatchObject({ bytes: 42, allow_partial: false })
+    expect(table.routes.a?.allow_partial).toBeUndefined()
+    expect([0, 99, 100, 1049, 1050, 999_999].map(roughBytes)).toEqual([
+      0, 99, 100, 1000, 1100, 1_000_000,
+    ])
   })
 })

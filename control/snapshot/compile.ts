@@ -1,23 +1,49 @@
 /**
  * Pure: turns database rows into the route table (DESIGN.md "Route snapshot").
  * A bucket's upstreams are the FaaS deployments of the clusters that hold its master copy or a
- * synced replica; a route override replaces the upstreams (by FaaS id) and/or the policy.
+ * synced replica; a route override replaces the upstreams (by FaaS id) and/or the policy, and may
+ * forbid partial placement. Functions and cluster zones travel beside the routes, once each.
  */
-import type { EdgeSettings, PolicyName, Route, RouteTable, Upstream } from '../../edge/snapshot.js'
+import type {
+  ClusterInfo,
+  EdgeSettings,
+  FunctionSpec,
+  PolicyName,
+  Route,
+  RouteTable,
+  Upstream,
+} from '../../edge/snapshot.js'
 
 export interface RouteOverride {
   policy?: PolicyName | undefined
   faas_ids?: number[] | undefined
+  /** false: never place an invocation naming this bucket with others on a partial holder. */
+  allow_partial?: boolean | undefined
 }
 
 export interface RouteInputs extends EdgeSettings {
   match_header: string
+  function_header: string
   default_policy: PolicyName
-  clusters: readonly { cluster_id: number; name: string }[]
+  clusters: readonly { cluster_id: number; name: string; zones: readonly string[] }[]
   faas: readonly { faas_id: number; cluster_id: number; url: string }[]
   /** One row per (bucket, cluster holding a servable copy). Buckets without copies still appear. */
   bucket_clusters: readonly { bucket_name: string; cluster_id: number | null }[]
+  /** Bucket name → bytes on its master (as indexed). */
+  bucket_bytes: ReadonlyMap<string, number>
+  functions: readonly {
+    name: string
+    zones: readonly string[]
+    triggers: readonly { faas_id: number; target: string }[]
+  }[]
   overrides: Readonly<Record<string, RouteOverride>>
+}
+
+/** Two significant digits: a bucket that grows a little does not make a new snapshot version. */
+export function roughBytes(n: number): number {
+  if (!(n >= 100)) return Math.max(0, Math.round(n) || 0)
+  const step = 10 ** (Math.floor(Math.log10(n)) - 1)
+  return Math.round(n / step) * step
 }
 
 export function compileRoutes(input: RouteInputs): RouteTable {
@@ -51,16 +77,31 @@ export function compileRoutes(input: RouteInputs): RouteTable {
       : [...(holders.get(bucket) ?? [])]
           .flatMap((cluster) => faasByCluster.get(cluster) ?? [])
           .sort((a, b) => a.faas_id - b.faas_id)
-    routes[bucket] = {
+    const route: Route = {
       policy: override?.policy ?? input.default_policy,
       upstreams: faas.map(toUpstream),
+      bytes: roughBytes(input.bucket_bytes.get(bucket) ?? 0),
     }
+    if (override?.allow_partial !== undefined) route.allow_partial = override.allow_partial
+    routes[bucket] = route
   }
-  const { retries, retry_budget, hash_balance_factor, health_check } = input
+  const clusters: Record<string, ClusterInfo> = {}
+  for (const c of [...input.clusters].sort((a, b) => a.cluster_id - b.cluster_id))
+    clusters[c.name] = { zones: [...c.zones] }
+  const functions: Record<string, FunctionSpec> = {}
+  for (const f of [...input.functions].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const triggers: Record<string, string> = {}
+    for (const t of f.triggers) if (faasById.has(t.faas_id)) triggers[t.faas_id] = t.target
+    functions[f.name] = { zones: [...f.zones], triggers }
+  }
+  const { retries, retry_budget, hash_balance_factor, health_check, allow_partial } = input
   return {
     match_header: input.match_header,
+    function_header: input.function_header,
     default_policy: input.default_policy,
     routes,
-    settings: { retries, retry_budget, hash_balance_factor, health_check },
+    settings: { retries, retry_budget, hash_balance_factor, health_check, allow_partial },
+    clusters,
+    functions,
   }
 }

@@ -6,7 +6,8 @@
  */
 import { sameRouteTable, type RouteSnapshot, type RouteTable } from '../../edge/snapshot.js'
 import type { Db, Queryable } from '../db/client.js'
-import { listBucketServingClusters } from '../db/buckets.js'
+import { listBucketBytes, listBucketServingClusters } from '../db/buckets.js'
+import { listFunctions } from '../db/functions.js'
 import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
 import { getRouteOverrides, getSettings } from '../db/load-balancer.js'
@@ -18,11 +19,13 @@ import { compileRoutes } from './compile.js'
 const PUBLISH_LOCK_KEY = 0x46615350
 
 export async function compileFromDb(q: Queryable): Promise<RouteTable> {
-  const [settings, clusters, faas, bucketClusters, overrides] = [
+  const [settings, clusters, faas, bucketClusters, bytes, functions, overrides] = [
     await getSettings(q),
     await listClusters(q),
     await listFaasDeployments(q),
     await listBucketServingClusters(q),
+    await listBucketBytes(q),
+    await listFunctions(q),
     await getRouteOverrides(q),
   ]
   return compileRoutes({
@@ -30,6 +33,8 @@ export async function compileFromDb(q: Queryable): Promise<RouteTable> {
     clusters,
     faas,
     bucket_clusters: bucketClusters,
+    bucket_bytes: bytes,
+    functions,
     overrides,
   })
 }
@@ -41,6 +46,8 @@ export class SnapshotPublisher {
   #running: Promise<void> | undefined
   #again = false
   #retryTimer: NodeJS.Timeout | undefined
+  #soonTimer: NodeJS.Timeout | undefined
+  #periodic: NodeJS.Timeout | undefined
   #failures = 0
   #closed = false
   readonly #listeners = new Set<SnapshotListener>()
@@ -89,6 +96,31 @@ export class SnapshotPublisher {
     })
   }
 
+  /**
+   * Asks for a publish within `delayMs`, once however often it is called meanwhile: for changes
+   * that only move bucket sizes (object writes), which routes carry roughly (data gravity).
+   */
+  requestSoon(delayMs = 1_000): void {
+    if (this.#closed || this.#soonTimer) return
+    this.#soonTimer = setTimeout(() => {
+      this.#soonTimer = undefined
+      this.request()
+    }, delayMs).unref()
+  }
+
+  /** Publishes now what requestSoon() would publish shortly, and resolves when done. */
+  async flush(): Promise<RouteSnapshot | undefined> {
+    clearTimeout(this.#soonTimer)
+    this.#soonTimer = undefined
+    return this.publishNow()
+  }
+
+  /** Publishes every `intervalMs` too, so sizes indexed by replication passes reach routes. */
+  refreshEvery(intervalMs: number): void {
+    clearInterval(this.#periodic)
+    this.#periodic = setInterval(() => this.request(), intervalMs).unref()
+  }
+
   /** Called once on close (e.g. to answer long polls at once instead of holding up shutdown). */
   onClose(listener: () => void): () => void {
     this.#closeListeners.add(listener)
@@ -99,6 +131,8 @@ export class SnapshotPublisher {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#retryTimer)
+    clearTimeout(this.#soonTimer)
+    clearInterval(this.#periodic)
     for (const listener of this.#closeListeners) listener()
     this.#closeListeners.clear()
   }

@@ -29,7 +29,7 @@ export interface TestPlatform {
 }
 
 export async function startPlatform(
-  specs: { name: string; zones?: string[]; prefix?: string }[],
+  specs: { name: string; zones?: string[]; prefix?: string; functions?: Record<string, string> }[],
 ): Promise<TestPlatform> {
   const fado = await startTestControl(await POSTGRES.target())
   const webhook = await webhookTo(fado)
@@ -50,6 +50,7 @@ export async function startPlatform(
       cluster: spec.name,
       storage: s3Of(minio),
       ...(spec.prefix ? { prefix: spec.prefix } : {}),
+      ...(spec.functions ? { functions: spec.functions } : {}),
     })
     const faas = (
       await fado.api('POST', '/api/faas-deployments', {
