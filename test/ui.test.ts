@@ -185,6 +185,44 @@ describe('admin page in Chromium', () => {
     await screenshot(page, 'faas')
   })
 
+  it('creates a function with a trigger, refusing a bad target under its field, then edits it', async () => {
+    await nav('Functions')
+    await page.getByRole('button', { name: 'Add function' }).click()
+    const d = dialog('Add function')
+    await d.getByLabel('Name').fill('resize')
+    await d.getByLabel('Required zones').fill('gpu')
+    const trigger = d.getByLabel(`Trigger on ${fn.url} (cloud)`)
+    await trigger.fill('/function/../admin')
+    await d.getByRole('button', { name: 'Add function' }).click()
+    await d.locator('.field-error').waitFor()
+    expect(await trigger.getAttribute('aria-invalid')).toBe('true')
+    expect((await api('GET', '/api/functions')).body).toEqual([])
+    await trigger.fill('/function/resize')
+    await d.getByRole('button', { name: 'Add function' }).click()
+    await d.waitFor({ state: 'detached' })
+    const line = row('resize')
+    await line.getByText(`${fn.url}/function/resize`).waitFor()
+    await line.getByText('gpu').waitFor()
+    const [made] = (await api('GET', '/api/functions')).body
+    expect(made).toMatchObject({
+      name: 'resize',
+      zones: ['gpu'],
+      triggers: [{ target: '/function/resize' }],
+    })
+    await page.getByRole('button', { name: 'Edit resize' }).click()
+    const e = dialog('Edit function resize')
+    await e.getByLabel('Required zones').fill('')
+    await e.getByLabel(`Trigger on ${fn.url} (cloud)`).fill('https://resize.example.org/')
+    await e.getByRole('button', { name: 'Save' }).click()
+    await e.waitFor({ state: 'detached' })
+    await line.getByText('https://resize.example.org', { exact: true }).waitFor()
+    expect((await api('GET', '/api/functions')).body[0]).toMatchObject({
+      zones: [],
+      triggers: [{ target: 'https://resize.example.org' }],
+    })
+    await screenshot(page, 'functions')
+  })
+
   it('tracking storage checks the connection and never shows the secret', async () => {
     await nav('Storage')
     const track = async (alias: string, cluster: string, minio: TestMinio, secret: string) => {
@@ -359,6 +397,8 @@ describe('admin page in Chromium', () => {
     })
 
     await page.getByLabel('Timeout (ms)').fill('200')
+    await page.getByLabel('Function header').fill('X-Fn')
+    await page.getByLabel(/^Partial placement/).uncheck()
     await page.getByLabel('Healthy after (passes in a row)').fill('1')
     await page.getByLabel('Unhealthy after (failures in a row)').fill('1')
     await page.getByRole('button', { name: 'Save settings' }).click()
@@ -374,7 +414,9 @@ describe('admin page in Chromium', () => {
         healthy_threshold: 1,
         unhealthy_threshold: 1,
       },
+      allow_partial: false,
     })
+    expect((await api('GET', '/api/snapshot')).body.function_header).toBe('X-Fn')
     await route.getByText('probe passes').waitFor()
 
     // The function server starts failing its health check: the page says so within seconds.
@@ -453,6 +495,7 @@ describe('admin page in Chromium', () => {
       ['Dashboard', 'dashboard'],
       ['Clusters', 'clusters'],
       ['FaaS deployments', 'faas'],
+      ['Functions', 'functions'],
       ['Storage', 'storage'],
       ['Buckets', 'buckets'],
       ['Objects', 'objects'],
@@ -486,6 +529,10 @@ describe('admin page in Chromium', () => {
     await confirm('Untrack minio-cloud', 'Untrack minio-cloud?', 'Untrack')
     await page.getByText('No storage deployments tracked yet.').waitFor()
 
+    await nav('Functions')
+    await confirm('Delete resize', 'Delete function resize?', 'Delete function')
+    await page.getByText('No functions yet.').waitFor()
+
     await nav('FaaS deployments')
     await confirm(`Delete ${fn.url}`, 'Delete FaaS deployment?', 'Delete deployment')
     await page.getByText('No FaaS deployments yet.').waitFor()
@@ -496,7 +543,13 @@ describe('admin page in Chromium', () => {
     await page.getByText('No clusters yet').waitFor()
 
     const left = await resources()
-    for (const key of ['clusters', 'faas_deployments', 'storage_deployments', 'buckets'])
+    for (const key of [
+      'clusters',
+      'faas_deployments',
+      'functions',
+      'storage_deployments',
+      'buckets',
+    ])
       expect(left[key], key).toEqual([])
     // The bucket is gone from both MinIO servers too.
     expect(await minios[0]!.storage().bucketExists('images')).toBe(false)

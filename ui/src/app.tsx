@@ -8,6 +8,7 @@ import { BucketsPage } from './pages/buckets.js'
 import { ClustersPage } from './pages/clusters.js'
 import { DashboardPage } from './pages/dashboard.js'
 import { FaasPage } from './pages/faas.js'
+import { FunctionsPage } from './pages/functions.js'
 import { LoadBalancerPage } from './pages/load-balancer.js'
 import { NotFoundPage } from './pages/not-found.js'
 import { ObjectsPage } from './pages/objects.js'
@@ -27,6 +28,7 @@ const NAV = [
   { href: '/', label: 'Dashboard' },
   { href: '/clusters', label: 'Clusters' },
   { href: '/faas', label: 'FaaS deployments' },
+  { href: '/functions', label: 'Functions' },
   { href: '/storage', label: 'Storage' },
   { href: '/buckets', label: 'Buckets' },
   { href: '/objects', label: 'Objects' },
@@ -38,6 +40,7 @@ const ROUTES: [string, (params: Record<string, string>) => preact.JSX.Element][]
   ['/', () => <DashboardPage />],
   ['/clusters', () => <ClustersPage />],
   ['/faas', () => <FaasPage />],
+  ['/functions', () => <FunctionsPage />],
   ['/storage', () => <StoragePage />],
   ['/buckets', () => <BucketsPage />],
   ['/objects', () => <ObjectsPage />],

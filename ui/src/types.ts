@@ -7,6 +7,7 @@ import type {
   ClusterView,
   EdgeStatus,
   FaasDeploymentView,
+  FunctionView,
   LoadBalancerView,
   ObjectPage,
   ObjectView,
@@ -21,6 +22,7 @@ export type Token = TokenView
 export type { EdgeStatus, RouteOverride }
 export type Cluster = ClusterView
 export type FaasDeployment = FaasDeploymentView
+export type FunctionDef = FunctionView
 export type StorageDeployment = StorageDeploymentView
 export type Bucket = BucketView
 export type StoredObject = ObjectView

@@ -1,5 +1,6 @@
 /** The list table every page uses: scrolls sideways inside its box on narrow windows. */
 import type { ComponentChildren, JSX } from 'preact'
+import { send } from '../api.js'
 import { ConfirmDialog } from './dialog.js'
 
 export type Column = string | { label: string; class: string }
@@ -72,5 +73,40 @@ export function ConfirmButton(props: {
     >
       {props.text}
     </button>
+  )
+}
+
+/** The usual last cell of a row: Edit, and Delete after a confirmation (DELETE `path`, then refresh). */
+export function EditDeleteCell(props: {
+  open: (render: (close: () => void) => JSX.Element) => void
+  /** What the buttons are named after, e.g. "images": "Edit images", "Delete images". */
+  name: string
+  onEdit: () => void
+  title: string
+  confirmLabel: string
+  /** The DELETE the confirmation sends. */
+  path: string
+  onDeleted: () => Promise<void>
+  children: ComponentChildren
+}) {
+  return (
+    <td class="row-actions">
+      <button type="button" onClick={props.onEdit} aria-label={`Edit ${props.name}`}>
+        Edit
+      </button>
+      <ConfirmButton
+        open={props.open}
+        label={`Delete ${props.name}`}
+        text="Delete"
+        title={props.title}
+        confirmLabel={props.confirmLabel}
+        onConfirm={async () => {
+          await send('DELETE', props.path)
+          await props.onDeleted()
+        }}
+      >
+        {props.children}
+      </ConfirmButton>
+    </td>
   )
 }

@@ -4,7 +4,7 @@ import { send } from '../api.js'
 import { useApp } from '../app.js'
 import { Empty, PageHeader, parseList, Zones } from '../components/common.js'
 import { FormDialog, TextField } from '../components/dialog.js'
-import { DataTable, ConfirmButton } from '../components/table.js'
+import { DataTable, EditDeleteCell } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
 import { refresh } from '../state.js'
 import type { Cluster, Resources } from '../types.js'
@@ -37,28 +37,20 @@ export function ClustersPage() {
               </td>
               <td>{r.faas_deployments.filter((f) => f.cluster_id === c.cluster_id).length}</td>
               <td>{r.storage_deployments.filter((s) => s.cluster_id === c.cluster_id).length}</td>
-              <td class="row-actions">
-                <button type="button" onClick={() => edit(c)} aria-label={`Edit ${c.name}`}>
-                  Edit
-                </button>
-                <ConfirmButton
-                  open={open}
-                  label={`Delete ${c.name}`}
-                  text="Delete"
-                  title={`Delete cluster ${c.name}?`}
-                  confirmLabel="Delete cluster"
-                  onConfirm={async () => {
-                    await send('DELETE', `/api/clusters/${c.cluster_id}`)
-                    await refresh(state)
-                  }}
-                >
-                  <p>
-                    Its FaaS deployments are removed with it and stop receiving invocations. A
-                    cluster that still holds storage deployments cannot be deleted: untrack them
-                    first.
-                  </p>
-                </ConfirmButton>
-              </td>
+              <EditDeleteCell
+                open={open}
+                name={c.name}
+                onEdit={() => edit(c)}
+                title={`Delete cluster ${c.name}?`}
+                confirmLabel="Delete cluster"
+                path={`/api/clusters/${c.cluster_id}`}
+                onDeleted={() => refresh(state)}
+              >
+                <p>
+                  Its FaaS deployments are removed with it and stop receiving invocations. A cluster
+                  that still holds storage deployments cannot be deleted: untrack them first.
+                </p>
+              </EditDeleteCell>
             </tr>
           ))}
         </DataTable>

@@ -4,7 +4,7 @@ import { send } from '../api.js'
 import { useApp } from '../app.js'
 import { Empty, PageHeader } from '../components/common.js'
 import { FormDialog, TextField } from '../components/dialog.js'
-import { DataTable, ConfirmButton } from '../components/table.js'
+import { DataTable, EditDeleteCell } from '../components/table.js'
 import { ClusterSelect, NeedsCluster } from '../components/clusters.js'
 import { useDialog } from '../components/use-dialog.js'
 import { refresh } from '../state.js'
@@ -43,27 +43,20 @@ export function FaasPage() {
                 {f.url}
               </th>
               <td>{state.clusterName.value(f.cluster_id)}</td>
-              <td class="row-actions">
-                <button type="button" onClick={() => edit(f)} aria-label={`Edit ${f.url}`}>
-                  Edit
-                </button>
-                <ConfirmButton
-                  open={open}
-                  label={`Delete ${f.url}`}
-                  text="Delete"
-                  title="Delete FaaS deployment?"
-                  confirmLabel="Delete deployment"
-                  onConfirm={async () => {
-                    await send('DELETE', `/api/faas-deployments/${f.faas_id}`)
-                    await refresh(state)
-                  }}
-                >
-                  <p>
-                    <code>{f.url}</code> stops receiving invocations as soon as the edge applies the
-                    next route snapshot.
-                  </p>
-                </ConfirmButton>
-              </td>
+              <EditDeleteCell
+                open={open}
+                name={f.url}
+                onEdit={() => edit(f)}
+                title="Delete FaaS deployment?"
+                confirmLabel="Delete deployment"
+                path={`/api/faas-deployments/${f.faas_id}`}
+                onDeleted={() => refresh(state)}
+              >
+                <p>
+                  <code>{f.url}</code> stops receiving invocations as soon as the edge applies the
+                  next route snapshot.
+                </p>
+              </EditDeleteCell>
             </tr>
           ))}
         </DataTable>

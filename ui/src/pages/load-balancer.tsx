@@ -157,6 +157,8 @@ export function LoadBalancerPage() {
 interface SettingsDraft {
   default_policy: string
   match_header: string
+  function_header: string
+  allow_partial: boolean
   retries: string
   retry_budget_percent: string
   hash_balance_factor: string
@@ -173,6 +175,8 @@ function draftOf(s: LoadBalancerSettings): SettingsDraft {
   return {
     default_policy: s.default_policy,
     match_header: s.match_header,
+    function_header: s.function_header,
+    allow_partial: s.allow_partial,
     retries: String(s.retries),
     retry_budget_percent: String(+(s.retry_budget * 100).toFixed(2)),
     hash_balance_factor: String(s.hash_balance_factor),
@@ -194,6 +198,8 @@ function bodyOf(d: SettingsDraft) {
   return {
     default_policy: d.default_policy,
     match_header: d.match_header.trim(),
+    function_header: d.function_header.trim(),
+    allow_partial: d.allow_partial,
     retries: numberOf(d.retries),
     retry_budget: typeof percent === 'number' ? +(percent / 100).toFixed(4) : percent,
     hash_balance_factor: numberOf(d.hash_balance_factor),
@@ -227,7 +233,7 @@ function SettingsForm() {
       setDirty(true)
       setSaved(false)
     }
-  const text = (key: Exclude<keyof SettingsDraft, 'health_check'>) => ({
+  const text = (key: Exclude<keyof SettingsDraft, 'health_check' | 'allow_partial'>) => ({
     value: draft[key],
     onValue: edit(key),
   })
@@ -237,6 +243,8 @@ function SettingsForm() {
       fields={[
         'default_policy',
         'match_header',
+        'function_header',
+        'allow_partial',
         'retries',
         'retry_budget',
         'hash_balance_factor',
@@ -261,8 +269,14 @@ function SettingsForm() {
         <TextField
           name="match_header"
           label="Bucket header"
-          hint="The request header that names the bucket"
+          hint="The request header that names the bucket (or several, comma-separated)"
           {...text('match_header')}
+        />
+        <TextField
+          name="function_header"
+          label="Function header"
+          hint="The request header that names the function (see Functions)"
+          {...text('function_header')}
         />
         <TextField
           name="retries"
@@ -286,6 +300,17 @@ function SettingsForm() {
           {...text('hash_balance_factor')}
         />
       </div>
+      <label class="check">
+        <input
+          type="checkbox"
+          name="allow_partial"
+          checked={draft.allow_partial}
+          onChange={(e) => edit('allow_partial')(e.currentTarget.checked)}
+        />
+        Partial placement: an invocation naming several buckets that no cluster holds all of goes to
+        the cluster holding most of their bytes (answered with X-FaDO-Placement: partial) instead of
+        503
+      </label>
       <fieldset>
         <legend>Active health check</legend>
         <label class="check">
