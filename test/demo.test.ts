@@ -65,6 +65,31 @@ describe('fado demo', () => {
       }
       expect([...seen].sort()).toEqual(clusters)
     }
+    // Two functions deployed differently: each lands only where it can run, at its own path.
+    const fnCalls: [string, string, string, Record<string, string>][] = [
+      [
+        'shared-data',
+        'resize',
+        '/?object=photo.jpg',
+        { hpc: '/function/resize?object=photo.jpg', 'cloud-2': '/?object=photo.jpg' },
+      ],
+      ['images', 'train', '/epochs?n=3', { hpc: '/function/train/epochs?n=3' }],
+    ]
+    for (const [bucket, fn, target, lands] of fnCalls) {
+      expect(demo.stdout()).toContain(`X-FaDO-Function: ${fn}`)
+      const seen = new Set<string>()
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`http://127.0.0.1:${edgePort}${target}`, {
+          headers: { 'X-FaDO-Bucket': bucket, 'X-FaDO-Function': fn },
+        })
+        const body = (await res.json()) as { cluster: string; function: string; raw: string }
+        expect(res.status, JSON.stringify(body)).toBe(200)
+        expect(body.function).toBe(fn)
+        expect(body.raw).toBe(lands[body.cluster])
+        seen.add(body.cluster)
+      }
+      expect([...seen].sort()).toEqual(Object.keys(lands).sort())
+    }
     expect(Date.now() - t0).toBeLessThan(60_000)
     expect(await demo.stop('SIGINT')).toBe(0)
     await expect(fetch(`http://127.0.0.1:${apiPort}/healthz`)).rejects.toThrow()

@@ -2,7 +2,10 @@
  * `fado demo`: a complete local platform on loopback in one command. Three clusters with zones
  * (hpc, cloud-1, cloud-2), each with a real MinIO server and a function server, WAN links between
  * clusters (throttling relays), and FaDO standalone managing them: storage and FaaS deployments,
- * buckets with different replica policies, some objects. Prints the login URL and ready-to-paste
+ * buckets with different replica policies, some objects, and two functions deployed differently:
+ * `train` OpenFaaS-style at /function/train on hpc and cloud-1 (requiring the high-performance
+ * zone, so only hpc runs it), `resize` at /function/resize on hpc and at a URL of its own on
+ * cloud-2 (as Knative or a Lambda function URL gives). Prints the login URL and ready-to-paste
  * invocations; Ctrl-C stops everything and removes the temp data.
  */
 import { randomBytes } from 'node:crypto'
@@ -46,6 +49,8 @@ export interface RunningDemo {
   tokenFile: string
   /** Per cluster: its function server and FaaS deployment id. */
   clusters: Record<string, { fn: { url: string }; faas_id: number }>
+  /** cloud-2's `resize`: a function server of its own, the function at its root. */
+  resizeUrl: string
   /** Every WAN link (bytes carried are counted on each). */
   relays: RunningRelay[]
   /** Lines to print: login URL and invocations. */
@@ -67,6 +72,11 @@ export interface DemoOptions {
    * terminal; otherwise the summary names the file that holds it.
    */
   showToken?: boolean
+}
+
+/** How the demo's functions are deployed: mount path → function, on hpc and cloud-1. */
+const DEMO_FUNCTIONS = {
+  openFaas: { '/function/resize': 'resize', '/function/train': 'train' },
 }
 
 /** The demo's cluster names, in order. */
@@ -142,6 +152,7 @@ export async function startDemo(
     const ids: Record<string, { cluster: number; storage: number }> = {}
     const clusters: RunningDemo['clusters'] = {}
     const relays: RunningRelay[] = []
+    let resizeUrl = ''
     for (const c of CLUSTERS) {
       const cluster = (await api('POST', '/api/clusters', { name: c.name, zones: c.zones }))
         .cluster_id as number
@@ -166,17 +177,40 @@ export async function startDemo(
         relays.push(relay)
         remotes.push(connection(relay.endpoint))
       }
-      const fn = await (options.startFunctionServer ?? startFunctionServerFromSpec)({
-        cluster: c.name,
-        storage: connection(minios[c.name]!.endpoint),
-        remotes,
+      const start = options.startFunctionServer ?? startFunctionServerFromSpec
+      const spec = { cluster: c.name, storage: connection(minios[c.name]!.endpoint), remotes }
+      const fn = await start({
+        ...spec,
         prefix: '',
+        functions: c.name === 'cloud-2' ? {} : DEMO_FUNCTIONS.openFaas,
         ...options.profiles?.[c.name],
       })
       closers.push(() => fn.close())
+      if (c.name === 'cloud-2') {
+        const own = await start({ ...spec, functions: { '/': 'resize' } })
+        closers.push(() => own.close())
+        resizeUrl = own.url
+      }
       const faas = await api('POST', '/api/faas-deployments', { cluster_id: cluster, url: fn.url })
       clusters[c.name] = { fn, faas_id: faas.faas_id as number }
     }
+
+    const faasOf = (cluster: string) => clusters[cluster]!.faas_id
+    await api('POST', '/api/functions', {
+      name: 'train',
+      zones: ['high-performance'],
+      triggers: [
+        { faas_id: faasOf('hpc'), target: '/function/train' },
+        { faas_id: faasOf('cloud-1'), target: '/function/train' },
+      ],
+    })
+    await api('POST', '/api/functions', {
+      name: 'resize',
+      triggers: [
+        { faas_id: faasOf('hpc'), target: '/function/resize' },
+        { faas_id: faasOf('cloud-2'), target: resizeUrl },
+      ],
+    })
 
     for (const b of BUCKETS) {
       await api('POST', '/api/buckets', {
@@ -221,6 +255,11 @@ export async function startDemo(
         (b) =>
           `  curl -si -H 'X-FaDO-Bucket: ${b.name}' '${edgeUrl}/function/image?object=photo.jpg' | grep -i -e x-fado-cluster -e sha256`,
       ),
+      '',
+      'Functions: train (needs zone high-performance: only hpc runs it), resize (/function/resize',
+      'on hpc, a URL of its own on cloud-2). Each answer shows the path the function received:',
+      `  curl -s -H 'X-FaDO-Bucket: shared-data' -H 'X-FaDO-Function: resize' '${edgeUrl}/?object=photo.jpg'`,
+      `  curl -s -H 'X-FaDO-Bucket: images' -H 'X-FaDO-Function: train' '${edgeUrl}/epochs?n=3'`,
       `  curl -s -H "Authorization: Bearer ${shown}" ${control.apiUrl}/api/load-balancer`,
       '',
       'Ctrl-C stops everything and removes the temporary data.',
@@ -231,6 +270,7 @@ export async function startDemo(
       token,
       tokenFile,
       clusters,
+      resizeUrl,
       relays,
       summary,
       close: closeAll,

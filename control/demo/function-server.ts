@@ -209,6 +209,7 @@ export interface FunctionServerSpec {
   prefix?: string
   delayMs?: number
   capacity?: number
+  functions?: Record<string, string>
 }
 
 export function startFunctionServerFromSpec(
