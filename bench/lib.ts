@@ -131,16 +131,20 @@ function toMs(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n
 }
 
-/** wrk -t1 -c<connections> with one header; errors = non-2xx/3xx answers + socket errors. */
+/** wrk -t1 -c<connections> with header(s); errors = non-2xx/3xx answers + socket errors. */
 export async function runWrk(
   url: string,
-  header: string,
+  header: string | string[],
   seconds: number,
   connections = 50,
+  /** Run wrk on these CPUs only (taskset -c), e.g. '1'. */
+  cpus?: string,
 ): Promise<WrkResult> {
+  const headers = (Array.isArray(header) ? header : [header]).flatMap((h) => ['-H', h])
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headers, url]
   const { stdout } = await run(
-    'wrk',
-    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', header, url],
+    cpus ? 'taskset' : 'wrk',
+    cpus ? ['-c', cpus, 'wrk', ...args] : args,
     { maxBuffer: 1 << 24 },
   )
   const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN)

@@ -3,7 +3,10 @@
  *  (a) through FaDO with data-aware routing (to the cluster holding the bucket),
  *  (b) through FaDO data-oblivious (round robin over every FaaS endpoint: the same edge, only
  *      placement differs, so two of three calls read across a WAN link),
- *  (c) directly at the function server of the right cluster (the floor).
+ *  (c) directly at the function server of the right cluster (the floor),
+ *  (d) through FaDO naming the function (`X-FaDO-Function: resize`, deployed at /function/resize
+ *      on hpc and at a URL of its own on cloud-2): function-aware placement must reach cloud-2
+ *      only (the one cluster with both the data and the function) at the function's own URL.
  * Platform: `fado demo`'s three clusters, WAN links of WAN_RTT ms and WAN_MBIT Mbit/s.
  * Function servers and the load generator run in processes of their own, apart from FaDO.
  * Same load per mode: REQUESTS calls, CONCURRENCY at a time. Reports p50/p99 latency,
@@ -46,11 +49,11 @@ async function main() {
     })
   const wanBytes = () => demo.relays.reduce((a, r) => a + r.bytes.toTarget + r.bytes.fromTarget, 0)
 
-  async function run(mode: string, url: string) {
+  async function run(mode: string, url: string, headers: Record<string, string> = {}) {
     const bytes0 = wanBytes()
     const result = await runLoad({
       url,
-      headers: { 'X-FaDO-Bucket': 'ml-models' },
+      headers: { 'X-FaDO-Bucket': 'ml-models', ...headers },
       vus: CONCURRENCY,
       requests: REQUESTS,
       expectSize: 10 * 1024 * 1024,
@@ -74,8 +77,11 @@ async function main() {
   try {
     const direct = `${demo.clusters['cloud-2']!.fn.url}/function/image?object=big.bin`
     const viaEdge = `${demo.edgeUrl}/function/image?object=big.bin`
+    const byFunction = `${demo.edgeUrl}/?object=big.bin`
+    const fnHeaders = { 'X-FaDO-Function': 'resize' }
     await run('warm-up', viaEdge)
     await run('warm-up', direct)
+    await run('warm-up', byFunction, fnHeaders)
     // Data-aware and direct alternate in batches, so neither gets the warmer machine.
     type Row = Awaited<ReturnType<typeof run>>['row']
     const aware = {
@@ -88,12 +94,18 @@ async function main() {
       latencies: [] as number[],
       rates: [] as number[],
     }
+    const fnAware = {
+      row: undefined as unknown as Row,
+      latencies: [] as number[],
+      rates: [] as number[],
+    }
     for (let batch = 0; batch < 3; batch++) {
-      for (const [target, mode, url] of [
-        [aware, 'data-aware (FaDO)', viaEdge],
-        [floor, 'direct to the right cluster', direct],
+      for (const [target, mode, url, headers] of [
+        [aware, 'data-aware (FaDO)', viaEdge, {}],
+        [fnAware, 'function-aware (FaDO, X-FaDO-Function: resize)', byFunction, fnHeaders],
+        [floor, 'direct to the right cluster', direct, {}],
       ] as const) {
-        const r = await run(mode, url)
+        const r = await run(mode, url, headers)
         target.latencies.push(...r.latencies)
         target.rates.push(r.row.per_s)
         target.row = {
@@ -113,6 +125,7 @@ async function main() {
       mean_ms: +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(1),
     })
     aware.row = summarize(aware.row, aware.latencies, aware.rates)
+    fnAware.row = summarize(fnAware.row, fnAware.latencies, fnAware.rates)
     floor.row = summarize(floor.row, floor.latencies, floor.rates)
     const faasIds = Object.values(demo.clusters).map((c) => c.faas_id)
     await api('PUT', '/api/load-balancer/route-overrides', {
@@ -125,13 +138,15 @@ async function main() {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
       date: new Date().toISOString(),
       setup: `fado demo platform, function servers and load generator in their own processes; bucket ml-models only on cloud-2; object 10 MiB; WAN links ${RTT} ms RTT, ${MBIT} Mbit/s; ${REQUESTS} calls per batch, ${CONCURRENCY} at a time; data-aware and direct: 3 alternating batches`,
-      rows: [aware.row, oblivious.row, floor.row],
+      rows: [aware.row, fnAware.row, oblivious.row, floor.row],
       ratios: {
         oblivious_p50_over_aware_p50: +(oblivious.row.p50_ms / aware.row.p50_ms).toFixed(2),
         aware_p50_over_direct_p50: +(aware.row.p50_ms / floor.row.p50_ms).toFixed(3),
+        function_aware_p50_over_aware_p50: +(fnAware.row.p50_ms / aware.row.p50_ms).toFixed(3),
       },
       latencies_ms: {
         aware: aware.latencies,
+        function_aware: fnAware.latencies,
         oblivious: oblivious.latencies,
         direct: floor.latencies,
       },

@@ -18,9 +18,15 @@ const [lo, hi] = [
 ]
 const x = (ms: number) => L + ((Math.log10(ms) - lo) / (hi - lo)) * (W - L - R)
 const y = (q: number) => H - B - q * (H - T - B)
-const colors: Record<string, string> = { aware: '#1b7f3b', direct: '#555555', oblivious: '#c0392b' }
+const colors: Record<string, string> = {
+  aware: '#1b7f3b',
+  function_aware: '#2a6fdb',
+  direct: '#555555',
+  oblivious: '#c0392b',
+}
 const names: Record<string, string> = {
   aware: 'data-aware (FaDO)',
+  function_aware: 'function-aware (FaDO, X-FaDO-Function)',
   direct: 'direct to the right cluster',
   oblivious: 'data-oblivious (round robin)',
 }
