@@ -94,10 +94,14 @@ async function main(argv: string[]): Promise<number> {
       log,
       quiet: config.logLevel === 'warn',
       logFormat: config.logFormat,
+      metrics:
+        config.metricsPort === undefined
+          ? undefined
+          : { host: config.metricsHost, port: config.metricsPort },
     })
     close = running.close
     process.stdout.write(
-      `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n  control      ${config.controlUrl}\n`,
+      `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n  control      ${config.controlUrl}\n${running.edge.metricsUrl ? `  metrics      ${running.edge.metricsUrl}\n` : ''}`,
     )
   } else {
     const running = await startControl(config, log, command === 'standalone')
@@ -121,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
             `  invocations     ${running.edgeUrl}/  (header ${(await running.publisher.publishNow())?.match_header ?? 'X-FaDO-Bucket'})`,
           ]
         : []),
+      `  metrics         ${running.apiUrl}/metrics  (admin or metrics-scope token)`,
+      ...(running.edgeMetricsUrl ? [`  edge metrics    ${running.edgeMetricsUrl}`] : []),
       `  database        ${running.db.description}`,
       `  admin token     ${token.source === 'configured' ? 'from --admin-token / FADO_ADMIN_TOKEN' : `${token.source}, stored in ${token.file}`}`,
     ]

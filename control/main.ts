@@ -20,6 +20,7 @@ import { TokenVerifier } from './tokens.js'
 import { listen } from '../edge/http-server.js'
 import type { Logger } from '../edge/log.js'
 import { ChangeFeed } from './replication/change-feed.js'
+import { ControlMetrics } from './metrics.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
@@ -27,6 +28,8 @@ import { StorageRegistry } from './storage/registry.js'
 export interface RunningControl {
   apiUrl: string
   edgeUrl: string | undefined
+  /** The in-process edge's Prometheus metrics (--metrics-port); control's own are at /metrics. */
+  edgeMetricsUrl: string | undefined
   adminToken: AdminToken
   db: Db
   publisher: SnapshotPublisher
@@ -80,12 +83,16 @@ export async function startControl(
     publisher.refreshEvery(10_000)
 
     const storages = new StorageRegistry(db, secrets, config.storageTimeout)
+    const metrics = new ControlMetrics({
+      db,
+      snapshotVersion: () => publisher.current?.version ?? 0,
+    })
     const reconciler = new Reconciler(
       db,
       storages,
       () => void changes.record({ routes: true }),
       log,
-      reconcilerOptions,
+      { observer: metrics, ...reconcilerOptions },
     )
     const changeFeed = new ChangeFeed(db, storages, changes, log)
     changes.connect({
@@ -118,6 +125,10 @@ export async function startControl(
         log,
         quiet: config.logLevel === 'warn',
         logFormat: config.logFormat,
+        metrics:
+          config.metricsPort === undefined
+            ? undefined
+            : { host: config.metricsHost, port: config.metricsPort },
       })
       closers.push(() => running.close())
       closers.push(async () => unsubscribe())
@@ -136,6 +147,7 @@ export async function startControl(
       limits: { maxObjectSize: config.maxObjectSize, spoolDir: prepareSpoolDir(config.dataDir) },
       ui: loadUiAssets(),
       edgeStatus: edge?.status,
+      metrics,
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,
@@ -148,6 +160,7 @@ export async function startControl(
     return {
       apiUrl: api.url,
       edgeUrl: edge?.url,
+      edgeMetricsUrl: edge?.metricsUrl,
       adminToken,
       db,
       publisher,

@@ -19,6 +19,7 @@ export interface EdgeCommandOptions extends EdgeServerOptions {
   log: Logger
   quiet: boolean
   logFormat?: LogFormat
+  metrics?: { host: string; port: number } | undefined
 }
 
 export interface RunningEdgeCommand {

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Writable } from 'node:stream'
 import { errors, type Dispatcher } from 'undici'
 import { forward, type Attempt, type Transport } from './forward.js'
+import { bucketLabel, type InvocationMetrics } from './edge-metrics.js'
 import { forwardingHeaders } from './forwarded.js'
 import { forwardableNodeHeaders } from './headers.js'
 import type { Logger } from './log.js'
@@ -42,6 +43,8 @@ export interface NodeHandlerDeps {
   proto?: 'http' | 'https'
   /** A new request id (default: a random UUID). */
   generateId?: () => string
+  /** Told of every invocation once its answer is over (Prometheus, node-metrics.ts). */
+  metrics?: InvocationMetrics | undefined
 }
 
 function send(res: ServerResponse, e: EdgeError, id: string): void {
@@ -115,6 +118,22 @@ export function createNodeHandler(
     if (rawTarget.startsWith('/_fado/')) return deps.fallback(req, res)
     const id = requestId(header(req, REQUEST_ID_HEADER), generateId)
     const decision = decideRoute(deps.store, (name) => header(req, name.toLowerCase()))
+    let cluster = ''
+    if (deps.metrics) {
+      const metrics = deps.metrics
+      const started = now()
+      const routed = decision.ok ? decision.bucket : undefined
+      res.once('close', () =>
+        metrics.invocation(
+          {
+            bucket: bucketLabel(routed),
+            cluster,
+            code: res.writableFinished ? res.statusCode : 499,
+          },
+          (now() - started) / 1000,
+        ),
+      )
+    }
     if (!decision.ok) {
       req.resume()
       return send(res, decision.error, id)
@@ -171,6 +190,7 @@ export function createNodeHandler(
                 upHeaders as Record<string, string | string[] | undefined>,
               )
               out['x-fado-cluster'] = upstream.cluster
+              cluster = upstream.cluster
               out[REQUEST_ID_HEADER] = id
               if (partial) out[PLACEMENT_HEADER] = 'partial'
               res.writeHead(statusCode, out)
@@ -215,6 +235,7 @@ export function createNodeHandler(
       },
       transport,
     ).then((result) => {
+      deps.metrics?.retries(result.attempts - 1)
       if (result.kind !== 'error') return
       if (result.detail)
         deps.log.warn('invocation failed', { bucket, request_id: id, detail: result.detail })

@@ -5,20 +5,22 @@
  * upstreams (health, latency, in flight, policy counters) is its own: workers do not share it.
  */
 import cluster from 'node:cluster'
-import { createLogger, type LogFormat } from './log.js'
-import { startEdge, type EdgeServerOptions } from './node.js'
-import type { FromPrimary, FromWorker } from './node-workers.js'
+import { createLogger } from './log.js'
+import { workerMetrics } from './node-metrics.js'
+import { startEdge } from './node.js'
+import type { FromPrimary, FromWorker, WorkerOptions } from './node-workers.js'
 
 const send = (message: FromWorker) => process.send?.(message)
 
 async function main() {
   if (!cluster.isWorker) throw new Error('edge-worker runs as a worker of fado edge or standalone')
-  const options = JSON.parse(process.env.FADO_EDGE_OPTIONS ?? '{}') as EdgeServerOptions & {
-    quiet: boolean
-    logFormat: LogFormat
-  }
+  const options = JSON.parse(process.env.FADO_EDGE_OPTIONS ?? '{}') as WorkerOptions
   const log = createLogger(undefined, options.quiet, options.logFormat)
-  const edge = await startEdge({ ...options, log })
+  const edge = await startEdge({
+    ...options,
+    log,
+    metrics: options.metrics ? workerMetrics() : undefined,
+  })
   process.on('message', (message: FromPrimary) => {
     if (message.type === 'snapshot') {
       // The primary has applied the lineage and version rules already: a worker takes what it is

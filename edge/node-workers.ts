@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import type { EdgeStatus } from './app.js'
 import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
+import { startMetricsServer } from './node-metrics.js'
 import { startProber } from './node-prober.js'
 import type { Refusal } from './snapshot-store.js'
 import type { RouteSnapshot } from './snapshot.js'
@@ -28,10 +29,20 @@ export type FromPrimary =
   /** What the primary's puller refused last (workers only ever see snapshots it applied). */
   | { type: 'refused'; refused: Refusal | null }
   | { type: 'close' }
+/** What every worker is started with (FADO_EDGE_OPTIONS). */
+export type WorkerOptions = EdgeServerOptions & {
+  quiet: boolean
+  logFormat: LogFormat
+  /** Count invocations for the primary's metrics port. */
+  metrics: boolean
+}
+
 export type FromWorker = { type: 'ready'; port: number } | { type: 'status'; status: EdgeStatus }
 
 export interface EdgeWorkers {
   url: string
+  /** GET here for Prometheus metrics; undefined when not asked for. */
+  metricsUrl: string | undefined
   workers: number
   /** Hands a snapshot to every worker (and to workers started later). */
   offer(snapshot: RouteSnapshot): void
@@ -73,6 +84,8 @@ export async function startEdgeWorkers(
     log: Logger
     quiet?: boolean
     logFormat?: LogFormat
+    /** Serve Prometheus metrics here (the workers' summed, plus the primary's). */
+    metrics?: { host: string; port: number } | undefined
   },
 ): Promise<EdgeWorkers> {
   const port = await concretePort(opts.host, opts.port)
@@ -86,7 +99,8 @@ export async function startEdgeWorkers(
       tls: opts.tls,
       quiet: opts.quiet ?? false,
       logFormat: opts.logFormat ?? 'text',
-    } satisfies EdgeServerOptions & { quiet: boolean; logFormat: LogFormat }),
+      metrics: opts.metrics !== undefined,
+    } satisfies WorkerOptions),
   }
   cluster.schedulingPolicy = cluster.SCHED_NONE
   cluster.setupPrimary({
@@ -154,9 +168,14 @@ export async function startEdgeWorkers(
     })
 
   await Promise.all(Array.from({ length: opts.workers }, (_, slot) => fork(slot)))
+  const status = () => mergeStatus([...statuses.values()], opts.workers)
+  const metricsServer = opts.metrics
+    ? await startMetricsServer({ ...opts.metrics, status, snapshot: () => latest })
+    : undefined
   const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host
   return {
     url: `http://${urlHost}:${port}`,
+    metricsUrl: metricsServer?.url,
     workers: opts.workers,
     offer(snapshot) {
       latest = snapshot
@@ -166,10 +185,11 @@ export async function startEdgeWorkers(
       lastRefusal = refused ?? null
       broadcast({ type: 'refused', refused: lastRefusal })
     },
-    status: () => mergeStatus([...statuses.values()], opts.workers),
+    status,
     async close() {
       closing = true
       stopProber()
+      await metricsServer?.close()
       await Promise.all(
         [...live].map(
           (worker) =>

@@ -6,6 +6,7 @@
 import { getRequestListener } from '@hono/node-server'
 import { Agent } from 'undici'
 import { createStatusApp, statusBody, type EdgeStatus } from './app.js'
+import type { InvocationMetrics } from './edge-metrics.js'
 import { proxyMatcher } from './forwarded.js'
 import { listenNode, type RunningServer, type TlsFiles } from './http-server.js'
 import type { Logger } from './log.js'
@@ -40,7 +41,11 @@ export interface RunningEdge {
 }
 
 export async function startEdge(
-  opts: EdgeServerOptions & { log: Logger; onApply?: (snapshot: RouteSnapshot) => void },
+  opts: EdgeServerOptions & {
+    log: Logger
+    onApply?: (snapshot: RouteSnapshot) => void
+    metrics?: InvocationMetrics | undefined
+  },
 ): Promise<RunningEdge> {
   const budget = new RetryBudget(budgetFor(0.2))
   const store = new SnapshotStore((snapshot) => {
@@ -66,6 +71,7 @@ export async function startEdge(
     trustedProxy: proxyMatcher(opts.trustedProxies ?? []),
     proto: opts.tls ? 'https' : 'http',
     fallback: getRequestListener(createStatusApp(status).fetch),
+    metrics: opts.metrics,
   })
   const server = await listenNode(handler, opts.host, opts.port, {
     idleTimeoutMs: Math.max(opts.upstreamTimeoutMs, 60_000),

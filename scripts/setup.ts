@@ -1,7 +1,8 @@
 /**
  * Installs what FaDO's tests need on this machine, skipping what is already there:
  * PostgreSQL server (Debian `postgresql`), Chromium for the admin page's browser tests (Debian
- * `chromium`, with a font so pages render text), and the MinIO server, built from its Go module
+ * `chromium`, with a font so pages render text), Prometheus (Debian `prometheus`, which the
+ * metrics tests start with a config of their own), and the MinIO server, built from its Go module
  * with `go install` as MinIO's README recommends (a pinned version; several minutes on 2 cores).
  * Run with `npm run setup`; .ci/run runs it on every fresh machine.
  */
@@ -9,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { MINIO_MODULE, minioPath } from '../control/demo/minio-server.js'
 import { CHROMIUM } from '../test/helpers/browser.js'
+import { PROMETHEUS } from '../test/helpers/prometheus.js'
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
@@ -45,6 +47,7 @@ function main(): void {
   const packages: string[] = []
   if (!postgresInstalled()) packages.push('postgresql')
   if (!fs.existsSync(CHROMIUM)) packages.push('chromium', 'fonts-dejavu-core')
+  if (!has(PROMETHEUS)) packages.push('prometheus')
   aptInstall(packages)
 
   const minio = minioPath()

@@ -10,6 +10,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { DatabaseUnavailableError } from '../db/client.js'
 import { databaseUnavailable, FadoError, tooLarge } from '../errors.js'
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js'
 import { requireToken } from './auth.js'
 import { bucketsApi } from './buckets.js'
 import { clustersApi } from './clusters.js'
@@ -50,6 +51,17 @@ export function createControlApp(deps: ApiDeps): Hono {
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
     if (incoming && !incoming.complete) c.header('Connection', 'close')
   })
+
+  if (deps.metrics) {
+    const metrics = deps.metrics
+    app.use('*', async (c, next) => {
+      await next()
+      metrics.apiRequest(c.req.method, c.req.routePath, c.res.status)
+    })
+    app.get('/metrics', requireToken(deps.tokens), async (c) =>
+      c.body(await metrics.text(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+    )
+  }
 
   app.get('/healthz', async (c) => {
     try {

@@ -1,4 +1,5 @@
 /** What every API route module is handed. */
+import type { ControlMetrics } from '../metrics.js'
 import type { ChangeFeed } from '../replication/change-feed.js'
 import type { ServiceDeps } from '../services/deps.js'
 import type { SnapshotPublisher } from '../snapshot/publish.js'
@@ -17,4 +18,6 @@ export interface ApiDeps extends ServiceDeps {
   ui?: UiAssets | undefined
   /** What the in-process edge serves (standalone only); separate edges report on their own. */
   edgeStatus?: (() => EdgeStatus) | undefined
+  /** Served at GET /metrics; absent: no /metrics. */
+  metrics?: ControlMetrics | undefined
 }

@@ -16,6 +16,7 @@ import { listClusters } from '../db/clusters.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { S3Storage } from '../storage/s3.js'
 import { indexedEntries, refreshObjectIndex } from './object-index.js'
+import { Backlog } from './observer.js'
 import type { PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
 import { syncBucket } from './sync-bucket.js'
@@ -33,6 +34,8 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
   })
   let routesChanged = false
   const errors: string[] = []
+  const started = Date.now()
+  const alias = (id: number) => storages.find((s) => s.storage_id === id)?.alias ?? String(id)
   const mark = async (storageId: number, status: ReplicaStatus, error: string | null = null) => {
     if (await setReplicaStatus(ctx.db, bucket.bucket_id, storageId, status, error))
       routesChanged = true
@@ -62,13 +65,17 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
       await refreshObjectIndex(ctx.db, bucket.bucket_id, master.listObjects(bucket.name))
     } catch (err) {
       const reason = `master unavailable: ${message(err)}`
-      for (const storageId of plan.desired) await mark(storageId, 'error', reason)
+      for (const storageId of plan.desired) {
+        ctx.observer.failed(bucket.name, alias(storageId))
+        await mark(storageId, 'error', reason)
+      }
       throw new Error(reason, { cause: err })
     }
 
     const current = new Map(bucket.replicas.map((r) => [r.storage_id, r.status]))
     await Promise.all(
       plan.desired.map(async (storageId) => {
+        const backlog = new Backlog(ctx.observer, bucket.name, alias(storageId), started)
         try {
           if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
           // The master was listed once, into the index just refreshed: replicas sync from that.
@@ -76,11 +83,15 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
             concurrency: ctx.copyConcurrency,
             stats: ctx.stats,
             source: indexedEntries(ctx.db, bucket.bucket_id),
+            backlog,
           })
           await mark(storageId, 'synced')
         } catch (err) {
+          ctx.observer.failed(bucket.name, alias(storageId))
           await mark(storageId, 'error', message(err))
           errors.push(`replica on ${storageId}: ${message(err)}`)
+        } finally {
+          backlog.close()
         }
       }),
     )

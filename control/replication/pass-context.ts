@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js'
 import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import type { MasterNotifications } from './notifications.js'
+import type { ReplicationObserver } from './observer.js'
 import type { SyncStats } from './sync-bucket.js'
 
 export interface PassContext {
@@ -13,6 +14,7 @@ export interface PassContext {
   /** Object copies at once within one bucket. */
   copyConcurrency: number
   stats: SyncStats
+  observer: ReplicationObserver
   /** A replica's status changed (or it was removed): routes must be published again. */
   routesChanged(): void
 }

@@ -13,6 +13,7 @@ import { fullPass } from './bucket-pass.js'
 import { syncKeys } from './key-sync.js'
 import { MasterNotifications } from './notifications.js'
 import type { PassContext } from './pass-context.js'
+import { ignoreReplication, type ReplicationObserver } from './observer.js'
 import { emptyStats, type SyncStats } from './sync-bucket.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
 
@@ -28,6 +29,8 @@ export interface ReconcilerOptions {
   fullIntervalMs?: number
   retryBaseMs?: number
   retryMaxMs?: number
+  /** Told of backlog, lag and failures (metrics). */
+  observer?: ReplicationObserver
 }
 
 export interface ReconcileStats extends SyncStats {
@@ -61,6 +64,7 @@ export class Reconciler {
       notifications: new MasterNotifications(db, log),
       copyConcurrency: options.copyConcurrency ?? 32,
       stats: this.stats,
+      observer: options.observer ?? ignoreReplication,
       routesChanged: onRoutesChanged,
     }
     this.#queue = new WorkQueue(
@@ -118,7 +122,7 @@ export class Reconciler {
     const bucket = await getBucket(this.db, bucketId)
     if (!bucket) return // deleted meanwhile
     if (!work.full && bucket.replicas.every((r) => r.status === 'synced')) {
-      await syncKeys(this.#ctx, bucket, work.keys)
+      await syncKeys(this.#ctx, bucket, work.keys, work.since)
       return
     }
     await fullPass(this.#ctx, bucket)

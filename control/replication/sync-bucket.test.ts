@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { ObjectEntry } from '../storage/s3.js'
 import type { SyncAction } from './diff.js'
-import { batchableKey, batchSmallCopies, limiter } from './sync-bucket.js'
+import { Backlog } from './observer.js'
+import { batchableKey, batchSmallCopies, limiter, readAhead } from './sync-bucket.js'
 
 const copy = (key: string, size: number, etag = 'e'): SyncAction<ObjectEntry> => ({
   op: 'copy',
@@ -90,5 +91,78 @@ describe('limiter', () => {
     )
     expect(most).toBe(2)
     expect(order).toEqual([1, 2, 3, 4, 5])
+  })
+})
+
+describe('readAhead', () => {
+  async function* counting(n: number, pulled: number[]) {
+    for (let i = 0; i < n; i++) {
+      pulled.push(i)
+      yield i
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+
+  it('pulls ahead of a slow consumer up to its bound, in order, seeing each once', async () => {
+    const pulled: number[] = []
+    const seen: number[] = []
+    const got: number[] = []
+    for await (const v of readAhead(counting(50, pulled), 10, (x) => seen.push(x))) {
+      if (v === 0) {
+        await new Promise((r) => setTimeout(r, 50))
+        // While the consumer sat on the first item, the source ran ahead to the bound.
+        expect(seen.length).toBeGreaterThanOrEqual(10)
+        expect(seen.length).toBeLessThanOrEqual(11)
+      }
+      got.push(v)
+    }
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    expect(seen).toEqual(got)
+  })
+
+  it('a consumer that stops early stops the source; a failing source fails the consumer', async () => {
+    const pulled: number[] = []
+    for await (const v of readAhead(counting(1000, pulled), 5, () => {})) if (v === 2) break
+    expect(pulled.length).toBeLessThan(20)
+    async function* broken() {
+      yield 1
+      throw new Error('listing failed')
+    }
+    const out: number[] = []
+    await expect(
+      (async () => {
+        for await (const v of readAhead(broken(), 5, () => {})) out.push(v)
+      })(),
+    ).rejects.toThrow('listing failed')
+    expect(out).toEqual([1])
+  })
+})
+
+describe('Backlog', () => {
+  it('counts found objects up and done ones down; close takes back what was not done', () => {
+    const events: string[] = []
+    const observer = {
+      pending: (b: string, s: string, o: number, bytes: number) =>
+        events.push(`${b}/${s} ${o} ${bytes}`),
+      replicated: (b: string, s: string, lag: number) =>
+        events.push(`lag ${b}/${s} ${lag >= 0 && lag < 5}`),
+      failed: () => {},
+    }
+    const backlog = new Backlog(observer, 'img', 'm2', Date.now())
+    backlog.found(100)
+    backlog.found(50)
+    backlog.found(0)
+    backlog.done(100, true)
+    backlog.done(0, false)
+    backlog.close()
+    expect(events).toEqual([
+      'img/m2 1 100',
+      'img/m2 1 50',
+      'img/m2 1 0',
+      'img/m2 -1 -100',
+      'lag img/m2 true',
+      'img/m2 -1 0',
+      'img/m2 -1 -50',
+    ])
   })
 })

@@ -11,6 +11,7 @@
 import { StorageError, type ObjectEntry, type ObjectStream, type S3Storage } from '../storage/s3.js'
 import { tarArchive, type TarFile } from '../storage/tar.js'
 import { diffListings, type SyncAction } from './diff.js'
+import type { Backlog } from './observer.js'
 
 /** User metadata on replica copies: the master ETag they were copied from. */
 export const SOURCE_ETAG_META = 'fado-source-etag'
@@ -103,10 +104,20 @@ export async function syncBucket(
     bytesInFlight?: number
     /** The master's objects, if already listed (the object index): saves listing it again. */
     source?: AsyncIterable<ObjectEntry>
+    /** Counts what differs as the listings are compared, and what is done as it is done. */
+    backlog?: Backlog
   },
 ): Promise<void> {
   await replica.makeBucket(bucket)
-  const diff = diffListings(opts.source ?? master.listObjects(bucket), replica.listObjects(bucket))
+  const backlog = opts.backlog
+  const sizeOf = (a: SyncAction<ObjectEntry>) => (a.op === 'copy' ? a.source.size : 0)
+  const compared = diffListings(
+    opts.source ?? master.listObjects(bucket),
+    replica.listObjects(bucket),
+  )
+  // The comparison runs ahead of the copies (up to READ_AHEAD actions), so the backlog shows what
+  // is left to do, not only what is in flight.
+  const diff = backlog ? readAhead(compared, READ_AHEAD, (a) => backlog.found(sizeOf(a))) : compared
   const actions: AsyncIterable<Work> = replica.acceptsBatches ? batchSmallCopies(diff) : diff
   const max = opts.bytesInFlight ?? COPY_BYTES_IN_FLIGHT
   // A batch weighs at least an eighth of the budget: 8 batches at once keep every read busy, and
@@ -124,12 +135,22 @@ export async function syncBucket(
     opts.concurrency,
     async (action: Work) => {
       if (action.op === 'batch') {
-        await copyBatch(bucket, action.copies, master, replica, opts.stats, reads, uploads)
+        const copied = await copyBatch(
+          bucket,
+          action.copies,
+          master,
+          replica,
+          opts.stats,
+          reads,
+          uploads,
+        )
+        for (const c of action.copies) backlog?.done(c.source.size, copied.has(c.key))
         return
       }
       if (action.op === 'delete') {
         await replica.removeObject(bucket, action.key)
         opts.stats.objects_deleted++
+        backlog?.done(0, true)
         return
       }
       // A multipart master object has an "md5-N" ETag that a single-PUT copy cannot reproduce:
@@ -139,10 +160,13 @@ export async function syncBucket(
         if (
           existing?.metadata[SOURCE_ETAG_META] === action.source.etag &&
           existing.size === action.source.size
-        )
+        ) {
+          backlog?.done(action.source.size, false)
           return
+        }
       }
-      await copyObject(bucket, action.key, master, replica, opts.stats)
+      const copied = await copyObject(bucket, action.key, master, replica, opts.stats)
+      backlog?.done(action.source.size, copied)
     },
     budget,
   )
@@ -150,6 +174,70 @@ export async function syncBucket(
 
 /** Batch uploads at once per replica. */
 const BATCH_UPLOADS = 4
+
+/** Sync actions the listing comparison may run ahead of the copies (~200 bytes each). */
+const READ_AHEAD = 10_000
+
+/**
+ * Pulls `source` ahead of its consumer, up to `max` items, calling `seen` on each as it arrives.
+ * A consumer that stops early stops the pulling too.
+ */
+export async function* readAhead<T>(
+  source: AsyncIterable<T>,
+  max: number,
+  seen: (item: T) => void,
+): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]()
+  const buffer: T[] = []
+  let head = 0
+  let finished = false
+  let stopped = false
+  let failure: { error: unknown } | undefined
+  let wakeConsumer: (() => void) | undefined
+  let wakePump: (() => void) | undefined
+  const pump = (async () => {
+    try {
+      while (!stopped) {
+        while (buffer.length - head >= max && !stopped)
+          await new Promise<void>((r) => (wakePump = r))
+        if (stopped) break
+        const next = await it.next()
+        if (next.done) break
+        seen(next.value)
+        buffer.push(next.value)
+        wakeConsumer?.()
+      }
+    } catch (error) {
+      failure = { error }
+    } finally {
+      finished = true
+      wakeConsumer?.()
+    }
+  })()
+  try {
+    for (;;) {
+      if (head < buffer.length) {
+        const item = buffer[head++] as T
+        if (head > 1024 && head * 2 > buffer.length) {
+          buffer.splice(0, head)
+          head = 0
+        }
+        wakePump?.()
+        yield item
+        continue
+      }
+      if (failure) throw failure.error
+      if (finished) return
+      await new Promise<void>((r) => (wakeConsumer = r))
+      wakeConsumer = undefined
+    }
+  } finally {
+    stopped = true
+    wakePump?.()
+    await pump
+    if (!failure) await it.return?.()
+  }
+}
 
 /**
  * Reads every object of a batch from master (into memory: they are small), then writes them to
@@ -163,7 +251,7 @@ async function copyBatch(
   stats: SyncStats,
   reads: ReturnType<typeof limiter>,
   uploads: ReturnType<typeof limiter>,
-): Promise<void> {
+): Promise<Set<string>> {
   const mtime = new Date()
   // An object that has grown past the batch limit since it was listed is copied on its own.
   const grown: string[] = []
@@ -192,13 +280,19 @@ async function copyBatch(
     ),
   )
   const files = read.filter((f): f is TarFile => f !== undefined)
+  const copied = new Set<string>()
   if (files.length > 0) {
     await uploads(() => replica.putArchive(bucket, tarArchive(files)))
-    for (const f of files) stats.bytes_copied += f.data.length
+    for (const f of files) {
+      stats.bytes_copied += f.data.length
+      copied.add(f.name)
+    }
     stats.objects_copied += files.length
     stats.batch_uploads++
   }
-  for (const key of grown) await copyObject(bucket, key, master, replica, stats)
+  for (const key of grown)
+    if (await copyObject(bucket, key, master, replica, stats)) copied.add(key)
+  return copied
 }
 
 /**
@@ -220,16 +314,19 @@ async function readMaster(
   }
 }
 
-/** Streams one object from master to replica, recording the master's ETag on the copy. */
+/**
+ * Streams one object from master to replica, recording the master's ETag on the copy. False when
+ * the master no longer has it (nothing to copy).
+ */
 export async function copyObject(
   bucket: string,
   key: string,
   master: S3Storage,
   replica: S3Storage,
   stats: SyncStats,
-): Promise<void> {
+): Promise<boolean> {
   const source = await readMaster(master, bucket, key)
-  if (!source) return
+  if (!source) return false
   try {
     await replica.putObject(bucket, key, source.body, source.size, {
       contentType: source.content_type,
@@ -241,6 +338,7 @@ export async function copyObject(
   }
   stats.bytes_copied += source.size
   stats.objects_copied++
+  return true
 }
 
 /**

@@ -10,6 +10,8 @@ export interface BucketWork {
   /** A full pass: plan, index, diff every replica. Otherwise only `keys`. */
   full: boolean
   keys: Set<string>
+  /** When the oldest of `keys` was asked for (ms): what replication lag is measured from. */
+  since?: number
 }
 
 export type RunOutcome = 'done' | 'busy'
@@ -42,7 +44,10 @@ export class WorkQueue {
     if (this.#stopped) return
     const work = this.#pending.get(bucketId) ?? { full: false, keys: new Set<string>() }
     if (keys === undefined) work.full = true
-    else for (const k of keys) work.keys.add(k)
+    else {
+      for (const k of keys) work.keys.add(k)
+      work.since ??= Date.now()
+    }
     this.#pending.set(bucketId, work)
     this.#pump()
   }

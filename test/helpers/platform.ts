@@ -30,8 +30,9 @@ export interface TestPlatform {
 
 export async function startPlatform(
   specs: { name: string; zones?: string[]; prefix?: string; functions?: Record<string, string> }[],
+  options: Parameters<typeof startTestControl>[1] = {},
 ): Promise<TestPlatform> {
-  const fado = await startTestControl(await POSTGRES.target())
+  const fado = await startTestControl(await POSTGRES.target(), options)
   const webhook = await webhookTo(fado)
   const minios = await Promise.all(specs.map(() => startMinio(webhook)))
   const clusters: Record<string, TestCluster> = {}

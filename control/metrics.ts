@@ -1,0 +1,118 @@
+/**
+ * Control's Prometheus metrics (GET /metrics, admin or metrics-scope token). Names are fixed so
+ * dashboards can rely on them; label values are only names FaDO itself holds (buckets, storage
+ * aliases, route patterns, status codes), never raw client input, so series stay bounded.
+ *
+ *   fado_replication_pending_objects{bucket,storage}  objects found to differ, not yet copied
+ *   fado_replication_pending_bytes{bucket,storage}    their bytes
+ *   fado_replication_lag_seconds{bucket}              change seen on the master → replica has it
+ *   fado_replication_errors_total{bucket,storage}     failed replica syncs (passes and changes)
+ *   fado_replica_in_sync{bucket,storage}              1 when the replica is synced (routable)
+ *   fado_snapshot_version                             the newest published route snapshot
+ *   fado_api_requests_total{method,route,code}        admin API requests answered
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Queryable } from './db/client.js'
+import { listBuckets } from './db/buckets.js'
+import { listStorageDeployments } from './db/storage-deployments.js'
+import type { ReplicationObserver } from './replication/observer.js'
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+export class ControlMetrics implements ReplicationObserver {
+  readonly registry = new Registry()
+  readonly #pendingObjects: Gauge<'bucket' | 'storage'>
+  readonly #pendingBytes: Gauge<'bucket' | 'storage'>
+  readonly #lag: Histogram<'bucket'>
+  readonly #errors: Counter<'bucket' | 'storage'>
+  readonly #api: Counter<'method' | 'route' | 'code'>
+
+  constructor(sources: { db: Queryable; snapshotVersion: () => number }) {
+    const registers = [this.registry]
+    this.#pendingObjects = new Gauge({
+      name: 'fado_replication_pending_objects',
+      help: 'Objects found to differ between a master and a replica, not yet copied (or deleted)',
+      labelNames: ['bucket', 'storage'],
+      registers,
+    })
+    this.#pendingBytes = new Gauge({
+      name: 'fado_replication_pending_bytes',
+      help: 'Bytes of the objects pending replication',
+      labelNames: ['bucket', 'storage'],
+      registers,
+    })
+    this.#lag = new Histogram({
+      name: 'fado_replication_lag_seconds',
+      help: 'From FaDO seeing a change on a master (event or pass) to the replica having it',
+      labelNames: ['bucket'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    })
+    this.#errors = new Counter({
+      name: 'fado_replication_errors_total',
+      help: 'Replica syncs that failed (a full pass or a change), by bucket and replica storage',
+      labelNames: ['bucket', 'storage'],
+      registers,
+    })
+    this.#api = new Counter({
+      name: 'fado_api_requests_total',
+      help: 'Admin API requests answered, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'code'],
+      registers,
+    })
+    new Gauge({
+      name: 'fado_replica_in_sync',
+      help: 'Whether a replica is synced (1, invocations may go to its cluster) or not (0)',
+      labelNames: ['bucket', 'storage'],
+      registers,
+      async collect() {
+        // Read at scrape time; a database that does not answer leaves the series out.
+        try {
+          const [buckets, storages] = [
+            await listBuckets(sources.db),
+            await listStorageDeployments(sources.db),
+          ]
+          const alias = new Map(storages.map((s) => [s.storage_id, s.alias]))
+          this.reset()
+          for (const b of buckets)
+            for (const r of b.replicas)
+              this.set(
+                { bucket: b.name, storage: alias.get(r.storage_id) ?? String(r.storage_id) },
+                r.status === 'synced' ? 1 : 0,
+              )
+        } catch {
+          this.reset()
+        }
+      },
+    })
+    new Gauge({
+      name: 'fado_snapshot_version',
+      help: 'Version of the newest route snapshot control has published',
+      registers,
+      collect() {
+        this.set(sources.snapshotVersion())
+      },
+    })
+  }
+
+  pending(bucket: string, storage: string, objects: number, bytes: number): void {
+    this.#pendingObjects.inc({ bucket, storage }, objects)
+    this.#pendingBytes.inc({ bucket, storage }, bytes)
+  }
+
+  replicated(bucket: string, _storage: string, lagSeconds: number): void {
+    this.#lag.observe({ bucket }, lagSeconds)
+  }
+
+  failed(bucket: string, storage: string): void {
+    this.#errors.inc({ bucket, storage })
+  }
+
+  apiRequest(method: string, route: string, code: number): void {
+    this.#api.inc({ method, route, code: String(code) })
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics()
+  }
+}
