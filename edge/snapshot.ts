@@ -34,9 +34,9 @@ export interface Route {
    * The bucket's size (two significant digits, so growth does not churn versions): what "data
    * gravity" weighs when no cluster holds every bucket an invocation names. Absent = unknown (0).
    */
-  bytes?: number
+  bytes?: number | undefined
   /** Overrides settings.allow_partial for invocations naming this bucket with others. */
-  allow_partial?: boolean
+  allow_partial?: boolean | undefined
 }
 
 /** A function's trigger on one FaaS deployment: a path under its URL, or an absolute URL. */

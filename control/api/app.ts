@@ -21,6 +21,7 @@ import { strictUrl } from './input.js'
 import { loadBalancerApi } from './load-balancer.js'
 import { notifyApi } from './notify.js'
 import { objectsApi } from './objects.js'
+import { openApiDocument } from './openapi.js'
 import { resourcesApi } from './resources.js'
 import { snapshotApi } from './snapshot.js'
 import { storageDeploymentsApi } from './storage-deployments.js'
@@ -28,6 +29,9 @@ import { tokensApi } from './tokens.js'
 import { serveUi } from './ui.js'
 import { ClientGoneError } from './uploads.js'
 import { fromDatabaseError } from './validate.js'
+
+/** The admin API's version, as its OpenAPI document gives it. */
+export const API_VERSION = '1.0.0'
 
 /** JSON request bodies: nothing the API takes comes near this. */
 export const MAX_JSON_BYTES = 1024 * 1024
@@ -71,6 +75,10 @@ export function createControlApp(deps: ApiDeps): Hono {
       return c.json({ status: 'unavailable', ...databaseUnavailable().toJSON() }, 503)
     }
   })
+
+  // The API's description holds no data: it is served without a token.
+  let openApi: Record<string, unknown> | undefined
+  app.get('/api/openapi.json', (c) => c.json((openApi ??= openApiDocument(API_VERSION))))
 
   app.use('/api/*', requireToken(deps.tokens))
   app.use('/api/*', strictUrl)

@@ -22,7 +22,7 @@ const replicaLocations = z
   .refine((ids) => new Set(ids).size === ids.length, { error: 'must not repeat an id' })
   .nullable()
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   name: bucketName,
   storage_id: id,
   zones: zones.default([]),
@@ -33,7 +33,7 @@ const createBody = z.strictObject({
  * The item as GET gives it is accepted: fixed fields unchanged; what FaDO reports (replica status,
  * object counters) is ignored.
  */
-const updateBody = z.strictObject({
+export const updateBody = z.strictObject({
   bucket_id: readOnly,
   name: readOnly,
   storage_id: readOnly,

@@ -17,8 +17,8 @@ import type { ApiDeps } from './deps.js'
 import { checkUnchanged, name, parseBody, parseId, readOnly, zones } from './validate.js'
 import { clusterView } from './views.js'
 
-const createBody = z.strictObject({ name, zones: zones.default([]) })
-const updateBody = z.strictObject({
+export const createBody = z.strictObject({ name, zones: zones.default([]) })
+export const updateBody = z.strictObject({
   cluster_id: readOnly,
   name: name.optional(),
   zones: zones.optional(),

@@ -15,8 +15,8 @@ import type { ApiDeps } from './deps.js'
 import { checkUnchanged, httpUrl, id, parseBody, parseId, readOnly } from './validate.js'
 import { faasView } from './views.js'
 
-const createBody = z.strictObject({ cluster_id: id, url: httpUrl })
-const updateBody = z.strictObject({
+export const createBody = z.strictObject({ cluster_id: id, url: httpUrl })
+export const updateBody = z.strictObject({
   faas_id: readOnly,
   cluster_id: id.optional(),
   url: httpUrl.optional(),

@@ -47,12 +47,12 @@ const triggers = z
     }
   })
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   name,
   zones: zones.default([]),
   triggers: triggers.default([]),
 })
-const updateBody = z.strictObject({
+export const updateBody = z.strictObject({
   function_id: readOnly,
   name: name.optional(),
   zones: zones.optional(),

@@ -54,7 +54,7 @@ const healthCheck = z
     path: ['timeout_ms'],
   })
 
-const settingsBody = z.strictObject({
+export const settingsBody = z.strictObject({
   default_policy: policy.optional(),
   match_header: matchHeader.optional(),
   retries: whole(0, 10).optional(),
@@ -74,7 +74,7 @@ const settingsBody = z.strictObject({
   allow_partial: z.boolean({ error: 'must be true or false' }).optional(),
 })
 
-const overridesBody = z.record(
+export const overridesBody = z.record(
   z.string(),
   z
     .strictObject({

@@ -31,7 +31,7 @@ const record = z.looseObject({
   responseElements: z.record(z.string(), z.unknown()).optional(),
 })
 
-const notification = z.looseObject(
+export const notification = z.looseObject(
   {
     Records: z
       .array(record, { error: 'must be an array of event records' })

@@ -16,7 +16,7 @@ const secret = z
   .min(1, { error: 'must not be empty' })
   .max(1024, { error: 'at most 1024 characters' })
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   alias: name,
   cluster_id: id,
   endpoint,

@@ -11,7 +11,7 @@ import type { ApiDeps } from './deps.js'
 import { name, parseBody, parseId } from './validate.js'
 import { tokenView } from './views.js'
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   name,
   scope: z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }),
 })
