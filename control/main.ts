@@ -21,6 +21,7 @@ import { listen } from '../edge/http-server.js'
 import type { Logger } from '../edge/log.js'
 import { ChangeFeed } from './replication/change-feed.js'
 import { ControlMetrics } from './metrics.js'
+import { HookDeliverer } from './snapshot/hooks.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
@@ -95,6 +96,10 @@ export async function startControl(
       { observer: metrics, ...reconcilerOptions },
     )
     const changeFeed = new ChangeFeed(db, storages, changes, log)
+    const hooks = new HookDeliverer(db, secrets, log)
+    closers.push(async () => hooks.stop())
+    const unsubscribeHooks = publisher.subscribe((snapshot) => hooks.offer(snapshot))
+    closers.push(async () => void unsubscribeHooks())
     changes.connect({
       reconcile: (id, keys) => reconciler.schedule(id, keys),
       reconcileAll: () => reconciler.scheduleAll(),
@@ -148,6 +153,8 @@ export async function startControl(
       ui: loadUiAssets(),
       edgeStatus: edge?.status,
       metrics,
+      secrets,
+      hooks,
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,

@@ -4,7 +4,10 @@
  * (`FADO_CONTROL_URL`, with `FADO_CONTROL_TOKEN`, an edge-scope token) and kept in isolate
  * memory; a request never waits on control once a snapshot is held — a stale one is refreshed in
  * the background (ctx.waitUntil). Upstream health, policy state and the retry budget are per
- * isolate: each isolate learns on its own (README). On Workers the platform resolves a request's
+ * isolate: each isolate learns on its own (README). With a Workers KV namespace bound as
+ * FADO_SNAPSHOT_KV (control's `cloudflare-kv` publish hook writes every version there), a cold
+ * isolate serves from KV without reaching control, and a failed pull falls back to it; pulling
+ * stays the way to the newest version. On Workers the platform resolves a request's
  * dot segments before the edge sees it (clamped at the root), so no target can leave an
  * upstream's prefix there either.
  */
@@ -21,6 +24,22 @@ export interface Env {
   FADO_CONTROL_TOKEN: string
   /** How old (ms) the snapshot may get before a background refresh; default 1000. */
   FADO_SNAPSHOT_MAX_AGE_MS?: string
+  /** A KV namespace control's cloudflare-kv hook writes snapshots to (key `fado-snapshot`). */
+  FADO_SNAPSHOT_KV?: { get(key: string, type: 'text'): Promise<string | null> }
+}
+
+/** The key control's cloudflare-kv publish hook writes (control/snapshot/hooks.ts KV_KEY). */
+const KV_KEY = 'fado-snapshot'
+
+/** Offers what KV holds, if a namespace is bound; never throws (KV is a fallback). */
+async function fromKv(env: Env): Promise<void> {
+  if (!env.FADO_SNAPSHOT_KV) return
+  try {
+    const text = await env.FADO_SNAPSHOT_KV.get(KV_KEY, 'text')
+    if (text) store.offer(JSON.parse(text))
+  } catch {
+    // unreadable or absent: the pull from control decides
+  }
 }
 
 interface ExecutionContext {
@@ -64,10 +83,12 @@ async function refresh(env: Env): Promise<void> {
 function ensureFresh(env: Env, ctx: ExecutionContext): Promise<void> | undefined {
   const maxAge = Number(env.FADO_SNAPSHOT_MAX_AGE_MS ?? 1000)
   if (Date.now() - fetchedAt < maxAge) return undefined
-  // Failures keep the last good snapshot; the next request after maxAge tries again.
+  // Failures keep the last good snapshot (or take a newer one from KV); the next request after
+  // maxAge tries again.
   refreshing ??= refresh(env)
-    .catch(() => {
+    .catch(async () => {
       fetchedAt = Date.now()
+      await fromKv(env)
     })
     .finally(() => {
       refreshing = undefined
@@ -81,6 +102,8 @@ function ensureFresh(env: Env, ctx: ExecutionContext): Promise<void> | undefined
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    // A cold isolate with a KV namespace serves from it at once; control is asked in the background.
+    if (!store.current && env.FADO_SNAPSHOT_KV) await fromKv(env)
     const waiting = ensureFresh(env, ctx)
     if (waiting) await waiting
     return app.fetch(request, env, ctx as never)

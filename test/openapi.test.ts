@@ -230,6 +230,16 @@ describe('real answers match the schemas', () => {
     await call('PUT', '/api/load-balancer/route-overrides', '/api/load-balancer/route-overrides', {
       images: { policy: 'first', allow_partial: false },
     })
+    const hook = (
+      await call('POST', '/api/hooks', '/api/hooks', {
+        kind: 'webhook',
+        url: 'http://127.0.0.1:9/hook',
+        secret: 'a-secret-of-16-chars',
+      })
+    ).body
+    expect((await call('POST', '/api/hooks', '/api/hooks', { kind: 'webhook' })).status).toBe(400)
+    await call('GET', '/api/hooks', '/api/hooks')
+    await call('DELETE', `/api/hooks/${hook.hook_id}`, '/api/hooks/{id}')
     await call('GET', '/api/snapshot', '/api/snapshot')
     await call('GET', '/api/resources', '/api/resources')
     const metrics = await call('GET', '/metrics', '/metrics')

@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -433,6 +435,50 @@ describe('admin page in Chromium', () => {
     await page.getByText('Saved.').waitFor()
     await route.getByText('probe passes').waitFor({ state: 'detached', timeout: 10_000 })
     expect((await api('GET', '/api/load-balancer/settings')).body.health_check).toBeNull()
+  })
+
+  it('publish hooks: a webhook added on the page receives the snapshot, and shows delivered', async () => {
+    const received: { version: string | undefined; body: string }[] = []
+    const receiver = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (d: Buffer) => (body += d.toString()))
+      req.on('end', () => {
+        received.push({ version: req.headers['x-fado-snapshot-version'] as string, body })
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/snapshots`
+    try {
+      await nav('Load balancer')
+      await page.getByText('No publish hooks: edges pull snapshots.').waitFor()
+      await page.getByRole('button', { name: 'Add hook' }).click()
+      const d = dialog('Add publish hook')
+      await d.getByLabel('URL').fill(url)
+      await d.getByLabel('Secret').fill('too-short')
+      await d.getByRole('button', { name: 'Add hook' }).click()
+      await d.locator('.field-error').waitFor()
+      expect(await d.getByLabel('Secret').getAttribute('aria-invalid')).toBe('true')
+      expect((await api('GET', '/api/hooks')).body).toEqual([])
+      await d.getByLabel('Secret').fill('a-long-enough-hook-secret')
+      await d.getByRole('button', { name: 'Add hook' }).click()
+      await d.waitFor({ state: 'detached' })
+      const version = (await api('GET', '/api/load-balancer')).body.snapshot_version
+      const line = row(url)
+      await line.getByText('delivered', { exact: true }).waitFor({ timeout: 10_000 })
+      await line.getByText(`v${version}`).waitFor()
+      expect(received.at(-1)?.version).toBe(String(version))
+      expect(await page.content()).not.toContain('a-long-enough-hook-secret')
+      await screenshot(page, 'load-balancer-hooks')
+      await confirm(
+        `Delete hook ${(await api('GET', '/api/hooks')).body[0].hook_id}`,
+        'Delete publish hook?',
+        'Delete hook',
+      )
+      await page.getByText('No publish hooks: edges pull snapshots.').waitFor()
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()))
+    }
   })
 
   it('the dashboard summarises replication and what the edge serves', async () => {

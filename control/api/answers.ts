@@ -22,6 +22,7 @@ import type {
   StorageDeploymentView,
   TokenView,
 } from './views.js'
+import type { HookView } from './hooks.js'
 
 const int = z.number().int()
 const dateTime = z.string().describe('ISO 8601 date and time')
@@ -227,6 +228,30 @@ export const loadBalancerAnswer = z
   })
   .meta({ id: 'LoadBalancer' }) satisfies z.ZodType<LoadBalancerView>
 
+export const hookAnswer = z
+  .object({
+    hook_id: int,
+    kind: z.enum(['webhook', 'cloudflare-kv']),
+    url: z
+      .string()
+      .describe(
+        'webhook: where snapshots are POSTed; cloudflare-kv: API base URL ("" = Cloudflare)',
+      ),
+    account_id: z.string(),
+    namespace_id: z.string(),
+    created_at: dateTime,
+    status: z.enum(['delivered', 'failing', 'pending']),
+    delivered_version: int.nullable(),
+    delivered_at: dateTime.nullable(),
+    attempts: int.describe('failed attempts since the last delivery'),
+    last_attempt_at: dateTime.nullable(),
+    last_error: z.string().nullable(),
+  })
+  .meta({
+    id: 'Hook',
+    description: 'the secret (webhook secret, API token) is write-only: never part of an answer',
+  }) satisfies z.ZodType<HookView>
+
 export const resourcesAnswer = z
   .object({
     clusters: z.array(clusterAnswer),
@@ -235,6 +260,7 @@ export const resourcesAnswer = z
     storage_deployments: z.array(storageAnswer),
     buckets: z.array(bucketAnswer),
     load_balancer: loadBalancerAnswer,
+    hooks: z.array(hookAnswer),
   })
   .meta({ id: 'Resources' }) satisfies z.ZodType<ResourcesView>
 

@@ -17,6 +17,7 @@ import { clustersApi } from './clusters.js'
 import type { ApiDeps } from './deps.js'
 import { faasDeploymentsApi } from './faas-deployments.js'
 import { functionsApi } from './functions.js'
+import { hooksApi } from './hooks.js'
 import { strictUrl } from './input.js'
 import { loadBalancerApi } from './load-balancer.js'
 import { notifyApi } from './notify.js'
@@ -99,6 +100,7 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/load-balancer', loadBalancerApi(deps))
   app.route('/api/snapshot', snapshotApi(deps))
   app.route('/api/tokens', tokensApi(deps))
+  app.route('/api/hooks', hooksApi(deps))
   app.all('/api/*', (c) => c.json(notFoundBody(c.req.method, c.req.path), 404))
   serveUi(app, deps.ui)
   app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404))

@@ -1,5 +1,7 @@
 /** What every API route module is handed. */
 import type { ControlMetrics } from '../metrics.js'
+import type { SecretBox } from '../secrets.js'
+import type { HookDeliverer } from '../snapshot/hooks.js'
 import type { ChangeFeed } from '../replication/change-feed.js'
 import type { ServiceDeps } from '../services/deps.js'
 import type { SnapshotPublisher } from '../snapshot/publish.js'
@@ -20,4 +22,8 @@ export interface ApiDeps extends ServiceDeps {
   edgeStatus?: (() => EdgeStatus) | undefined
   /** Served at GET /metrics; absent: no /metrics. */
   metrics?: ControlMetrics | undefined
+  /** Seals secrets the API is given (hook secrets). */
+  secrets: SecretBox
+  /** Pushes snapshots to publish hooks; told when hooks are added. */
+  hooks?: HookDeliverer | undefined
 }

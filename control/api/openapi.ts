@@ -14,6 +14,7 @@ import {
   faasAnswer,
   functionAnswer,
   healthAnswer,
+  hookAnswer,
   loadBalancerAnswer,
   notifyAnswer,
   objectAnswer,
@@ -29,6 +30,7 @@ import * as buckets from './buckets.js'
 import * as clusters from './clusters.js'
 import * as faas from './faas-deployments.js'
 import * as functions from './functions.js'
+import * as hooks from './hooks.js'
 import * as loadBalancer from './load-balancer.js'
 import { notification } from './notify.js'
 import * as storage from './storage-deployments.js'
@@ -276,6 +278,21 @@ function paths(): Paths {
         answers: { 201: createdTokenAnswer },
         errors: [409],
       },
+    },
+    '/api/hooks': {
+      get: {
+        summary: 'Snapshot publish hooks, with their delivery state',
+        answers: { 200: list(hookAnswer) },
+      },
+      post: {
+        summary:
+          'Add a hook: every new snapshot version is pushed to it (a signed webhook, or Workers KV)',
+        body: hooks.createBody,
+        answers: { 201: hookAnswer },
+      },
+    },
+    '/api/hooks/{id}': {
+      delete: { summary: 'Remove a hook', answers: { 204: null }, errors: [404] },
     },
     '/api/tokens/{id}': {
       delete: { summary: 'Revoke a token', answers: { 204: null }, errors: [404] },

@@ -8,6 +8,8 @@ import { listBuckets } from '../db/buckets.js'
 import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
 import { listFunctions } from '../db/functions.js'
+import { listHooks } from '../db/hooks.js'
+import { hookView } from './hooks.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { loadBalancerView } from './load-balancer.js'
@@ -30,6 +32,7 @@ export function resourcesApi(deps: ApiDeps): Hono {
       storage_deployments: (await listStorageDeployments(db)).map(storageView),
       buckets: (await listBuckets(db)).map(bucketView),
       load_balancer: await loadBalancerView(db, deps),
+      hooks: (await listHooks(db)).map((h) => hookView(h, deps.publisher.current?.version ?? 0)),
     }
     return c.json(view)
   })

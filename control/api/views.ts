@@ -14,6 +14,7 @@ import type { ObjectRow } from '../db/objects.js'
 import type { StorageDeploymentRow } from '../db/storage-deployments.js'
 import type { Scope, TokenRow } from '../db/api-tokens.js'
 import type { RouteOverride } from '../snapshot/compile.js'
+import type { HookView } from './hooks.js'
 
 export interface ClusterView {
   cluster_id: number
@@ -105,6 +106,8 @@ export interface ResourcesView {
   storage_deployments: StorageDeploymentView[]
   buckets: BucketView[]
   load_balancer: LoadBalancerView
+  /** Snapshot publish hooks and their delivery state. */
+  hooks: HookView[]
 }
 
 /** GET /api/objects?bucket=…: one page in key order; `next_after` continues it (null: done). */
@@ -113,7 +116,7 @@ export interface ObjectPage {
   next_after: string | null
 }
 
-export type { EdgeStatus, LoadBalancerSettings, PolicyName, Route, RouteOverride, Scope }
+export type { EdgeStatus, HookView, LoadBalancerSettings, PolicyName, Route, RouteOverride, Scope }
 
 export const clusterView = (r: ClusterRow): ClusterView => ({
   cluster_id: r.cluster_id,

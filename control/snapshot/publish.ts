@@ -13,6 +13,7 @@ import { listFaasDeployments } from '../db/faas-deployments.js'
 import { getRouteOverrides, getSettings } from '../db/load-balancer.js'
 import { insertSnapshot, latestSnapshot } from '../db/route-snapshots.js'
 import type { Logger } from '../../edge/log.js'
+import { CoalescedRunner } from '../coalesce.js'
 import { compileRoutes } from './compile.js'
 
 /** Distinct from the migration lock: serialises publishes across control processes. */
@@ -43,8 +44,10 @@ export type SnapshotListener = (snapshot: RouteSnapshot) => void
 
 export class SnapshotPublisher {
   #current: RouteSnapshot | undefined
-  #running: Promise<void> | undefined
-  #again = false
+  readonly #runner = new CoalescedRunner(
+    () => this.#run(),
+    () => !this.#closed,
+  )
   #retryTimer: NodeJS.Timeout | undefined
   #soonTimer: NodeJS.Timeout | undefined
   #periodic: NodeJS.Timeout | undefined
@@ -76,24 +79,13 @@ export class SnapshotPublisher {
   /** Publishes now and resolves when the snapshot reflects the database as of this call. */
   async publishNow(): Promise<RouteSnapshot | undefined> {
     this.request()
-    while (this.#running) await this.#running
+    await this.#runner.idle()
     return this.#current
   }
 
   /** Asks for a publish soon; cheap to call after every change. */
   request(): void {
-    if (this.#closed) return
-    if (this.#running) {
-      this.#again = true
-      return
-    }
-    this.#running = this.#run().finally(() => {
-      this.#running = undefined
-      if (this.#again) {
-        this.#again = false
-        this.request()
-      }
-    })
+    this.#runner.request()
   }
 
   /**

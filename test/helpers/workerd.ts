@@ -2,13 +2,22 @@
 import { Miniflare } from 'miniflare'
 import { createToken, type TestControl } from './control.js'
 
-export async function startWorkerEdge(fado: TestControl): Promise<Miniflare> {
+export async function startWorkerEdge(
+  fado: TestControl,
+  opts: {
+    /** Bind a KV namespace as FADO_SNAPSHOT_KV (miniflare's real KV). */
+    kv?: boolean
+    /** Where the Worker pulls from (default: this control). */
+    controlUrl?: string
+  } = {},
+): Promise<Miniflare> {
   return new Miniflare({
     modules: true,
     scriptPath: 'dist/worker.js',
     compatibilityDate: '2026-04-01',
+    ...(opts.kv ? { kvNamespaces: ['FADO_SNAPSHOT_KV'] } : {}),
     bindings: {
-      FADO_CONTROL_URL: fado.running.apiUrl,
+      FADO_CONTROL_URL: opts.controlUrl ?? fado.running.apiUrl,
       FADO_CONTROL_TOKEN: await createToken(fado, 'edge'),
       FADO_SNAPSHOT_MAX_AGE_MS: '200',
     },

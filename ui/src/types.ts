@@ -17,7 +17,7 @@ import type {
   TokenView,
 } from '../../control/api/views.js'
 
-export type { LoadBalancerSettings, PolicyName, Scope } from '../../control/api/views.js'
+export type { HookView, LoadBalancerSettings, PolicyName, Scope } from '../../control/api/views.js'
 export type Token = TokenView
 export type { EdgeStatus, RouteOverride }
 export type Cluster = ClusterView

@@ -17,6 +17,7 @@ import {
 import { DataTable } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
 import { refresh } from '../state.js'
+import { HooksSection } from './hooks.js'
 import {
   POLICIES,
   type LoadBalancerSettings,
@@ -148,6 +149,7 @@ export function LoadBalancerPage() {
           </p>
         )}
       </section>
+      <HooksSection />
       {dialog}
     </>
   )
