@@ -22,6 +22,7 @@ import type { Logger } from '../edge/log.js'
 import { ChangeFeed } from './replication/change-feed.js'
 import { ControlMetrics } from './metrics.js'
 import { HookDeliverer } from './snapshot/hooks.js'
+import { observeAll, TrafficSeries } from './traffic.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
@@ -88,12 +89,13 @@ export async function startControl(
       db,
       snapshotVersion: () => publisher.current?.version ?? 0,
     })
+    const traffic = new TrafficSeries()
     const reconciler = new Reconciler(
       db,
       storages,
       () => void changes.record({ routes: true }),
       log,
-      { observer: metrics, ...reconcilerOptions },
+      { observer: observeAll(metrics, traffic), ...reconcilerOptions },
     )
     const changeFeed = new ChangeFeed(db, storages, changes, log)
     const hooks = new HookDeliverer(db, secrets, log)
@@ -134,6 +136,7 @@ export async function startControl(
           config.metricsPort === undefined
             ? undefined
             : { host: config.metricsHost, port: config.metricsPort },
+        onStats: (entries) => traffic.add(entries),
       })
       closers.push(() => running.close())
       closers.push(async () => unsubscribe())
@@ -155,6 +158,7 @@ export async function startControl(
       metrics,
       secrets,
       hooks,
+      traffic,
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,

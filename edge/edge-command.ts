@@ -8,6 +8,7 @@ import path from 'node:path'
 import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startEdgeWorkers, type EdgeWorkers } from './node-workers.js'
+import { addHistogram, type StatsEntry } from './invocation-stats.js'
 import { pollSnapshots } from './snapshot-source.js'
 import { SnapshotStore } from './snapshot-store.js'
 
@@ -31,7 +32,8 @@ export interface RunningEdgeCommand {
 export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<RunningEdgeCommand> {
   const { log } = opts
   const file = path.join(opts.dataDir, 'edge-snapshot.json')
-  const edge = await startEdgeWorkers(opts)
+  const reporter = statsReporter(opts)
+  const edge = await startEdgeWorkers({ ...opts, onStats: (entries) => reporter.add(entries) })
   const store = new SnapshotStore((snapshot) => {
     fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot), { mode: 0o600 })
@@ -59,7 +61,55 @@ export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<Ru
     store,
     async close() {
       stop()
+      reporter.stop()
       await edge.close()
     },
   }
+}
+
+/**
+ * Sends control what the workers counted (for the admin page's charts) every 5 s, merged per
+ * bucket and cluster; figures control could not take are kept for the next try (bounded).
+ */
+function statsReporter(opts: EdgeCommandOptions) {
+  let pending = new Map<string, StatsEntry>()
+  let warned = false
+  const timer = setInterval(() => {
+    if (pending.size === 0) return
+    const entries = [...pending.values()]
+    pending = new Map()
+    fetch(`${opts.controlUrl}/api/edge-stats`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${opts.controlToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ entries }),
+      signal: AbortSignal.timeout(5_000),
+    })
+      .then(async (res) => {
+        await res.body?.cancel()
+        if (!res.ok) throw new Error(`control answered ${res.status}`)
+        warned = false
+      })
+      .catch((err: unknown) => {
+        if (!warned) opts.log.warn('could not report invocation figures to control', { error: err })
+        warned = true
+        if (pending.size < 10_000) add(entries)
+      })
+  }, 5_000)
+  timer.unref()
+  const add = (entries: readonly StatsEntry[]) => {
+    for (const e of entries) {
+      const key = `${e.bucket}\n${e.cluster}`
+      const into = pending.get(key)
+      if (!into) pending.set(key, { ...e, hist: [...e.hist] })
+      else {
+        into.count += e.count
+        into.errors += e.errors
+        addHistogram(into.hist, e.hist)
+      }
+    }
+  }
+  return { add, stop: () => clearInterval(timer) }
 }

@@ -6,6 +6,7 @@
  */
 import cluster from 'node:cluster'
 import { createLogger } from './log.js'
+import { bothMetrics, InvocationStats } from './invocation-stats.js'
 import { workerMetrics } from './node-metrics.js'
 import { startEdge } from './node.js'
 import type { FromPrimary, FromWorker, WorkerOptions } from './node-workers.js'
@@ -16,11 +17,14 @@ async function main() {
   if (!cluster.isWorker) throw new Error('edge-worker runs as a worker of fado edge or standalone')
   const options = JSON.parse(process.env.FADO_EDGE_OPTIONS ?? '{}') as WorkerOptions
   const log = createLogger(undefined, options.quiet, options.logFormat)
+  // Counted for the admin page's charts always, for Prometheus when a metrics port is asked for.
+  const stats = new InvocationStats()
   const edge = await startEdge({
     ...options,
     log,
-    metrics: options.metrics ? workerMetrics() : undefined,
+    metrics: bothMetrics(options.metrics ? workerMetrics() : undefined, stats),
   })
+  const report = () => send({ type: 'status', status: edge.status(), stats: stats.drain() })
   process.on('message', (message: FromPrimary) => {
     if (message.type === 'snapshot') {
       // The primary has applied the lineage and version rules already: a worker takes what it is
@@ -28,7 +32,7 @@ async function main() {
       const result = edge.store.offer(message.snapshot, { provisional: true })
       if (!result.applied && !/not newer/.test(result.reason))
         log.warn('refused route snapshot; keeping the last good one', { reason: result.reason })
-      send({ type: 'status', status: edge.status() })
+      report()
     } else if (message.type === 'refused') {
       edge.store.noteRefusal(message.refused ?? undefined)
     } else if (message.type === 'health') {
@@ -37,7 +41,7 @@ async function main() {
       void edge.close().finally(() => process.exit(0))
     }
   })
-  const timer = setInterval(() => send({ type: 'status', status: edge.status() }), 1_000)
+  const timer = setInterval(report, 1_000)
   timer.unref()
   send({ type: 'ready', port: edge.server.port })
 }

@@ -15,6 +15,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EdgeStatus } from './app.js'
+import type { StatsEntry } from './invocation-stats.js'
 import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startMetricsServer } from './node-metrics.js'
@@ -37,7 +38,10 @@ export type WorkerOptions = EdgeServerOptions & {
   metrics: boolean
 }
 
-export type FromWorker = { type: 'ready'; port: number } | { type: 'status'; status: EdgeStatus }
+export type FromWorker =
+  | { type: 'ready'; port: number }
+  /** Every second: the worker's status, and the invocations it counted since the last one. */
+  | { type: 'status'; status: EdgeStatus; stats?: StatsEntry[] }
 
 export interface EdgeWorkers {
   url: string
@@ -86,6 +90,8 @@ export async function startEdgeWorkers(
     logFormat?: LogFormat
     /** Serve Prometheus metrics here (the workers' summed, plus the primary's). */
     metrics?: { host: string; port: number } | undefined
+    /** Invocation figures the workers counted (each second), for control's charts. */
+    onStats?: ((entries: StatsEntry[]) => void) | undefined
   },
 ): Promise<EdgeWorkers> {
   const port = await concretePort(opts.host, opts.port)
@@ -149,6 +155,7 @@ export async function startEdgeWorkers(
           resolve()
         } else if (message.type === 'status') {
           statuses.set(slot, message.status)
+          if (message.stats?.length) opts.onStats?.(message.stats)
         }
       })
       worker.on('exit', (code, signal) => {

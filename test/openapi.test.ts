@@ -241,6 +241,21 @@ describe('real answers match the schemas', () => {
     await call('GET', '/api/hooks', '/api/hooks')
     await call('DELETE', `/api/hooks/${hook.hook_id}`, '/api/hooks/{id}')
     await call('GET', '/api/snapshot', '/api/snapshot')
+    await call('GET', '/api/traffic', '/api/traffic')
+    const edgeToken = (
+      await call('POST', '/api/tokens', '/api/tokens', { name: 'e', scope: 'edge' })
+    ).body
+    await call(
+      'POST',
+      '/api/edge-stats',
+      '/api/edge-stats',
+      {
+        entries: [
+          { bucket: 'images', cluster: 'hpc', count: 1, errors: 0, hist: new Array(50).fill(0) },
+        ],
+      },
+      { token: edgeToken.token },
+    )
     await call('GET', '/api/resources', '/api/resources')
     const metrics = await call('GET', '/metrics', '/metrics')
     expect(String(metrics.body)).toContain('fado_api_requests_total')

@@ -481,6 +481,41 @@ describe('admin page in Chromium', () => {
     }
   })
 
+  it('traffic: charts per bucket and cluster show the invocations sent, with latency, backlog and lag', async () => {
+    const before = (await api('GET', '/api/traffic')).body
+    const sent = (name: string, of: 'buckets' | 'clusters') =>
+      ((before?.[of]?.[name]?.invocations as number[] | undefined) ?? []).reduce((a, b) => a + b, 0)
+    const [bucketBefore, clusterBefore] = [sent('images', 'buckets'), sent('cloud', 'clusters')]
+    const N = 30
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`${edgeUrl}/function/nodeinfo`, {
+        headers: { 'X-FaDO-Bucket': 'images' },
+      })
+      expect(res.status).toBe(200)
+      await res.arrayBuffer()
+    }
+    await nav('Traffic')
+    const bucket = page.getByRole('region', { name: 'bucket images' })
+    const cluster = page.getByRole('region', { name: 'cluster cloud' })
+    // The edge reports every second and the page refreshes every 5: the figures arrive by themselves.
+    await bucket
+      .getByText(`${bucketBefore + N} invocations in 15 min`, { exact: false })
+      .waitFor({ timeout: 20_000 })
+    await cluster
+      .getByText(`${clusterBefore + N} invocations in 15 min`, { exact: false })
+      .waitFor({ timeout: 20_000 })
+    // The line is drawn: the invocations/s path has points above the baseline.
+    const d = await bucket.locator('path[data-series="invocations/s"]').getAttribute('d')
+    expect(d).toMatch(/^M/)
+    const ys = [...(d ?? '').matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]))
+    expect(Math.min(...ys)).toBeLessThan(Math.max(...ys))
+    expect(await bucket.getByText(/p99 up to [\d.]+ ms, p50 up to [\d.]+ ms/).count()).toBe(1)
+    // Its object was replicated to minio-cloud earlier in this run: lag and backlog are charted.
+    await bucket.getByText(/up to [\d.]+ s from change to replica/).waitFor()
+    await bucket.getByText(/up to \d+ objects? pending, now 0/).waitFor()
+    await screenshot(page, 'traffic')
+  })
+
   it('the dashboard summarises replication and what the edge serves', async () => {
     await nav('Dashboard')
     await page.getByText('1 synced').waitFor()
@@ -546,6 +581,7 @@ describe('admin page in Chromium', () => {
       ['Buckets', 'buckets'],
       ['Objects', 'objects'],
       ['Load balancer', 'load-balancer'],
+      ['Traffic', 'traffic'],
       ['Tokens', 'tokens'],
     ] as const) {
       await nav(label)

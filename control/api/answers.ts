@@ -22,6 +22,7 @@ import type {
   StorageDeploymentView,
   TokenView,
 } from './views.js'
+import type { TrafficView } from '../traffic.js'
 import type { HookView } from './hooks.js'
 
 const int = z.number().int()
@@ -263,6 +264,34 @@ export const resourcesAnswer = z
     hooks: z.array(hookAnswer),
   })
   .meta({ id: 'Resources' }) satisfies z.ZodType<ResourcesView>
+
+const series = z.object({
+  invocations: z.array(int).describe('per 10-second slot, oldest first'),
+  errors: z.array(int),
+  p50_ms: z.array(z.number().nullable()),
+  p99_ms: z.array(z.number().nullable()),
+})
+
+export const trafficAnswer = z
+  .object({
+    slot_seconds: int,
+    until: dateTime.describe('when the newest slot began'),
+    buckets: z.record(
+      z.string(),
+      series.extend({
+        backlog: z.array(int).describe('objects pending replication, the slot’s highest'),
+        lag_max_s: z.array(z.number().nullable()),
+      }),
+    ),
+    clusters: z.record(z.string(), series),
+  })
+  .nullable()
+  .meta({ id: 'Traffic' }) satisfies z.ZodType<TrafficView | null>
+
+export const edgeStatsAnswer = z.object({
+  received: int,
+  kept: int.describe('entries naming buckets and clusters of the newest snapshot'),
+})
 
 export const notifyAnswer = z.object({
   received: int.describe('records in the request'),

@@ -27,6 +27,7 @@ import { resourcesApi } from './resources.js'
 import { snapshotApi } from './snapshot.js'
 import { storageDeploymentsApi } from './storage-deployments.js'
 import { tokensApi } from './tokens.js'
+import { trafficApi } from './traffic.js'
 import { serveUi } from './ui.js'
 import { ClientGoneError } from './uploads.js'
 import { fromDatabaseError } from './validate.js'
@@ -101,6 +102,7 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/snapshot', snapshotApi(deps))
   app.route('/api/tokens', tokensApi(deps))
   app.route('/api/hooks', hooksApi(deps))
+  app.route('/api', trafficApi(deps))
   app.all('/api/*', (c) => c.json(notFoundBody(c.req.method, c.req.path), 404))
   serveUi(app, deps.ui)
   app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404))

@@ -2,8 +2,8 @@
  * Who may call what. Every /api request (and /metrics) needs `Authorization: Bearer <token>`:
  * a missing, malformed, unknown or revoked token is 401 (the same answer whatever was wrong);
  * a valid token outside its scope is 403. Scopes: `admin` may do everything; `edge` may only
- * read route snapshots; `notify` may only deliver storage notifications; `metrics` may only
- * read /metrics.
+ * read route snapshots and report its invocation figures; `notify` may only deliver storage
+ * notifications; `metrics` may only read /metrics.
  */
 import { createMiddleware } from 'hono/factory'
 import type { Scope } from '../db/api-tokens.js'
@@ -11,16 +11,18 @@ import { FadoError } from '../errors.js'
 import type { Principal, TokenVerifier } from '../tokens.js'
 
 /** What each narrow scope may reach; `admin` reaches everything. */
-const SCOPE_ROUTES: Record<Exclude<Scope, 'admin'>, { methods: string[]; path: string }> = {
-  edge: { methods: ['GET', 'HEAD'], path: '/api/snapshot' },
-  notify: { methods: ['POST', 'PUT'], path: '/api/notify' },
-  metrics: { methods: ['GET', 'HEAD'], path: '/metrics' },
+const SCOPE_ROUTES: Record<Exclude<Scope, 'admin'>, { methods: string[]; path: string }[]> = {
+  edge: [
+    { methods: ['GET', 'HEAD'], path: '/api/snapshot' },
+    { methods: ['POST'], path: '/api/edge-stats' },
+  ],
+  notify: [{ methods: ['POST', 'PUT'], path: '/api/notify' }],
+  metrics: [{ methods: ['GET', 'HEAD'], path: '/metrics' }],
 }
 
 export function allowed(scope: Scope, method: string, path: string): boolean {
   if (scope === 'admin') return true
-  const route = SCOPE_ROUTES[scope]
-  return route.methods.includes(method) && path === route.path
+  return SCOPE_ROUTES[scope].some((r) => r.methods.includes(method) && path === r.path)
 }
 
 const unauthorized = () =>
@@ -37,11 +39,11 @@ export function requireToken(verifier: TokenVerifier) {
       return c.json(unauthorized().toJSON(), 401, { 'WWW-Authenticate': 'Bearer realm="fado"' })
     }
     if (!allowed(principal.scope, c.req.method, c.req.path)) {
-      const route = principal.scope === 'admin' ? undefined : SCOPE_ROUTES[principal.scope]
+      const routes = principal.scope === 'admin' ? [] : SCOPE_ROUTES[principal.scope]
       const error = new FadoError(
         403,
         'forbidden',
-        `this token's scope '${principal.scope}' allows only ${route?.methods.join('/')} ${route?.path}`,
+        `this token's scope '${principal.scope}' allows only ${routes.map((r) => `${r.methods.join('/')} ${r.path}`).join(' and ')}`,
       )
       return c.json(error.toJSON(), 403)
     }

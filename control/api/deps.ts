@@ -2,6 +2,7 @@
 import type { ControlMetrics } from '../metrics.js'
 import type { SecretBox } from '../secrets.js'
 import type { HookDeliverer } from '../snapshot/hooks.js'
+import type { TrafficSeries } from '../traffic.js'
 import type { ChangeFeed } from '../replication/change-feed.js'
 import type { ServiceDeps } from '../services/deps.js'
 import type { SnapshotPublisher } from '../snapshot/publish.js'
@@ -26,4 +27,6 @@ export interface ApiDeps extends ServiceDeps {
   secrets: SecretBox
   /** Pushes snapshots to publish hooks; told when hooks are added. */
   hooks?: HookDeliverer | undefined
+  /** The last 15 minutes of traffic and replication, for the admin page's charts. */
+  traffic?: TrafficSeries | undefined
 }

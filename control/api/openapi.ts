@@ -13,6 +13,7 @@ import {
   errorAnswer,
   faasAnswer,
   functionAnswer,
+  edgeStatsAnswer,
   healthAnswer,
   hookAnswer,
   loadBalancerAnswer,
@@ -25,12 +26,14 @@ import {
   snapshotAnswer,
   storageAnswer,
   tokenAnswer,
+  trafficAnswer,
 } from './answers.js'
 import * as buckets from './buckets.js'
 import * as clusters from './clusters.js'
 import * as faas from './faas-deployments.js'
 import * as functions from './functions.js'
 import * as hooks from './hooks.js'
+import * as traffic from './traffic.js'
 import * as loadBalancer from './load-balancer.js'
 import { notification } from './notify.js'
 import * as storage from './storage-deployments.js'
@@ -277,6 +280,20 @@ function paths(): Paths {
         body: tokens.createBody,
         answers: { 201: createdTokenAnswer },
         errors: [409],
+      },
+    },
+    '/api/traffic': {
+      get: {
+        summary: 'The last 15 minutes of invocations and replication, in 10-second slots (charts)',
+        answers: { 200: trafficAnswer },
+      },
+    },
+    '/api/edge-stats': {
+      post: {
+        summary: 'A `fado edge` reports the invocations it counted (edge-scope token)',
+        auth: 'edge',
+        body: traffic.edgeStatsBody,
+        answers: { 200: edgeStatsAnswer },
       },
     },
     '/api/hooks': {

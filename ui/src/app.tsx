@@ -15,6 +15,7 @@ import { ObjectsPage } from './pages/objects.js'
 import { SignInPage } from './pages/sign-in.js'
 import { StoragePage } from './pages/storage.js'
 import { TokensPage } from './pages/tokens.js'
+import { TrafficPage } from './pages/traffic.js'
 
 const AppContext = createContext<AppState | undefined>(undefined)
 
@@ -33,6 +34,7 @@ const NAV = [
   { href: '/buckets', label: 'Buckets' },
   { href: '/objects', label: 'Objects' },
   { href: '/load-balancer', label: 'Load balancer' },
+  { href: '/traffic', label: 'Traffic' },
   { href: '/tokens', label: 'Tokens' },
 ]
 
@@ -46,6 +48,7 @@ const ROUTES: [string, (params: Record<string, string>) => preact.JSX.Element][]
   ['/objects', () => <ObjectsPage />],
   ['/objects/:bucket', (p) => <ObjectsPage bucket={p.bucket} />],
   ['/load-balancer', () => <LoadBalancerPage />],
+  ['/traffic', () => <TrafficPage />],
   ['/tokens', () => <TokensPage />],
 ]
 
