@@ -85,10 +85,13 @@ export class HookDeliverer {
     this.#maxDelayMs = options.maxDelayMs ?? 30_000
   }
 
-  /** A new snapshot version: deliver it everywhere (it supersedes any retry in progress). */
+  /**
+   * A new snapshot version: deliver it to every hook now — except those failing, whose next
+   * attempt (at its backoff time, not sooner: a receiver that is down is not hammered) sends it
+   * instead of the version they were failing with.
+   */
   offer(snapshot: RouteSnapshot): void {
     this.#latest = snapshot
-    this.#retryAt.clear()
     this.kick()
   }
 
