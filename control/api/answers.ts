@@ -67,6 +67,7 @@ export const storageAnswer = z
     minio_deployment_id: z.string(),
     management_url: z.string(),
     sqs_arn: z.string(),
+    kind: z.enum(['minio', 's3']),
   })
   .meta({
     id: 'StorageDeployment',

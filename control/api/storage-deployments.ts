@@ -1,6 +1,6 @@
 /**
- * /api/storage-deployments: track and untrack MinIO deployments (thesis §5.3.1). The secret key
- * is write-only. Handlers parse, call the storage service and answer.
+ * /api/storage-deployments: track and untrack storage deployments (thesis §5.3.1) — MinIO, or any
+ * S3-compatible server as kind 's3'. The secret key is write-only. Handlers parse, call the storage service and answer.
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -9,6 +9,7 @@ import { invalidField, notFound } from '../errors.js'
 import { trackStorage, untrackStorage } from '../services/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { endpoint, httpUrl, id, name, parseBody, parseId } from './validate.js'
+import { STORAGE_KINDS } from '../storage/s3.js'
 import { storageView } from './views.js'
 
 const secret = z
@@ -24,6 +25,12 @@ export const createBody = z.strictObject({
   access_key: secret,
   secret_key: secret,
   management_url: z.union([z.literal(''), httpUrl]).default(''),
+  kind: z
+    .enum(STORAGE_KINDS, { error: "must be 'minio' or 's3'" })
+    .default('minio')
+    .describe(
+      "'minio' (admin credentials: identity, webhooks, event stream) or 's3' (any S3 server, plain S3 rights)",
+    ),
 })
 
 export function storageDeploymentsApi(deps: ApiDeps): Hono {

@@ -49,6 +49,7 @@ export interface StorageDeploymentView {
   management_url: string
   /** The webhook target the deployment notifies FaDO through ('' = none). */
   sqs_arn: string
+  kind: 'minio' | 's3'
 }
 
 export interface ReplicaView {
@@ -147,6 +148,7 @@ export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => (
   minio_deployment_id: r.minio_deployment_id,
   management_url: r.management_url,
   sqs_arn: r.sqs_arn,
+  kind: r.kind,
 })
 
 export const bucketView = (r: BucketRow): BucketView => ({

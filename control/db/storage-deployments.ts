@@ -2,7 +2,7 @@
  * Storage deployments (thesis §4.1.4): MinIO servers FaDO tracks. The secret key is stored sealed
  * (secrets.ts) and read only to connect.
  */
-import type { StorageConnection } from '../storage/s3.js'
+import type { StorageConnection, StorageKind } from '../storage/s3.js'
 import type { Queryable } from './client.js'
 
 /** What the API may show: every column but secret_key (write-only) and the unused sqs_arn. */
@@ -17,12 +17,14 @@ export interface StorageDeploymentRow {
   management_url: string
   /** The webhook target this deployment notifies FaDO through ('' = none: event stream only). */
   sqs_arn: string
+  /** Which storage adaptor talks to it: MinIO (with its extras) or any S3-compatible server. */
+  kind: StorageKind
 }
 
 export type StorageWithSecret = StorageDeploymentRow & StorageConnection
 
 const PUBLIC_COLUMNS =
-  'storage_id, cluster_id, alias, endpoint, use_ssl, access_key, minio_deployment_id, management_url, sqs_arn'
+  'storage_id, cluster_id, alias, endpoint, use_ssl, access_key, minio_deployment_id, management_url, sqs_arn, kind'
 
 export async function listStorageDeployments(q: Queryable): Promise<StorageDeploymentRow[]> {
   return q.query<StorageDeploymentRow>(
@@ -74,6 +76,7 @@ export interface NewStorageDeployment {
   minio_deployment_id: string
   management_url: string
   sqs_arn: string
+  kind: StorageKind
 }
 
 export async function insertStorageDeployment(
@@ -81,8 +84,8 @@ export async function insertStorageDeployment(
   input: NewStorageDeployment,
 ): Promise<StorageDeploymentRow> {
   const [row] = await q.query<StorageDeploymentRow>(
-    `INSERT INTO storage_deployments (cluster_id, alias, endpoint, use_ssl, access_key, secret_key, minio_deployment_id, management_url, sqs_arn)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PUBLIC_COLUMNS}`,
+    `INSERT INTO storage_deployments (cluster_id, alias, endpoint, use_ssl, access_key, secret_key, minio_deployment_id, management_url, sqs_arn, kind)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${PUBLIC_COLUMNS}`,
     [
       input.cluster_id,
       input.alias,
@@ -93,6 +96,7 @@ export async function insertStorageDeployment(
       input.minio_deployment_id,
       input.management_url,
       input.sqs_arn,
+      input.kind,
     ],
   )
   if (!row) throw new Error('INSERT … RETURNING returned no row')

@@ -3,11 +3,12 @@
  * Waits until /minio/health/cluster answers 200 (IAM ready) and, with a webhook target, until
  * the target is registered. The binary comes from `go install` (see scripts/setup.ts).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { S3Storage } from '../storage/s3.js'
+import { findBinary } from './child.js'
 import { freePort, waitFor } from './ports.js'
 
 /** MinIO's source of February 2026 (the community edition ships source only); see TOOLCHAIN.md. */
@@ -20,21 +21,7 @@ export const MINIO_PASSWORD = 'fado-test-secret-key-123'
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
 /** The MinIO server binary: $FADO_MINIO_BIN, on PATH, or in Go's bin folder. */
-export function minioPath(): string | undefined {
-  if (process.env.FADO_MINIO_BIN && fs.existsSync(process.env.FADO_MINIO_BIN))
-    return process.env.FADO_MINIO_BIN
-  const fromPath = spawnSync('sh', ['-c', 'command -v minio']).stdout?.toString().trim()
-  if (fromPath) return fromPath
-  if (has('go')) {
-    const candidate = path.join(
-      execFileSync('go', ['env', 'GOPATH']).toString().trim(),
-      'bin',
-      'minio',
-    )
-    if (fs.existsSync(candidate)) return candidate
-  }
-  return undefined
-}
+export const minioPath = (): string | undefined => findBinary('minio', 'FADO_MINIO_BIN')
 
 export const goAvailable = (): boolean => has('go')
 

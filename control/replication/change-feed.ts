@@ -48,7 +48,8 @@ export class ChangeFeed {
   #refreshing: Promise<void> = Promise.resolve()
 
   async #refresh(): Promise<void> {
-    const tracked = await listStorageDeployments(this.db)
+    // Only MinIO has an event stream; plain S3 servers are seen by the periodic passes.
+    const tracked = (await listStorageDeployments(this.db)).filter((s) => s.kind === 'minio')
     const holdingMasters = await storagesHoldingMasters(this.db)
     const ids = new Set(tracked.map((s) => s.storage_id))
     const replaced = new Set<number>()

@@ -14,7 +14,10 @@ import {
   listStorageDeployments,
   type StorageDeploymentRow,
 } from '../db/storage-deployments.js'
+import { randomUUID } from 'node:crypto'
+import { Readable } from 'node:stream'
 import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
+import type { S3Storage, StorageKind } from '../storage/s3.js'
 import { planUntrack } from '../replication/untrack-plan.js'
 import { pickWebhookArn } from '../storage/webhook.js'
 import { removeCopies } from './copies.js'
@@ -28,6 +31,29 @@ export interface NewStorage {
   access_key: string
   secret_key: string
   management_url: string
+  kind: StorageKind
+}
+
+/** Where FaDO keeps the identity of an `s3` deployment (which has no admin API to ask). */
+export const IDENTITY_BUCKET = 'fado-identity'
+const IDENTITY_KEY = 'deployment-id'
+
+/**
+ * The identity of a plain S3 server: a marker object FaDO wrote there on first tracking, read
+ * back — so the same server under another name or address is recognised (409).
+ */
+async function markerIdentity(storage: S3Storage): Promise<string> {
+  if (!(await storage.bucketExists(IDENTITY_BUCKET))) await storage.makeBucket(IDENTITY_BUCKET)
+  if (!(await storage.stat(IDENTITY_BUCKET, IDENTITY_KEY))) {
+    const id = Buffer.from(`fado-s3-${randomUUID()}`)
+    await storage.putObject(IDENTITY_BUCKET, IDENTITY_KEY, Readable.from([id]), id.length, {
+      contentType: 'text/plain',
+    })
+  }
+  const { body } = await storage.getObject(IDENTITY_BUCKET, IDENTITY_KEY)
+  let text = ''
+  for await (const chunk of body) text += String(chunk)
+  return text.trim()
 }
 
 export async function trackStorage(
@@ -47,8 +73,11 @@ export async function trackStorage(
   let sqsArns: string[]
   let buckets: string[]
   try {
-    ;({ deploymentId, sqsArns } = await storage.serverInfo())
-    buckets = await storage.listBuckets()
+    if (input.kind === 's3') {
+      deploymentId = await markerIdentity(storage)
+      sqsArns = []
+    } else ({ deploymentId, sqsArns } = await storage.serverInfo())
+    buckets = (await storage.listBuckets()).filter((b) => b !== IDENTITY_BUCKET)
   } catch (err) {
     throw storageFailed(`cannot track ${input.endpoint}`, err)
   }
@@ -56,7 +85,10 @@ export async function trackStorage(
   const { row, imported } = await changes.commit(async (tx, changed) => {
     const same = await findStorageByDeploymentId(tx, deploymentId)
     if (same)
-      throw conflict('endpoint', `this MinIO deployment is already tracked as '${same.alias}'`)
+      throw conflict(
+        'endpoint',
+        `this ${input.kind === 's3' ? 'storage server' : 'MinIO deployment'} is already tracked as '${same.alias}'`,
+      )
     const row = await insertStorageDeployment(tx, {
       ...input,
       secret_key: storages.seal(input.secret_key),
@@ -78,7 +110,7 @@ export async function trackStorage(
     imported_buckets: imported.length,
     webhook: row.sqs_arn || 'none',
   })
-  if (!row.sqs_arn) {
+  if (!row.sqs_arn && row.kind === 'minio') {
     log.warn(
       'storage has no webhook target for FaDO: changes made directly on it reach replicas through its event stream (batched by MinIO) and the periodic pass; for sub-second replication configure MINIO_NOTIFY_WEBHOOK_*_FADO (see README)',
       { alias: row.alias },

@@ -19,11 +19,17 @@ import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
 import { assertNoTransaction } from '../transaction-scope.js'
 import { amzDate, SigV4Signer } from './sigv4.js'
 
+/** 'minio': MinIO with its extras (admin API, webhooks, event stream, snowball); 's3': any S3 server. */
+export type StorageKind = 'minio' | 's3'
+export const STORAGE_KINDS = ['minio', 's3'] as const
+
 export interface StorageConnection {
   endpoint: string
   use_ssl: boolean
   access_key: string
   secret_key: string
+  /** Default 'minio'. */
+  kind?: StorageKind | undefined
 }
 
 export interface ObjectEntry {
@@ -240,7 +246,8 @@ export class S3Storage {
   readonly client: Minio.Client
   readonly timeoutMs: number
   /** Takes many small objects in one upload (putArchive): MinIO does. */
-  readonly acceptsBatches = true
+  readonly acceptsBatches: boolean
+  readonly kind: StorageKind
   readonly #origin: string
   readonly #signer: SigV4Signer
 
@@ -249,6 +256,8 @@ export class S3Storage {
     options: StorageOptions = {},
   ) {
     const [host, port] = splitEndpoint(conn.endpoint)
+    this.kind = conn.kind ?? 'minio'
+    this.acceptsBatches = this.kind === 'minio'
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS
     this.client = new Minio.Client({
       endPoint: host,

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { stopChild } from '../../control/demo/child.js'
 import { freePort, waitFor } from './ports.js'
 
 export const PROMETHEUS = 'prometheus'
@@ -68,13 +69,7 @@ export async function startPrometheus(jobs: ScrapeJob[]): Promise<TestPrometheus
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()))
   const url = `http://127.0.0.1:${port}`
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(force)
-    }
+    await stopChild(child)
     fs.rmSync(dir, { recursive: true, force: true })
   }
   try {
