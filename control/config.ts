@@ -250,6 +250,12 @@ export const OPTIONS = {
     help: 'ms a client connection may stay silent (no byte either way) before it is closed; long uploads and downloads are never cut off while they move',
     parse: milliseconds,
   },
+  's3-poll-interval': {
+    env: 'FADO_S3_POLL_INTERVAL',
+    default: '5000',
+    help: "ms between listings of masters on plain S3 servers (kind 's3'), which have no event stream: changes made directly there are found this often",
+    parse: milliseconds,
+  },
   workers: {
     env: 'FADO_WORKERS',
     default: 'auto',
@@ -320,7 +326,13 @@ export interface CommandSpec {
 }
 
 /** What bounds control's work with the outside world and its clients. */
-const CONTROL_LIMITS = ['storage-timeout', 'db-timeout', 'max-object-size', 'idle-timeout'] as const
+const CONTROL_LIMITS = [
+  'storage-timeout',
+  'db-timeout',
+  'max-object-size',
+  'idle-timeout',
+  's3-poll-interval',
+] as const
 const TLS = ['tls-cert', 'tls-key'] as const
 
 export const COMMANDS = {

@@ -23,6 +23,7 @@ import { ChangeFeed } from './replication/change-feed.js'
 import { ControlMetrics } from './metrics.js'
 import { HookDeliverer } from './snapshot/hooks.js'
 import { observeAll, TrafficSeries } from './traffic.js'
+import { ListingPoller } from './replication/listing-poller.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
@@ -116,6 +117,15 @@ export async function startControl(
     await changes.listen()
     await changeFeed.refresh()
     reconciler.start()
+    const poller = new ListingPoller(
+      db,
+      storages,
+      (bucketId, keys) => void changes.record({ objects: [{ bucketId, keys }] }),
+      log,
+      { intervalMs: config.s3PollInterval },
+    )
+    poller.start()
+    closers.push(async () => poller.stop())
 
     let edge: EdgeWorkers | undefined
     if (withEdge) {

@@ -3,7 +3,8 @@
  * credentials — no admin API, its identity a marker object FaDO writes there — holding a replica
  * of a bucket whose master is on MinIO, and the master of a bucket replicated to MinIO; the
  * content is compared on the servers themselves, and invocations reach the cluster whose copy
- * lives on SeaweedFS, where the function reads it from SeaweedFS.
+ * lives on SeaweedFS, where the function reads it from SeaweedFS. Changes made directly on the
+ * SeaweedFS master (it has no event stream) are found by FaDO's listing of it.
  */
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -57,7 +58,10 @@ beforeAll(async () => {
   const bin = weedPath()
   if (!bin)
     throw new Error(`SeaweedFS (weed) is not installed. Install it with: ${SEAWEED_INSTALL_HINT}`)
-  ;[p, weed] = await Promise.all([startPlatform([{ name: 'hpc' }]), startSeaweedServer({ bin })])
+  ;[p, weed] = await Promise.all([
+    startPlatform([{ name: 'hpc' }], { config: { s3PollInterval: 2_000 } }),
+    startSeaweedServer({ bin }),
+  ])
   hpc = p.clusters.hpc!
   seaweed = new S3Storage({
     endpoint: weed.endpoint,
@@ -176,5 +180,34 @@ describe('a mixed platform', () => {
       ),
     )
     expect(await seaweed.stat('from-seaweed', 'report.bin')).toBeUndefined()
+  })
+
+  it('a write and a delete made directly on the SeaweedFS master reach the MinIO replica (listing every 2 s here)', async () => {
+    const direct = randomData(50_000)
+    const t0 = Date.now()
+    await seaweed.putObject('from-seaweed', 'direct.bin', Readable.from([direct]), direct.length)
+    await waitFor(
+      'the direct write on the replica',
+      async () =>
+        readBytes(hpc.minio, 'from-seaweed', 'direct.bin').then(
+          (b) => sha256(b) === sha256(direct),
+          () => false,
+        ),
+      15_000,
+    )
+    const took = Date.now() - t0
+    expect(took).toBeLessThan(2_000 + 5_000) // the interval + copy time, with room for a busy CI
+    const indexed = (await p.fado.api('GET', '/api/objects?bucket=from-seaweed')).body.objects
+    expect(indexed.map((o: { name: string }) => o.name)).toContain('direct.bin')
+    await seaweed.removeObject('from-seaweed', 'direct.bin')
+    await waitFor(
+      'the direct delete on the replica',
+      async () =>
+        readBytes(hpc.minio, 'from-seaweed', 'direct.bin').then(
+          () => false,
+          () => true,
+        ),
+      15_000,
+    )
   })
 })

@@ -409,9 +409,10 @@ export class S3Storage {
   }
 
   /** Every object of the bucket, in S3 key order (UTF-8 byte order). */
-  async *listObjects(bucket: string): AsyncGenerator<ObjectEntry> {
+  /** Every object in key order (pages fetched as they are read), or those after `startAfter`. */
+  async *listObjects(bucket: string, startAfter = ''): AsyncGenerator<ObjectEntry> {
     try {
-      const stream = this.client.listObjectsV2(bucket, '', true)
+      const stream = this.client.listObjectsV2(bucket, '', true, startAfter)
       for await (const item of stream as AsyncIterable<{
         name?: string
         size: number
