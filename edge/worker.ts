@@ -82,7 +82,8 @@ async function refresh(env: Env): Promise<void> {
 
 function ensureFresh(env: Env, ctx: ExecutionContext): Promise<void> | undefined {
   const maxAge = Number(env.FADO_SNAPSHOT_MAX_AGE_MS ?? 1000)
-  if (Date.now() - fetchedAt < maxAge) return undefined
+  // An isolate holding no snapshot asks again at once: it has nothing else to serve.
+  if (store.current && Date.now() - fetchedAt < maxAge) return undefined
   // Failures keep the last good snapshot (or take a newer one from KV); the next request after
   // maxAge tries again.
   refreshing ??= refresh(env)

@@ -425,6 +425,16 @@ describe('the same invocations inside workerd (Workers build, via miniflare)', (
   let mf: Miniflare
   beforeAll(async () => {
     mf = await startWorkerEdge(p.fado)
+    // The isolate pulls its first snapshot from control before the cases run.
+    await waitFor('the Worker to serve the current snapshot', async () => {
+      const status = (await (await mf.dispatchFetch('http://edge.local/_fado/status')).json()) as {
+        snapshot_version: number
+      }
+      return (
+        status.snapshot_version ===
+        (await p.fado.api('GET', '/api/load-balancer')).body.snapshot_version
+      )
+    })
   })
   afterAll(async () => {
     await mf?.dispose()
