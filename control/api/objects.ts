@@ -13,7 +13,13 @@ import { getObject, getObjectByName, listObjectsPage, type ObjectRow } from '../
 import { invalidField, notFound, tooLarge } from '../errors.js'
 import { openObject, removeObject, storeObject } from '../services/objects.js'
 import type { ApiDeps } from './deps.js'
-import { ClientGoneError, requestBody, spoolBody, spoolForm } from './uploads.js'
+import {
+  ClientGoneError,
+  requestBody,
+  shieldedStream,
+  spoolBody,
+  spoolForm,
+} from './uploads.js'
 import { MAX_KEY_BYTES, objectKey, parseId } from './validate.js'
 import { objectView, type ObjectPage } from './views.js'
 
@@ -148,7 +154,7 @@ export function objectsApi(deps: ApiDeps): Hono {
           deps,
           bucket,
           key,
-          body.stream,
+          shieldedStream(body),
           Number(length),
           contentType,
           (err) => (body.aborted() ? new ClientGoneError(err) : err),

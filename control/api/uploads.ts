@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import path from 'node:path'
-import { Readable, Transform, type TransformCallback } from 'node:stream'
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
@@ -51,6 +51,32 @@ export function requestBody(c: Context): RequestBody {
   const body = c.req.raw.body
   const stream = body ? Readable.fromWeb(body as WebReadableStream) : Readable.from([])
   return { stream, aborted: () => c.req.raw.signal.aborted }
+}
+
+/**
+ * The body as a storage PUT reads it, shielded from it: undici destroys the stream it reads when
+ * the storage fails mid-body, and destroying the request stream itself would destroy the client's
+ * socket too — the client, still there, would get no answer (or a 499). A client that goes away
+ * still ends the shielded stream with a ClientGoneError.
+ */
+export function shieldedStream(body: RequestBody): Readable {
+  const source = body.stream
+  const shield = new PassThrough()
+  const gone = () => shield.destroy(new ClientGoneError())
+  const onError = (err: Error) => shield.destroy(body.aborted() ? new ClientGoneError(err) : err)
+  const onClose = () => {
+    if (body.aborted()) gone()
+  }
+  source.on('error', onError)
+  source.on('close', onClose)
+  shield.once('close', () => {
+    source.off('error', onError)
+    source.off('close', onClose)
+    source.unpipe(shield)
+  })
+  if (source.destroyed) queueMicrotask(gone)
+  else source.pipe(shield)
+  return shield
 }
 
 /** Counts bytes through; fails with a 413 past `limit`. */
