@@ -13,13 +13,7 @@ import { getObject, getObjectByName, listObjectsPage, type ObjectRow } from '../
 import { invalidField, notFound, tooLarge } from '../errors.js'
 import { openObject, removeObject, storeObject } from '../services/objects.js'
 import type { ApiDeps } from './deps.js'
-import {
-  ClientGoneError,
-  requestBody,
-  shieldedStream,
-  spoolBody,
-  spoolForm,
-} from './uploads.js'
+import { ClientGoneError, requestBody, shieldedStream, spoolBody, spoolForm } from './uploads.js'
 import { MAX_KEY_BYTES, objectKey, parseId } from './validate.js'
 import { objectView, type ObjectPage } from './views.js'
 
