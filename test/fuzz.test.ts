@@ -623,7 +623,14 @@ describe('fuzzing every route', () => {
         const raw = await res.text()
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
         const what = `${req.method} ${req.path}${req.query} ${hasBody ? String(payload).slice(0, 200) : ''} → ${res.status} ${raw.slice(0, 300)}`
-        expect(res.status, what).toBeLessThan(500)
+        // Tracking the real MinIO with made-up keys once the seed deployment was deleted: MinIO
+        // refuses them, and a 502 naming that is the right answer (storage faults: faults-*.test).
+        const storageRefused =
+          res.status === 502 &&
+          req.method === 'POST' &&
+          req.path === '/api/storage-deployments' &&
+          /"code":"storage_credentials"/.test(raw)
+        if (!storageRefused) expect(res.status, what).toBeLessThan(500)
         if (res.status >= 400) {
           if (req.method !== 'HEAD') {
             expect(res.headers.get('content-type'), what).toMatch(/^application\/json/)
