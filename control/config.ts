@@ -256,6 +256,19 @@ export const OPTIONS = {
     help: "ms between listings of masters on plain S3 servers (kind 's3'), which have no event stream: changes made directly there are found this often",
     parse: milliseconds,
   },
+  'notify-url': {
+    env: 'FADO_NOTIFY_URL',
+    help: "where MinIO deployments deliver bucket events (this API's /api/notify as they reach it): FaDO configures a webhook target with it on each MinIO it tracks with admin credentials; 'off' = never. Default: this API's own URL when --listen-host is one address",
+    parse: (raw: string, flag: string): string => {
+      if (raw === 'off') return raw
+      const url = URL.canParse(raw) ? new URL(raw) : undefined
+      if ((url?.protocol === 'http:' || url?.protocol === 'https:') && !/[\s"]/.test(raw))
+        return url.href
+      throw new ConfigError(
+        `--${flag} must be an http:// or https:// URL or 'off', got ${JSON.stringify(raw)}`,
+      )
+    },
+  },
   workers: {
     env: 'FADO_WORKERS',
     default: 'auto',
@@ -332,6 +345,7 @@ const CONTROL_LIMITS = [
   'max-object-size',
   'idle-timeout',
   's3-poll-interval',
+  'notify-url',
 ] as const
 const TLS = ['tls-cert', 'tls-key'] as const
 

@@ -154,10 +154,13 @@ export async function startControl(
       edge = running
     }
 
+    // Known once the API listens (its port may be chosen by the system).
+    const notify: { url?: string | undefined } = {}
     const app = createControlApp({
       db,
       changes,
       storages,
+      notifyUrl: () => notify.url,
       publisher,
       changeFeed,
       log,
@@ -176,6 +179,7 @@ export async function startControl(
       log,
     })
     closers.push(() => api.close())
+    notify.url = notifyUrlOf(config.notifyUrl, host, api.url)
     // Closers run in reverse: answer pending long polls first, so draining the API is quick.
     closers.push(async () => publisher.close())
     return {
@@ -195,6 +199,21 @@ export async function startControl(
     await closeAll()
     throw err
   }
+}
+
+/**
+ * Where MinIO deployments reach /api/notify: as configured, else this API's own URL when it
+ * listens on one address (a wildcard address is no URL another server can use).
+ */
+export function notifyUrlOf(
+  configured: string | undefined,
+  listenHost: string,
+  apiUrl: string,
+): string | undefined {
+  if (configured === 'off') return undefined
+  if (configured) return configured
+  if (listenHost === '0.0.0.0' || listenHost === '::') return undefined
+  return `${apiUrl}/api/notify`
 }
 
 export async function runMigrate(config: Config, log: Logger): Promise<void> {

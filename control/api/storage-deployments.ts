@@ -31,6 +31,12 @@ export const createBody = z.strictObject({
     .describe(
       "'minio' (admin credentials: identity, webhooks, event stream) or 's3' (any S3 server, plain S3 rights)",
     ),
+  configure_webhook: z
+    .boolean({ error: 'must be true or false' })
+    .default(true)
+    .describe(
+      "kind 'minio': when the server has no webhook target for FaDO, add one through MinIO's admin config API (the server restarts once) so direct writes reach replicas within a second; false leaves the server's configuration alone",
+    ),
 })
 
 export function storageDeploymentsApi(deps: ApiDeps): Hono {

@@ -55,3 +55,8 @@ export async function deleteToken(q: Queryable, tokenId: number): Promise<boolea
   ])
   return rows.length > 0
 }
+
+/** Revokes the token of that name, if there is one (tokens FaDO makes for itself have fixed names). */
+export async function deleteTokenByName(q: Queryable, name: string): Promise<void> {
+  await q.query('DELETE FROM api_tokens WHERE name = $1', [name])
+}

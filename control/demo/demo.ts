@@ -132,16 +132,12 @@ export async function startDemo(
       return json
     }
 
-    // Each MinIO pushes its bucket events to FaDO with a token that may do only that.
-    const notify = await api('POST', '/api/tokens', {
-      name: 'demo-minio-webhooks',
-      scope: 'notify',
-    })
-    const webhook = { endpoint: `${control.apiUrl}/api/notify`, token: notify.token as string }
+    // Plain MinIO servers: when FaDO tracks each, it gives it a webhook target for FaDO (with a
+    // token that may only deliver events) through MinIO's admin config API.
     const minios: Record<string, MinioServer> = {}
     await Promise.all(
       CLUSTERS.map(async (c) => {
-        minios[c.name] = await startMinioServer({ bin, webhook, parentDir: root })
+        minios[c.name] = await startMinioServer({ bin, parentDir: root })
         closers.push(() => minios[c.name]!.destroy())
       }),
     )

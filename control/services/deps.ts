@@ -9,4 +9,9 @@ export interface ServiceDeps {
   storages: StorageRegistry
   changes: Changes
   log: Logger
+  /**
+   * Where MinIO deployments deliver bucket events to FaDO (/api/notify), as they reach it; FaDO
+   * configures it on MinIO deployments it tracks. Undefined: not known, nothing is configured.
+   */
+  notifyUrl?: (() => string | undefined) | undefined
 }

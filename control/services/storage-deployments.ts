@@ -12,6 +12,7 @@ import {
   getStorageDeployment,
   insertStorageDeployment,
   listStorageDeployments,
+  setStorageSqsArn,
   type StorageDeploymentRow,
 } from '../db/storage-deployments.js'
 import { randomUUID } from 'node:crypto'
@@ -19,7 +20,9 @@ import { Readable } from 'node:stream'
 import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
 import type { S3Storage, StorageKind } from '../storage/s3.js'
 import { planUntrack } from '../replication/untrack-plan.js'
-import { pickWebhookArn } from '../storage/webhook.js'
+import { configureWebhook, pickWebhookArn } from '../storage/webhook.js'
+import { deleteTokenByName, insertToken } from '../db/api-tokens.js'
+import { hashToken, newTokenSecret } from '../tokens.js'
 import { removeCopies } from './copies.js'
 import type { ServiceDeps } from './deps.js'
 
@@ -32,6 +35,11 @@ export interface NewStorage {
   secret_key: string
   management_url: string
   kind: StorageKind
+  /**
+   * kind 'minio' without a webhook target for FaDO: add one (admin config API, one server
+   * restart). Default true; false leaves the server untouched.
+   */
+  configure_webhook?: boolean | undefined
 }
 
 /** Where FaDO keeps the identity of an `s3` deployment (which has no admin API to ask). */
@@ -110,13 +118,66 @@ export async function trackStorage(
     imported_buckets: imported.length,
     webhook: row.sqs_arn || 'none',
   })
-  if (!row.sqs_arn && row.kind === 'minio') {
-    log.warn(
-      'storage has no webhook target for FaDO: changes made directly on it reach replicas through its event stream (batched by MinIO) and the periodic pass; for sub-second replication configure MINIO_NOTIFY_WEBHOOK_*_FADO (see README)',
-      { alias: row.alias },
-    )
-  }
+  if (row.sqs_arn || row.kind !== 'minio') return row
+  const notifyUrl = input.configure_webhook === false ? undefined : deps.notifyUrl?.()
+  if (notifyUrl) return setUpWebhook(deps, row, storage, notifyUrl, imported)
+  log.warn(
+    'storage has no webhook target for FaDO: changes made directly on it reach replicas through its event stream (batched by MinIO) and the periodic pass',
+    {
+      alias: row.alias,
+      why: input.configure_webhook === false ? 'configure_webhook is false' : 'no --notify-url',
+    },
+  )
   return row
+}
+
+/** The notify-scope token a storage deployment's webhook target presents. */
+const webhookTokenName = (storageId: number) => `storage-${storageId}-webhook`
+
+/**
+ * Gives a freshly tracked MinIO a webhook target for FaDO (storage/webhook.ts) with a notify token
+ * of its own, then subscribes its master buckets. A failure leaves the deployment tracked without
+ * it (event stream and periodic pass), said in the log, and revokes the token.
+ */
+async function setUpWebhook(
+  deps: ServiceDeps,
+  row: StorageDeploymentRow,
+  storage: S3Storage,
+  notifyUrl: string,
+  masterBuckets: number[],
+): Promise<StorageDeploymentRow> {
+  const { changes, log } = deps
+  const token = newTokenSecret('notify')
+  const name = webhookTokenName(row.storage_id)
+  await changes.commit(async (tx) => {
+    await deleteTokenByName(tx, name)
+    await insertToken(tx, { name, scope: 'notify', token_hash: hashToken(token) })
+  })
+  const started = Date.now()
+  try {
+    const arn = await configureWebhook(storage, { endpoint: notifyUrl, token })
+    await changes.commit(async (tx, changed) => {
+      await setStorageSqsArn(tx, row.storage_id, arn)
+      changed({ storage: true, reconcile: masterBuckets })
+    })
+    log.info('configured a webhook target for FaDO on the storage (server restarted once)', {
+      alias: row.alias,
+      arn,
+      endpoint: notifyUrl,
+      ms: Date.now() - started,
+    })
+    return { ...row, sqs_arn: arn }
+  } catch (err) {
+    await changes.commit(async (tx, changed) => {
+      await deleteTokenByName(tx, name)
+      changed({ tokens: true })
+    })
+    log.warn('cannot configure a webhook target on the storage: it is tracked without one', {
+      alias: row.alias,
+      error: err,
+    })
+    return row
+  }
 }
 
 export async function untrackStorage(
@@ -131,7 +192,8 @@ export async function untrackStorage(
   await removeCopies(deps, plan.removals, { untracking: row.alias })
   await changes.commit(async (tx, changed) => {
     await deleteStorageDeployment(tx, storageId)
-    changed({ storage: true, reconcile: plan.affected, routes: true })
+    await deleteTokenByName(tx, webhookTokenName(storageId))
+    changed({ storage: true, reconcile: plan.affected, routes: true, tokens: true })
   })
   storages.forget(storageId)
 }

@@ -17,6 +17,7 @@ import { Readable } from 'node:stream'
 import * as Minio from 'minio'
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
 import { assertNoTransaction } from '../transaction-scope.js'
+import { encryptAdminBody } from './madmin.js'
 import { amzDate, SigV4Signer } from './sigv4.js'
 
 /** 'minio': MinIO with its extras (admin API, webhooks, event stream, snowball); 's3': any S3 server. */
@@ -284,7 +285,7 @@ export class S3Storage {
     path: string,
     opts: {
       headers?: Record<string, string>
-      body?: Readable | string | AsyncIterable<Buffer>
+      body?: Readable | string | Buffer | AsyncIterable<Buffer>
       payloadHash?: string
       signal?: AbortSignal
       /** A long-lived answer (event stream): no limit between body chunks. */
@@ -330,29 +331,73 @@ export class S3Storage {
   }
 
   /**
-   * Admin ServerInfo: the deployment id, and the ARNs of the notification targets configured on
-   * the server (e.g. arn:minio:sqs::FADO:webhook). Needs admin credentials.
+   * A call to MinIO's admin API; its answer text. A refusal says whether the credentials are wrong
+   * or lack the admin right `right`.
    */
-  async serverInfo(): Promise<{ deploymentId: string; sqsArns: string[] }> {
-    const res = await this.signed('GET', '/minio/admin/v3/info')
-    const text = await this.#text(res, 'server info')
+  async #admin(
+    method: 'GET' | 'PUT' | 'POST',
+    path: string,
+    what: string,
+    right: string,
+    body?: Buffer,
+  ): Promise<string> {
+    const res = await this.signed(method, `/minio/admin/v3/${path}`, {
+      ...(body ? { body, payloadHash: createHash('sha256').update(body).digest('hex') } : {}),
+    })
+    const text = await this.#text(res, what)
     if (res.statusCode === 403 || res.statusCode === 401) {
       const code = /<Code>(\w+)<\/Code>|"Code":"(\w+)"/.exec(text)
       const reason = code?.[1] ?? code?.[2] ?? ''
       if (reason === 'InvalidAccessKeyId' || reason === 'SignatureDoesNotMatch') {
         throw new StorageError(`storage rejected the credentials (${reason})`, 'credentials')
       }
+      throw new StorageError(`these credentials may not ${what} (${right} is needed)`, 'permission')
+    }
+    if (res.statusCode !== 200) {
+      const detail = /"Message":"([^"]*)"/.exec(text)?.[1] ?? ''
       throw new StorageError(
-        'these credentials may not read server info (admin:ServerInfo is needed)',
-        'permission',
+        `${what} failed with status ${res.statusCode} ${detail}`.trim(),
+        'failed',
       )
     }
-    if (res.statusCode !== 200)
-      throw new StorageError(`server info failed with status ${res.statusCode}`, 'failed')
+    return text
+  }
+
+  /**
+   * Admin ServerInfo: the deployment id, and the ARNs of the notification targets configured on
+   * the server (e.g. arn:minio:sqs::FADO:webhook). Needs admin credentials.
+   */
+  async serverInfo(): Promise<{ deploymentId: string; sqsArns: string[] }> {
+    const text = await this.#admin('GET', 'info', 'read server info', 'admin:ServerInfo')
     const info = JSON.parse(text) as { deploymentID?: string; sqsARN?: string[] }
     if (!info.deploymentID)
       throw new StorageError('server info did not include a deployment id', 'failed')
     return { deploymentId: info.deploymentID, sqsArns: info.sqsARN ?? [] }
+  }
+
+  /**
+   * Sets one line of MinIO's server configuration (`subsystem:target key=value …`), as
+   * `mc admin config set` does: the body sealed with the secret key (madmin.ts).
+   */
+  async setConfig(line: string): Promise<void> {
+    const body = encryptAdminBody(this.conn.secret_key, line)
+    await this.#admin(
+      'PUT',
+      'set-config-kv',
+      'change the server configuration',
+      'admin:ConfigUpdate',
+      body,
+    )
+  }
+
+  /** Restarts the MinIO server (every node), as `mc admin service restart` does. */
+  async restartServer(): Promise<void> {
+    await this.#admin(
+      'POST',
+      'service?action=restart&type=2',
+      'restart the server',
+      'admin:ServiceRestart',
+    )
   }
 
   /** Makes the bucket send object created/removed events to the notification target `arn`. */
@@ -395,8 +440,13 @@ export class S3Storage {
     }
   }
 
-  /** Removes the bucket with everything in it; a bucket that is already gone is fine. */
+  /**
+   * Removes the bucket with everything in it; a bucket that is already gone is fine. MinIO does it
+   * in one call (x-minio-force-delete); other servers refuse a non-empty bucket, so its objects
+   * are deleted first, 1,000 per request (DeleteObjects).
+   */
   async removeBucket(bucket: string): Promise<void> {
+    if (this.kind !== 'minio') await this.#emptyBucket(bucket)
     const res = await this.signed('DELETE', `/${encodeKey(bucket)}`, {
       headers: { 'x-minio-force-delete': 'true' },
     })
@@ -408,7 +458,27 @@ export class S3Storage {
     )
   }
 
-  /** Every object of the bucket, in S3 key order (UTF-8 byte order). */
+  async #emptyBucket(bucket: string): Promise<void> {
+    if (!(await this.bucketExists(bucket))) return
+    let batch: string[] = []
+    const flush = async () => {
+      const names = batch
+      batch = []
+      try {
+        const results = (await this.client.removeObjects(bucket, names)) as { Code?: string }[]
+        const failed = results.find((r) => r?.Code && r.Code !== 'NoSuchKey')
+        if (failed) throw Object.assign(new Error(failed.Code), { code: failed.Code })
+      } catch (err) {
+        throw classify(err, `empty bucket ${bucket}`)
+      }
+    }
+    for await (const entry of this.listObjects(bucket)) {
+      batch.push(entry.key)
+      if (batch.length === 1000) await flush()
+    }
+    if (batch.length > 0) await flush()
+  }
+
   /** Every object in key order (pages fetched as they are read), or those after `startAfter`. */
   async *listObjects(bucket: string, startAfter = ''): AsyncGenerator<ObjectEntry> {
     try {

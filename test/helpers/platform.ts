@@ -7,7 +7,7 @@ import {
   type RunningFunctionServer,
 } from '../../control/demo/function-server.js'
 import { POSTGRES } from './engines.js'
-import { startTestControl, webhookTo, type TestControl } from './control.js'
+import { startTestControl, type TestControl } from './control.js'
 import { startMinio, type TestMinio } from './minio.js'
 import { waitFor } from './ports.js'
 import { s3Of, trackBody } from './storage.js'
@@ -33,8 +33,8 @@ export async function startPlatform(
   options: Parameters<typeof startTestControl>[1] = {},
 ): Promise<TestPlatform> {
   const fado = await startTestControl(await POSTGRES.target(), options)
-  const webhook = await webhookTo(fado)
-  const minios = await Promise.all(specs.map(() => startMinio(webhook)))
+  // Plain MinIO servers: tracking them gives each FaDO's webhook target (storage/webhook.ts).
+  const minios = await Promise.all(specs.map(() => startMinio()))
   const clusters: Record<string, TestCluster> = {}
   for (const [i, spec] of specs.entries()) {
     const minio = minios[i] as TestMinio
