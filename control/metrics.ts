@@ -7,6 +7,8 @@
  *   fado_replication_pending_bytes{bucket,storage}    their bytes
  *   fado_replication_lag_seconds{bucket}              change seen on the master → replica has it
  *   fado_replication_errors_total{bucket,storage}     failed replica syncs (passes and changes)
+ *   fado_replica_repairs_total{bucket,storage}        replica objects changed or added behind
+ *                                                     FaDO's back, repaired from the master
  *   fado_replica_in_sync{bucket,storage}              1 when the replica is synced (routable)
  *   fado_snapshot_version                             the newest published route snapshot
  *   fado_api_requests_total{method,route,code}        admin API requests answered
@@ -23,6 +25,7 @@ export class ControlMetrics implements ReplicationObserver {
   readonly registry = new Registry()
   readonly #pendingObjects: Gauge<'bucket' | 'storage'>
   readonly #pendingBytes: Gauge<'bucket' | 'storage'>
+  readonly #repairs: Counter<'bucket' | 'storage'>
   readonly #lag: Histogram<'bucket'>
   readonly #errors: Counter<'bucket' | 'storage'>
   readonly #api: Counter<'method' | 'route' | 'code'>
@@ -51,6 +54,12 @@ export class ControlMetrics implements ReplicationObserver {
     this.#errors = new Counter({
       name: 'fado_replication_errors_total',
       help: 'Replica syncs that failed (a full pass or a change), by bucket and replica storage',
+      labelNames: ['bucket', 'storage'],
+      registers,
+    })
+    this.#repairs = new Counter({
+      name: 'fado_replica_repairs_total',
+      help: "Replica objects changed or added behind FaDO's back, repaired from the master",
       labelNames: ['bucket', 'storage'],
       registers,
     })
@@ -106,6 +115,10 @@ export class ControlMetrics implements ReplicationObserver {
 
   failed(bucket: string, storage: string): void {
     this.#errors.inc({ bucket, storage })
+  }
+
+  repaired(bucket: string, storage: string, objects: number): void {
+    this.#repairs.inc({ bucket, storage }, objects)
   }
 
   apiRequest(method: string, route: string, code: number): void {

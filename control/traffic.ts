@@ -115,6 +115,8 @@ export class TrafficSeries implements ReplicationObserver {
 
   failed(): void {}
 
+  repaired(): void {}
+
   view(): TrafficView {
     const newest = this.#slot().start
     const starts = Array.from({ length: SLOTS }, (_, i) => newest - (SLOTS - 1 - i) * SLOT_MS)
@@ -172,4 +174,5 @@ export const observeAll = (...observers: ReplicationObserver[]): ReplicationObse
   pending: (b, s, o, bytes) => observers.forEach((x) => x.pending(b, s, o, bytes)),
   replicated: (b, s, lag) => observers.forEach((x) => x.replicated(b, s, lag)),
   failed: (b, s) => observers.forEach((x) => x.failed(b, s)),
+  repaired: (b, s, n) => observers.forEach((x) => x.repaired(b, s, n)),
 })

@@ -9,7 +9,14 @@ import { POSTGRES } from './helpers/engines.js'
 import { startTestControl, webhookTo, type TestControl } from './helpers/control.js'
 import { startMinios, type TestMinio } from './helpers/minio.js'
 import { waitFor } from './helpers/ports.js'
-import { listing, putBytes, randomData, trackBody } from './helpers/storage.js'
+import { listing, putBytes, randomData, s3Of, trackBody } from './helpers/storage.js'
+import {
+  bucketNamed,
+  routeClusters,
+  thesisScenario,
+  waitSyncedNamed,
+  type ScenarioEnv,
+} from './helpers/thesis-scenario.js'
 import { BATCH_LIMITS } from '../control/replication/sync-bucket.js'
 
 let fado: TestControl
@@ -49,114 +56,14 @@ afterAll(async () => {
   await Promise.all((minios ?? []).map((m) => m.destroy()))
 })
 
-const bucketNamed = async (name: string) =>
-  (await fado.api('GET', '/api/buckets')).body.find((b: { name: string }) => b.name === name)
+const waitSynced = (name: string, storageIds: number[]) => waitSyncedNamed(fado, name, storageIds)
 
-async function waitSynced(name: string, storageIds: number[]) {
-  let last: unknown
-  await waitFor(
-    `${name} synced on ${storageIds.join(',')}`,
-    async () => {
-      const b = await bucketNamed(name)
-      last = b?.replicas
-      const ids = b.replicas.map((r: { storage_id: number }) => r.storage_id).sort()
-      return (
-        JSON.stringify(ids) === JSON.stringify([...storageIds].sort()) &&
-        b.replicas.every((r: { status: string }) => r.status === 'synced')
-      )
-    },
-    30_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; replicas: ${JSON.stringify(last)}`)
-  })
-}
-
-const routeClusters = async (bucket: string): Promise<string[]> => {
-  const route = (await fado.api('GET', '/api/load-balancer')).body.routes[bucket]
-  return route.upstreams.map((u: { cluster: string }) => u.cluster).sort()
-}
-
-describe('thesis §7.2: replication policy', () => {
-  let bucketId: number
-  let image: string
-
-  it('step 2: zone germany, target 0 — the bucket exists only on its master', async () => {
-    const res = await fado.api('POST', '/api/buckets', {
-      name: 'rep-policy-demo',
-      storage_id: storage.hpc,
-      zones: ['germany'],
-      target_replica_count: 0,
-    })
-    expect(res.status, res.text).toBe(201)
-    bucketId = res.body.bucket_id
-    const form = new FormData()
-    form.set('bucket', 'rep-policy-demo')
-    form.set(
-      'file',
-      new Blob([new Uint8Array(randomData(200_000))], { type: 'image/png' }),
-      'image.png',
-    )
-    expect((await fado.fetch('/api/objects', { method: 'POST', body: form })).status).toBe(201)
-    image = (await listing(hpc, 'rep-policy-demo'))?.['image.png'] ?? ''
-    expect(image).toMatch(/^[0-9a-f]{32}$/)
-    await fado.running.reconciler.whenIdle()
-    expect(await listing(cc1, 'rep-policy-demo')).toBeUndefined()
-    expect(await listing(cc2, 'rep-policy-demo')).toBeUndefined()
-    expect((await bucketNamed('rep-policy-demo')).replicas).toEqual([])
-    expect(await routeClusters('rep-policy-demo')).toEqual(['hpc'])
-  })
-
-  it('step 3: target 2 — the bucket is on all three deployments with identical objects', async () => {
-    const res = await fado.api('PUT', `/api/buckets/${bucketId}`, { target_replica_count: 2 })
-    expect(res.status).toBe(200)
-    await waitSynced('rep-policy-demo', [storage.cc1!, storage.cc2!])
-    for (const minio of minios)
-      expect(await listing(minio, 'rep-policy-demo')).toEqual({ 'image.png': image })
-    await waitFor(
-      'routes to list all three clusters',
-      async () => (await routeClusters('rep-policy-demo')).length === 3,
-    )
-    expect(await routeClusters('rep-policy-demo')).toEqual(['cc1', 'cc2', 'hpc'])
-  })
-
-  it('step 4: a second image appears on every replica', async () => {
-    const etag = await putBytes(hpc, 'rep-policy-demo', 'image-2.png', randomData(150_000))
-    await waitFor(
-      'image-2.png on cc1 and cc2',
-      async () =>
-        (await listing(cc1, 'rep-policy-demo'))?.['image-2.png'] === etag &&
-        (await listing(cc2, 'rep-policy-demo'))?.['image-2.png'] === etag,
-    )
-    for (const minio of minios)
-      expect(await listing(minio, 'rep-policy-demo')).toEqual({
-        'image.png': image,
-        'image-2.png': etag,
-      })
-  })
-
-  it('step 5: zones high-performance only — the replica leaves cc2', async () => {
-    await fado.api('PUT', `/api/buckets/${bucketId}`, { zones: ['high-performance'] })
-    await waitSynced('rep-policy-demo', [storage.cc1!])
-    expect(await listing(cc2, 'rep-policy-demo')).toBeUndefined()
-    expect(Object.keys((await listing(cc1, 'rep-policy-demo')) ?? {}).sort()).toEqual([
-      'image-2.png',
-      'image.png',
-    ])
-    await waitFor(
-      'routes to drop cc2',
-      async () => (await routeClusters('rep-policy-demo')).join() === 'cc1,hpc',
-    )
-  })
-
-  it('a manual replica location overrides zones and target, and null gives control back', async () => {
-    await fado.api('PUT', `/api/buckets/${bucketId}`, { replica_locations: [storage.cc2] })
-    await waitSynced('rep-policy-demo', [storage.cc2!])
-    expect(await listing(cc1, 'rep-policy-demo')).toBeUndefined()
-    expect(Object.keys((await listing(cc2, 'rep-policy-demo')) ?? {})).toHaveLength(2)
-    await fado.api('PUT', `/api/buckets/${bucketId}`, { replica_locations: null })
-    await waitSynced('rep-policy-demo', [storage.cc1!])
-  })
-})
+// Thesis §7.2 on three MinIO servers (test/mixed-platform.test.ts runs it on MinIO + SeaweedFS).
+thesisScenario('on MinIO', () => ({
+  fado,
+  servers: { hpc: s3Of(hpc), cc1: s3Of(cc1), cc2: s3Of(cc2) },
+  storage: storage as ScenarioEnv['storage'],
+}))
 
 describe('sync behaviour', () => {
   it('an incremental sync moves only the changed object', async () => {
@@ -215,12 +122,12 @@ describe('sync behaviour', () => {
     await waitFor(
       'the replica to show an error',
       async () => {
-        const r = (await bucketNamed('outage')).replicas[0]
+        const r = (await bucketNamed(fado, 'outage')).replicas[0]
         return r?.status === 'error' && typeof r.error === 'string' && r.error.length > 0
       },
       15_000,
     )
-    expect(await routeClusters('outage')).toEqual(['hpc']) // never routed to a half copy
+    expect(await routeClusters(fado, 'outage')).toEqual(['hpc']) // never routed to a half copy
     await cc2.start()
     await waitSynced('outage', [storage.cc2!])
     const master = await listing(hpc, 'outage')
@@ -239,10 +146,12 @@ describe('sync behaviour', () => {
     fado.running.reconciler.schedule(res.body.bucket_id)
     await waitFor(
       'the replica to report the master down',
-      async () => (await bucketNamed('master-outage')).replicas[0]?.status === 'error',
+      async () => (await bucketNamed(fado, 'master-outage')).replicas[0]?.status === 'error',
       15_000,
     )
-    expect((await bucketNamed('master-outage')).replicas[0].error).toMatch(/master unavailable/)
+    expect((await bucketNamed(fado, 'master-outage')).replicas[0].error).toMatch(
+      /master unavailable/,
+    )
     await cc1.start()
     const etag = await putBytes(
       cc1,

@@ -10,14 +10,12 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
 import {
-  SEAWEED_INSTALL_HINT,
   SEAWEED_PASSWORD,
   SEAWEED_USER,
-  startSeaweedServer,
-  weedPath,
   type SeaweedServer,
 } from '../control/demo/seaweed-server.js'
-import { S3Storage } from '../control/storage/s3.js'
+import type { S3Storage } from '../control/storage/s3.js'
+import { startSeaweed } from './helpers/minio.js'
 import { waitFor } from './helpers/ports.js'
 import {
   startPlatform,
@@ -25,7 +23,7 @@ import {
   type TestCluster,
   type TestPlatform,
 } from './helpers/platform.js'
-import { putBytes, randomData, readBytes, sha256 } from './helpers/storage.js'
+import { putBytes, randomData, readBytes, s3OfSeaweed, sha256 } from './helpers/storage.js'
 
 let p: TestPlatform
 let hpc: TestCluster
@@ -47,29 +45,15 @@ const track = (alias: string, endpoint: string, kind?: string) =>
     ...(kind ? { kind } : {}),
   })
 
-const readSeaweed = async (bucket: string, key: string) => {
-  const { body } = await seaweed.getObject(bucket, key)
-  const chunks: Buffer[] = []
-  for await (const c of body) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
+const readSeaweed = (bucket: string, key: string) => readBytes(seaweed, bucket, key)
 
 beforeAll(async () => {
-  const bin = weedPath()
-  if (!bin)
-    throw new Error(`SeaweedFS (weed) is not installed. Install it with: ${SEAWEED_INSTALL_HINT}`)
   ;[p, weed] = await Promise.all([
     startPlatform([{ name: 'hpc' }], { config: { s3PollInterval: 2_000 } }),
-    startSeaweedServer({ bin }),
+    startSeaweed(),
   ])
   hpc = p.clusters.hpc!
-  seaweed = new S3Storage({
-    endpoint: weed.endpoint,
-    use_ssl: false,
-    access_key: SEAWEED_USER,
-    secret_key: SEAWEED_PASSWORD,
-    kind: 's3',
-  })
+  seaweed = s3OfSeaweed(weed)
   clusterId = (await p.fado.api('POST', '/api/clusters', { name: 'sw', zones: ['seaweed'] })).body
     .cluster_id
   // A bucket that was there before FaDO: imported on tracking.

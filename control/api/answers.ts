@@ -87,6 +87,8 @@ export const bucketAnswer = z
         storage_id: int,
         status: z.enum(['syncing', 'synced', 'error']),
         error: z.string().nullable(),
+        repaired_objects: int,
+        last_repair_at: z.string().nullable(),
       }),
     ),
     object_count: int,

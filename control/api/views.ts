@@ -56,6 +56,9 @@ export interface ReplicaView {
   storage_id: number
   status: ReplicaStatus
   error: string | null
+  /** Replica objects changed or added behind FaDO's back, repaired from the master. */
+  repaired_objects: number
+  last_repair_at: string | null
 }
 
 export interface BucketView {
@@ -158,7 +161,13 @@ export const bucketView = (r: BucketRow): BucketView => ({
   zones: r.zones,
   target_replica_count: r.target_replica_count,
   replica_locations: r.replica_locations,
-  replicas: r.replicas.map((x) => ({ storage_id: x.storage_id, status: x.status, error: x.error })),
+  replicas: r.replicas.map((x) => ({
+    storage_id: x.storage_id,
+    status: x.status,
+    error: x.error,
+    repaired_objects: x.repaired_objects,
+    last_repair_at: x.last_repair_at,
+  })),
   object_count: r.object_count,
   total_bytes: r.total_bytes,
 })

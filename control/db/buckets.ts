@@ -14,7 +14,14 @@ export interface BucketRow {
   target_replica_count: number
   /** Manual placement overriding the automatic choice; null = automatic. */
   replica_locations: number[] | null
-  replicas: { storage_id: number; status: ReplicaStatus; error: string | null }[]
+  replicas: {
+    storage_id: number
+    status: ReplicaStatus
+    error: string | null
+    /** Objects found changed or added behind FaDO's back and repaired, and when last. */
+    repaired_objects: number
+    last_repair_at: string | null
+  }[]
   /** Objects indexed from the master, and their bytes (kept by triggers on objects). */
   object_count: number
   total_bytes: number
@@ -26,7 +33,8 @@ const SELECT = `SELECT b.bucket_id, b.name, b.storage_id, b.object_count, b.tota
     (SELECT bp.value FROM buckets_policies bp JOIN policies p ON p.policy_id = bp.policy_id
      WHERE bp.bucket_id = b.bucket_id AND p.name = 'replica_locations') AS replica_locations,
     COALESCE((SELECT json_agg(json_build_object('storage_id', r.storage_id, 'status', r.status,
-                'error', r.error) ORDER BY r.storage_id)
+                'error', r.error, 'repaired_objects', r.repaired_objects,
+                'last_repair_at', r.last_repair_at) ORDER BY r.storage_id)
               FROM replica_bucket_locations r WHERE r.bucket_id = b.bucket_id), '[]') AS replicas
   FROM buckets b`
 
@@ -165,6 +173,11 @@ export async function removeReplica(
   storageId: number,
 ): Promise<void> {
   await q.query('DELETE FROM replica_bucket_locations WHERE bucket_id = $1 AND storage_id = $2', [
+    bucketId,
+    storageId,
+  ])
+  // What FaDO copied there is gone with it.
+  await q.query('DELETE FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2', [
     bucketId,
     storageId,
   ])

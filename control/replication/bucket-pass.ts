@@ -19,6 +19,7 @@ import { indexedEntries, refreshObjectIndex } from './object-index.js'
 import { Backlog } from './observer.js'
 import type { PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
+import { ReplicaRecords } from './replica-records.js'
 import { syncBucket } from './sync-bucket.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
@@ -84,6 +85,12 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
             stats: ctx.stats,
             source: indexedEntries(ctx.db, bucket.bucket_id),
             backlog,
+            records: new ReplicaRecords(
+              ctx.db,
+              bucket,
+              { storage_id: storageId, alias: alias(storageId) },
+              { log: ctx.log, observer: ctx.observer },
+            ),
           })
           await mark(storageId, 'synced')
         } catch (err) {

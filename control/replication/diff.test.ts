@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compareKeys, diffListings, type ListedObject } from './diff.js'
+import { compareKeys, diffListings, replicaVerdict, type ListedObject } from './diff.js'
 
 const o = (key: string, etag = 'e', size = 1): ListedObject => ({ key, size, etag })
 const collect = async (gen: AsyncIterable<{ op: string; key: string }>) => {
@@ -43,5 +43,77 @@ describe('diffListings', () => {
     expect(sorted).toEqual(['A', 'a', 'a/b', 'b', '\uFF5E', '\u{1F600}'])
     const master = sorted.map((k) => o(k))
     expect(await collect(diffListings(master, master))).toEqual([])
+  })
+})
+
+describe('replicaVerdict: in sync from FaDO’s record, not from ETags across servers', () => {
+  const m = { key: 'k', size: 10, etag: 'aaa' }
+  const copiedAs = (etag: string | null) => ({
+    source_etag: 'aaa',
+    source_size: 10,
+    replica_etag: etag,
+  })
+  it.each([
+    [
+      'recorded copy untouched',
+      m,
+      { key: 'k', size: 10, etag: 'zzz-2' },
+      copiedAs('zzz-2'),
+      'same',
+    ],
+    [
+      'master changed since the copy',
+      { ...m, etag: 'bbb' },
+      { key: 'k', size: 10, etag: 'zzz' },
+      copiedAs('zzz'),
+      'copy',
+    ],
+    [
+      'replica overwritten behind FaDO’s back',
+      m,
+      { key: 'k', size: 10, etag: 'evil' },
+      copiedAs('zzz'),
+      'repair',
+    ],
+    [
+      'replica resized behind FaDO’s back',
+      m,
+      { key: 'k', size: 11, etag: 'zzz' },
+      copiedAs('zzz'),
+      'repair',
+    ],
+    ['replica object deleted behind FaDO’s back', m, undefined, copiedAs('zzz'), 'repair'],
+    [
+      'extra replica object FaDO never wrote',
+      undefined,
+      { key: 'k', size: 1, etag: 'x' },
+      undefined,
+      'repair',
+    ],
+    [
+      'master deleted what FaDO copied',
+      undefined,
+      { key: 'k', size: 10, etag: 'zzz' },
+      copiedAs('zzz'),
+      'delete',
+    ],
+    [
+      'equal MD5 without a record: adopted',
+      m,
+      { key: 'k', size: 10, etag: 'aaa' },
+      undefined,
+      'adopt',
+    ],
+    [
+      'batch copy not listed yet: adopted',
+      m,
+      { key: 'k', size: 10, etag: 'zzz' },
+      copiedAs(null),
+      'adopt',
+    ],
+    ['never copied, differs', m, { key: 'k', size: 10, etag: 'other' }, undefined, 'copy'],
+    ['missing on the replica', m, undefined, undefined, 'copy'],
+  ] as const)('%s → %s', (_, master, replica, record, verdict) => {
+    expect(replicaVerdict(master, replica, record)).toBe(verdict)
   })
 })

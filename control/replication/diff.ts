@@ -12,8 +12,10 @@ export interface ListedObject {
   etag: string
 }
 
+/** `repair`: the replica's object was changed or added behind FaDO's back (replicaVerdict). */
 export type SyncAction<T extends ListedObject = ListedObject> =
-  { op: 'copy'; key: string; source: T } | { op: 'delete'; key: string }
+  | { op: 'copy'; key: string; source: T; repair?: boolean }
+  | { op: 'delete'; key: string; repair?: boolean }
 
 /** S3 lists keys in UTF-8 byte order; JS string order (UTF-16) differs above U+FFFF. */
 export function compareKeys(a: string, b: string): number {
@@ -28,29 +30,85 @@ export function compareKeys(a: string, b: string): number {
   return ba.length - bb.length
 }
 
-export async function* diffListings<T extends ListedObject, R extends ListedObject>(
-  master: AsyncIterable<T> | Iterable<T>,
-  replica: AsyncIterable<R> | Iterable<R>,
-  sameContent: (m: T, r: R) => boolean = (m, r) => m.size === r.size && m.etag === r.etag,
-): AsyncGenerator<SyncAction<T>> {
-  const mi = toAsync(master)[Symbol.asyncIterator]()
-  const ri = toAsync(replica)[Symbol.asyncIterator]()
+/** One key of two listings merge-joined: in the left one, the right one, or both. */
+export interface Paired<L, R> {
+  key: string
+  left?: L | undefined
+  right?: R | undefined
+}
+
+/** Merge-joins two listings sorted in S3 key order, one pair per key. */
+export async function* joinListings<L extends { key: string }, R extends { key: string }>(
+  left: AsyncIterable<L> | Iterable<L>,
+  right: AsyncIterable<R> | Iterable<R>,
+): AsyncGenerator<Paired<L, R>> {
+  const mi = toAsync(left)[Symbol.asyncIterator]()
+  const ri = toAsync(right)[Symbol.asyncIterator]()
   let m = await mi.next()
   let r = await ri.next()
   while (!m.done || !r.done) {
     const order = m.done ? 1 : r.done ? -1 : compareKeys(m.value.key, r.value.key)
     if (order < 0 && !m.done) {
-      yield { op: 'copy', key: m.value.key, source: m.value }
+      yield { key: m.value.key, left: m.value }
       m = await mi.next()
     } else if (order > 0 && !r.done) {
-      yield { op: 'delete', key: r.value.key }
+      yield { key: r.value.key, right: r.value }
       r = await ri.next()
     } else if (!m.done && !r.done) {
-      if (!sameContent(m.value, r.value)) yield { op: 'copy', key: m.value.key, source: m.value }
+      yield { key: m.value.key, left: m.value, right: r.value }
       m = await mi.next()
       r = await ri.next()
     }
   }
+}
+
+export async function* diffListings<T extends ListedObject, R extends ListedObject>(
+  master: AsyncIterable<T> | Iterable<T>,
+  replica: AsyncIterable<R> | Iterable<R>,
+  sameContent: (m: T, r: R) => boolean = (m, r) => m.size === r.size && m.etag === r.etag,
+): AsyncGenerator<SyncAction<T>> {
+  for await (const { key, left: m, right: r } of joinListings(master, replica)) {
+    if (!m) yield { op: 'delete', key }
+    else if (!r || !sameContent(m, r)) yield { op: 'copy', key, source: m }
+  }
+}
+
+/** FaDO's record of a replica object: the master version it copied, the replica's ETag for it. */
+export interface CopyRecord {
+  source_etag: string
+  source_size: number
+  /** null: not seen listed since it was written (a batch upload gives no per-object ETag). */
+  replica_etag: string | null
+}
+
+/**
+ * What a replica object needs, given the master's object and FaDO's record (pure):
+ * - 'same': the record says the master still has what was copied and the replica what was written;
+ * - 'adopt': equal without a usable record — same size and ETag (MD5 on both sides), or a record
+ *   whose replica ETag is not known yet — so FaDO records it and copies nothing;
+ * - 'copy': the master changed since (or never copied);
+ * - 'repair': the replica changed behind FaDO's back (its object is not what FaDO wrote), or holds
+ *   an object FaDO never wrote and the master does not have: master wins (copy, or delete);
+ * - 'delete': the master deleted an object FaDO had copied.
+ */
+export type ReplicaVerdict = 'same' | 'adopt' | 'copy' | 'repair' | 'delete'
+
+export function replicaVerdict(
+  master: ListedObject | undefined,
+  replica: ListedObject | undefined,
+  record: CopyRecord | undefined,
+): ReplicaVerdict {
+  if (!master) return record || !replica ? 'delete' : 'repair'
+  if (!replica) return record ? 'repair' : 'copy'
+  if (!record || record.source_etag !== master.etag || record.source_size !== master.size) {
+    if (replica.size === master.size && replica.etag === master.etag) return 'adopt'
+    return record && record.replica_etag !== null && record.replica_etag !== replica.etag
+      ? 'repair'
+      : 'copy'
+  }
+  if (replica.size !== master.size) return 'repair'
+  if (record.replica_etag === null) return 'adopt'
+  return record.replica_etag === replica.etag ? 'same' : 'repair'
 }
 
 async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {

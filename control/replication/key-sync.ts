@@ -9,7 +9,9 @@ import { deleteObjectByName, upsertObject } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import { Backlog } from './observer.js'
 import type { PassContext } from './pass-context.js'
-import { copyObject, runBounded, SOURCE_ETAG_META } from './sync-bucket.js'
+import { replicaVerdict } from './diff.js'
+import { ReplicaRecords } from './replica-records.js'
+import { copyObject, runBounded } from './sync-bucket.js'
 
 export async function syncKeys(
   ctx: PassContext,
@@ -29,6 +31,12 @@ export async function syncKeys(
         storage: await ctx.storages.get(r.storage_id),
         alias,
         backlog: new Backlog(ctx.observer, bucket.name, alias, since),
+        records: new ReplicaRecords(
+          ctx.db,
+          bucket,
+          { storage_id: r.storage_id, alias },
+          { log: ctx.log, observer: ctx.observer },
+        ),
       }
     }),
   )
@@ -41,6 +49,7 @@ export async function syncKeys(
     throw err
   } finally {
     for (const r of replicas) r.backlog.close()
+    for (const r of replicas) await r.records.flush()
   }
 }
 
@@ -49,14 +58,15 @@ async function syncKey(
   bucket: BucketRow,
   key: string,
   master: S3Storage,
-  replicas: { storage: S3Storage; backlog: Backlog }[],
+  replicas: { storage: S3Storage; backlog: Backlog; records: ReplicaRecords }[],
 ): Promise<void> {
   const entry = await master.stat(bucket.name, key)
   if (!entry) {
     await deleteObjectByName(ctx.db, bucket.bucket_id, key)
-    for (const { storage: replica, backlog } of replicas) {
+    for (const { storage: replica, backlog, records } of replicas) {
       backlog.found(0)
       await replica.removeObject(bucket.name, key)
+      await records.removed(key)
       ctx.stats.objects_deleted++
       backlog.done(0, true)
     }
@@ -69,14 +79,20 @@ async function syncKey(
     etag: entry.etag,
     last_modified: entry.last_modified,
   })
-  for (const { storage: replica, backlog } of replicas) {
+  for (const { storage: replica, backlog, records } of replicas) {
     const existing = await replica.stat(bucket.name, key)
-    const same =
-      existing &&
-      existing.size === entry.size &&
-      (existing.etag === entry.etag || existing.metadata[SOURCE_ETAG_META] === entry.etag)
-    if (same) continue
+    const verdict = replicaVerdict(entry, existing, await records.get(key))
+    if (verdict === 'same') continue
+    if (verdict === 'adopt' && existing) {
+      await records.copied(key, entry, existing.etag)
+      continue
+    }
     backlog.found(entry.size)
-    backlog.done(entry.size, await copyObject(bucket.name, key, master, replica, ctx.stats))
+    const copied = await copyObject(bucket.name, key, master, replica, ctx.stats)
+    if (copied) {
+      await records.copied(key, copied.entry, copied.etag)
+      if (verdict === 'repair') records.repaired(key)
+    }
+    backlog.done(entry.size, copied !== undefined)
   }
 }

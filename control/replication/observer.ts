@@ -10,12 +10,15 @@ export interface ReplicationObserver {
   replicated(bucket: string, storage: string, lagSeconds: number): void
   /** A replica failed to sync (a pass, or a change). */
   failed(bucket: string, storage: string): void
+  /** Objects of a replica changed or added behind FaDO's back were repaired. */
+  repaired(bucket: string, storage: string, objects: number): void
 }
 
 export const ignoreReplication: ReplicationObserver = {
   pending: () => {},
   replicated: () => {},
   failed: () => {},
+  repaired: () => {},
 }
 
 /**

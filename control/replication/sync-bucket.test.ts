@@ -147,6 +147,7 @@ describe('Backlog', () => {
       replicated: (b: string, s: string, lag: number) =>
         events.push(`lag ${b}/${s} ${lag >= 0 && lag < 5}`),
       failed: () => {},
+      repaired: () => {},
     }
     const backlog = new Backlog(observer, 'img', 'm2', Date.now())
     backlog.found(100)

@@ -10,7 +10,8 @@
  */
 import { StorageError, type ObjectEntry, type ObjectStream, type S3Storage } from '../storage/s3.js'
 import { tarArchive, type TarFile } from '../storage/tar.js'
-import { diffListings, type SyncAction } from './diff.js'
+import { joinListings, replicaVerdict, type SyncAction } from './diff.js'
+import type { KeyedRecord } from './replica-records.js'
 import type { Backlog } from './observer.js'
 
 /** User metadata on replica copies: the master ETag they were copied from. */
@@ -38,7 +39,9 @@ export const COPY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 export const BATCH_LIMITS = { objectBytes: 1024 * 1024, objects: 1000, bytes: 8 * 1024 * 1024 }
 
 type Copy = Extract<SyncAction<ObjectEntry>, { op: 'copy' }>
-type Work = SyncAction<ObjectEntry> | { op: 'batch'; copies: Copy[]; bytes: number }
+/** An object found equal to the master's without FaDO's record of it: recorded, not copied. */
+type Adopt = { op: 'adopt'; key: string; source: ObjectEntry; etag: string }
+type Work = SyncAction<ObjectEntry> | Adopt | { op: 'batch'; copies: Copy[]; bytes: number }
 
 /**
  * A key a tar entry reproduces exactly: MinIO cleans entry names (path.Clean), so a key with an
@@ -49,7 +52,7 @@ export const batchableKey = (key: string): boolean =>
 
 /** Groups the small copies of a stream of actions into batches; everything else passes through. */
 export async function* batchSmallCopies(
-  actions: AsyncIterable<SyncAction<ObjectEntry>>,
+  actions: AsyncIterable<SyncAction<ObjectEntry> | Adopt>,
   limits = BATCH_LIMITS,
 ): AsyncGenerator<Work> {
   let copies: Copy[] = []
@@ -94,6 +97,36 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   }
 }
 
+/** What a sync records as it goes (replica-records.ts); without one nothing is recorded. */
+export interface SyncRecords {
+  list(): AsyncIterable<KeyedRecord>
+  copied(key: string, source: ObjectEntry, replicaEtag: string | null): Promise<void>
+  removed(key: string): Promise<void>
+  repaired(key: string): void
+  flush(): Promise<void>
+}
+
+/**
+ * The actions that make a replica equal to the master: the master listing merge-joined with the
+ * replica's listing and FaDO's records of it, each key judged by replicaVerdict.
+ */
+export async function* replicaActions(
+  master: AsyncIterable<ObjectEntry>,
+  replica: AsyncIterable<ObjectEntry>,
+  records: AsyncIterable<KeyedRecord> | Iterable<KeyedRecord>,
+): AsyncGenerator<SyncAction<ObjectEntry> | Adopt> {
+  const replicaSide = joinListings(replica, records)
+  for await (const { key, left: m, right: side } of joinListings(master, replicaSide)) {
+    const verdict = replicaVerdict(m, side?.left, side?.right)
+    if (verdict === 'same') continue
+    if (verdict === 'adopt' && m && side?.left)
+      yield { op: 'adopt', key, source: m, etag: side.left.etag }
+    else if (m && (verdict === 'copy' || verdict === 'repair'))
+      yield { op: 'copy', key, source: m, repair: verdict === 'repair' }
+    else yield { op: 'delete', key, repair: verdict === 'repair' }
+  }
+}
+
 export async function syncBucket(
   bucket: string,
   master: S3Storage,
@@ -106,18 +139,23 @@ export async function syncBucket(
     source?: AsyncIterable<ObjectEntry>
     /** Counts what differs as the listings are compared, and what is done as it is done. */
     backlog?: Backlog
+    /** FaDO's records of this replica: read to decide, written as copies are made. */
+    records?: SyncRecords
   },
 ): Promise<void> {
   await replica.makeBucket(bucket)
-  const backlog = opts.backlog
-  const sizeOf = (a: SyncAction<ObjectEntry>) => (a.op === 'copy' ? a.source.size : 0)
-  const compared = diffListings(
+  const { backlog, records } = opts
+  const compared = replicaActions(
     opts.source ?? master.listObjects(bucket),
     replica.listObjects(bucket),
+    records?.list() ?? [],
   )
+  const sizeOf = (a: Work) => (a.op === 'copy' ? a.source.size : 0)
   // The comparison runs ahead of the copies (up to READ_AHEAD actions), so the backlog shows what
   // is left to do, not only what is in flight.
-  const diff = backlog ? readAhead(compared, READ_AHEAD, (a) => backlog.found(sizeOf(a))) : compared
+  const diff = backlog
+    ? readAhead(compared, READ_AHEAD, (a) => a.op !== 'adopt' && backlog.found(sizeOf(a)))
+    : compared
   const actions: AsyncIterable<Work> = replica.acceptsBatches ? batchSmallCopies(diff) : diff
   const max = opts.bytesInFlight ?? COPY_BYTES_IN_FLIGHT
   // A batch weighs at least an eighth of the budget: 8 batches at once keep every read busy, and
@@ -130,46 +168,53 @@ export async function syncBucket(
   const reads = limiter(opts.concurrency)
   const uploads = limiter(BATCH_UPLOADS)
 
-  await runBounded(
-    actions,
-    opts.concurrency,
-    async (action: Work) => {
-      if (action.op === 'batch') {
-        const copied = await copyBatch(
-          bucket,
-          action.copies,
-          master,
-          replica,
-          opts.stats,
-          reads,
-          uploads,
-        )
-        for (const c of action.copies) backlog?.done(c.source.size, copied.has(c.key))
-        return
-      }
-      if (action.op === 'delete') {
-        await replica.removeObject(bucket, action.key)
-        opts.stats.objects_deleted++
-        backlog?.done(0, true)
-        return
-      }
-      // A multipart master object has an "md5-N" ETag that a single-PUT copy cannot reproduce:
-      // the copy records the master ETag in its metadata instead, checked before copying again.
-      if (action.source.etag.includes('-')) {
-        const existing = await replica.stat(bucket, action.key)
-        if (
-          existing?.metadata[SOURCE_ETAG_META] === action.source.etag &&
-          existing.size === action.source.size
-        ) {
-          backlog?.done(action.source.size, false)
+  try {
+    await runBounded(
+      actions,
+      opts.concurrency,
+      async (action: Work) => {
+        if (action.op === 'adopt') {
+          await records?.copied(action.key, action.source, action.etag)
           return
         }
-      }
-      const copied = await copyObject(bucket, action.key, master, replica, opts.stats)
-      backlog?.done(action.source.size, copied)
-    },
-    budget,
-  )
+        if (action.op === 'batch') {
+          const copied = await copyBatch(
+            bucket,
+            action.copies,
+            master,
+            replica,
+            opts.stats,
+            reads,
+            uploads,
+          )
+          for (const c of action.copies) {
+            const source = copied.get(c.key)
+            if (source) await records?.copied(c.key, source.entry, source.etag)
+            if (c.repair && source) records?.repaired(c.key)
+            backlog?.done(c.source.size, source !== undefined)
+          }
+          return
+        }
+        if (action.op === 'delete') {
+          await replica.removeObject(bucket, action.key)
+          await records?.removed(action.key)
+          if (action.repair) records?.repaired(action.key)
+          opts.stats.objects_deleted++
+          backlog?.done(0, true)
+          return
+        }
+        const copied = await copyObject(bucket, action.key, master, replica, opts.stats)
+        if (copied) {
+          await records?.copied(action.key, copied.entry, copied.etag)
+          if (action.repair) records?.repaired(action.key)
+        }
+        backlog?.done(action.source.size, copied !== undefined)
+      },
+      budget,
+    )
+  } finally {
+    await records?.flush()
+  }
 }
 
 /** Batch uploads at once per replica. */
@@ -239,9 +284,23 @@ export async function* readAhead<T>(
   }
 }
 
+/** A copy made: the master version it was read from, and the replica's ETag (null: not said). */
+export interface Copied {
+  entry: ObjectEntry
+  etag: string | null
+}
+
+const entryOf = (key: string, source: ObjectStream): ObjectEntry => ({
+  key,
+  size: source.size,
+  etag: source.etag,
+  last_modified: source.last_modified,
+})
+
 /**
  * Reads every object of a batch from master (into memory: they are small), then writes them to
- * the replica in one snowball upload, each with its Content-Type and the master's ETag.
+ * the replica in one snowball upload, each with its Content-Type and the master's ETag. Answers
+ * what was copied, by key.
  */
 async function copyBatch(
   bucket: string,
@@ -251,10 +310,11 @@ async function copyBatch(
   stats: SyncStats,
   reads: ReturnType<typeof limiter>,
   uploads: ReturnType<typeof limiter>,
-): Promise<Set<string>> {
+): Promise<Map<string, Copied>> {
   const mtime = new Date()
   // An object that has grown past the batch limit since it was listed is copied on its own.
   const grown: string[] = []
+  const versions = new Map<string, ObjectEntry>()
   const read = await Promise.all(
     copies.map((copy) =>
       reads(async (): Promise<TarFile | undefined> => {
@@ -267,6 +327,7 @@ async function copyBatch(
         }
         const chunks: Buffer[] = []
         for await (const chunk of source.body) chunks.push(chunk as Buffer)
+        versions.set(copy.key, entryOf(copy.key, source))
         return {
           name: copy.key,
           data: Buffer.concat(chunks),
@@ -280,18 +341,21 @@ async function copyBatch(
     ),
   )
   const files = read.filter((f): f is TarFile => f !== undefined)
-  const copied = new Set<string>()
+  const copied = new Map<string, Copied>()
   if (files.length > 0) {
     await uploads(() => replica.putArchive(bucket, tarArchive(files)))
     for (const f of files) {
       stats.bytes_copied += f.data.length
-      copied.add(f.name)
+      // The batch answer carries no per-object ETag: recorded when the replica is next listed.
+      copied.set(f.name, { entry: versions.get(f.name) as ObjectEntry, etag: null })
     }
     stats.objects_copied += files.length
     stats.batch_uploads++
   }
-  for (const key of grown)
-    if (await copyObject(bucket, key, master, replica, stats)) copied.add(key)
+  for (const key of grown) {
+    const one = await copyObject(bucket, key, master, replica, stats)
+    if (one) copied.set(key, one)
+  }
   return copied
 }
 
@@ -315,8 +379,8 @@ async function readMaster(
 }
 
 /**
- * Streams one object from master to replica, recording the master's ETag on the copy. False when
- * the master no longer has it (nothing to copy).
+ * Streams one object from master to replica, with the master's ETag in the copy's metadata.
+ * Undefined when the master no longer has it (nothing to copy).
  */
 export async function copyObject(
   bucket: string,
@@ -324,11 +388,12 @@ export async function copyObject(
   master: S3Storage,
   replica: S3Storage,
   stats: SyncStats,
-): Promise<boolean> {
+): Promise<Copied | undefined> {
   const source = await readMaster(master, bucket, key)
-  if (!source) return false
+  if (!source) return undefined
+  let etag: string
   try {
-    await replica.putObject(bucket, key, source.body, source.size, {
+    etag = await replica.putObject(bucket, key, source.body, source.size, {
       contentType: source.content_type,
       metadata: { [SOURCE_ETAG_META]: source.etag },
     })
@@ -338,7 +403,7 @@ export async function copyObject(
   }
   stats.bytes_copied += source.size
   stats.objects_copied++
-  return true
+  return { entry: entryOf(key, source), etag: etag || null }
 }
 
 /**

@@ -7,6 +7,13 @@ import {
   type WebhookTarget,
 } from '../../control/demo/minio-server.js'
 
+import {
+  SEAWEED_INSTALL_HINT,
+  startSeaweedServer,
+  weedPath,
+  type SeaweedServer,
+} from '../../control/demo/seaweed-server.js'
+
 export { MINIO_PASSWORD, MINIO_USER, type WebhookTarget } from '../../control/demo/minio-server.js'
 export type TestMinio = MinioServer
 
@@ -21,3 +28,11 @@ export const startMinio = (webhook?: WebhookTarget): Promise<TestMinio> =>
 
 export const startMinios = (n: number, webhook?: WebhookTarget): Promise<TestMinio[]> =>
   Promise.all(Array.from({ length: n }, () => startMinio(webhook)))
+
+/** A real SeaweedFS server (weed mini) for tests; a missing binary fails with the install command. */
+export function startSeaweed(): Promise<SeaweedServer> {
+  const bin = weedPath()
+  if (!bin)
+    throw new Error(`SeaweedFS (weed) is not installed. Install it with: ${SEAWEED_INSTALL_HINT}`)
+  return startSeaweedServer({ bin })
+}

@@ -3,6 +3,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { tarArchive } from '../../control/storage/tar.js'
 import { S3Storage } from '../../control/storage/s3.js'
+import {
+  SEAWEED_PASSWORD,
+  SEAWEED_USER,
+  type SeaweedServer,
+} from '../../control/demo/seaweed-server.js'
 import { MINIO_PASSWORD, MINIO_USER, type TestMinio } from './minio.js'
 
 export const s3Of = (minio: TestMinio): S3Storage =>
@@ -11,6 +16,16 @@ export const s3Of = (minio: TestMinio): S3Storage =>
     use_ssl: false,
     access_key: MINIO_USER,
     secret_key: MINIO_PASSWORD,
+  })
+
+/** A client for a test SeaweedFS server, as FaDO's kind 's3' talks to it. */
+export const s3OfSeaweed = (weed: SeaweedServer): S3Storage =>
+  new S3Storage({
+    endpoint: weed.endpoint,
+    use_ssl: false,
+    access_key: SEAWEED_USER,
+    secret_key: SEAWEED_PASSWORD,
+    kind: 's3',
   })
 
 export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
@@ -24,8 +39,12 @@ export async function putBytes(
   return s3Of(minio).putObject(bucket, key, Readable.from([data]), data.length)
 }
 
-export async function readBytes(minio: TestMinio, bucket: string, key: string): Promise<Buffer> {
-  const object = await s3Of(minio).getObject(bucket, key)
+export async function readBytes(
+  server: TestMinio | S3Storage,
+  bucket: string,
+  key: string,
+): Promise<Buffer> {
+  const object = await (server instanceof S3Storage ? server : s3Of(server)).getObject(bucket, key)
   const chunks: Buffer[] = []
   for await (const chunk of object.body) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)
@@ -33,10 +52,10 @@ export async function readBytes(minio: TestMinio, bucket: string, key: string): 
 
 /** key → etag of everything in the bucket on that server; undefined when the bucket is absent. */
 export async function listing(
-  minio: TestMinio,
+  server: TestMinio | S3Storage,
   bucket: string,
 ): Promise<Record<string, string> | undefined> {
-  const s3 = s3Of(minio)
+  const s3 = server instanceof S3Storage ? server : s3Of(server)
   if (!(await s3.bucketExists(bucket))) return undefined
   const out: Record<string, string> = {}
   for await (const o of s3.listObjects(bucket)) out[o.key] = o.etag
