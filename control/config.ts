@@ -244,6 +244,17 @@ export const OPTIONS = {
     help: 'largest object an upload may carry (bytes, or with a unit: 100MiB, 5GiB); larger is 413',
     parse: bytes,
   },
+  'multipart-threshold': {
+    env: 'FADO_MULTIPART_THRESHOLD',
+    default: '5GiB',
+    help: 'objects larger than this (bytes, or 100MiB, 5GiB; at least 5MiB) are written to storage as multipart uploads; 5GiB is the most one S3 PUT may carry',
+    parse: (raw: string, flag: string): number => {
+      const value = bytes(raw, flag)
+      if (value < 5 * 1024 * 1024)
+        throw new ConfigError(`--${flag} must be at least 5MiB (S3's smallest part)`)
+      return value
+    },
+  },
   'idle-timeout': {
     env: 'FADO_IDLE_TIMEOUT',
     default: '120000',
@@ -344,6 +355,7 @@ const CONTROL_LIMITS = [
   'db-timeout',
   'max-object-size',
   'idle-timeout',
+  'multipart-threshold',
   's3-poll-interval',
   'notify-url',
 ] as const

@@ -85,7 +85,10 @@ export async function startControl(
     await publisher.publishNow()
     publisher.refreshEvery(10_000)
 
-    const storages = new StorageRegistry(db, secrets, config.storageTimeout)
+    const storages = new StorageRegistry(db, secrets, {
+      timeoutMs: config.storageTimeout,
+      multipartThresholdBytes: config.multipartThreshold,
+    })
     const metrics = new ControlMetrics({
       db,
       snapshotVersion: () => publisher.current?.version ?? 0,

@@ -86,6 +86,12 @@ describe('tracking SeaweedFS as kind s3', () => {
     )
     expect(buckets).toContain('preexisting')
     expect(buckets).not.toContain('fado-identity') // FaDO's marker is not a user bucket
+    const reserved = await p.fado.api('POST', '/api/buckets', {
+      name: 'fado-identity',
+      storage_id: storageId,
+    })
+    expect(reserved.status).toBe(400)
+    expect(reserved.body.error.field).toBe('name')
   })
 })
 

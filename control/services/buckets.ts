@@ -3,6 +3,7 @@
  * before or after the database transaction, never inside it; a storage failure changes nothing
  * in the database.
  */
+import { IDENTITY_BUCKET } from './storage-deployments.js'
 import type { Queryable } from '../db/client.js'
 import {
   deleteBucket,
@@ -43,6 +44,8 @@ async function checkLocations(
 
 export async function createBucket(deps: ServiceDeps, input: NewBucket): Promise<BucketRow> {
   const { db, storages, changes } = deps
+  if (input.name === IDENTITY_BUCKET)
+    throw invalidField('name', `'${IDENTITY_BUCKET}' is FaDO's own (it holds S3 servers' identity)`)
   if (!(await getStorageDeployment(db, input.storage_id)))
     throw invalidField('storage_id', `no storage deployment with id ${input.storage_id}`)
   await checkLocations(db, input.storage_id, input.replica_locations)

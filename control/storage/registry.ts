@@ -1,11 +1,11 @@
 /**
  * One S3Storage per tracked deployment, loaded from the database on first use and cached, all
- * with the configured per-call timeout.
+ * with the configured per-call timeout and multipart threshold.
  */
 import type { Queryable } from '../db/client.js'
 import { getStorageConnection } from '../db/storage-deployments.js'
 import type { SecretBox } from '../secrets.js'
-import { S3Storage, StorageError, type StorageConnection } from './s3.js'
+import { S3Storage, StorageError, type StorageConnection, type StorageOptions } from './s3.js'
 
 export class StorageRegistry {
   readonly #cache = new Map<number, S3Storage>()
@@ -13,7 +13,7 @@ export class StorageRegistry {
   constructor(
     private readonly db: Queryable,
     private readonly box: SecretBox,
-    private readonly timeoutMs?: number,
+    private readonly options: StorageOptions = {},
   ) {}
 
   /** A secret key as it is stored: sealed with the secrets key. */
@@ -23,7 +23,7 @@ export class StorageRegistry {
 
   /** A client for a deployment that is not tracked (yet): tracking verifies through it. */
   connect(conn: StorageConnection): S3Storage {
-    return new S3Storage(conn, this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs })
+    return new S3Storage(conn, this.options)
   }
 
   async get(storageId: number): Promise<S3Storage> {

@@ -3,7 +3,8 @@
  * listings, reads and deletes. Writes are our own SigV4-signed streaming PUT (signed with
  * minio-js's signer, UNSIGNED-PAYLOAD): minio-js's putObject buffers whole parts in memory and
  * uploads streams as multipart, changing the ETag (TOOLCHAIN.md); a single streamed PUT keeps
- * memory flat and the ETag equal to the content's MD5 up to S3's 5 GiB single-PUT limit.
+ * memory flat and the ETag equal to the content's MD5 up to S3's 5 GiB single-PUT limit. Larger
+ * objects go as multipart uploads, streamed part by part.
  *
  * Every call is bounded by the deployment's timeout (--storage-timeout): to connect, for the
  * answer to start, and between body chunks — so a server that accepts connections and never
@@ -115,7 +116,7 @@ function timedTransport(useSsl: boolean, timeoutMs: number) {
  * `timeoutMs` while bytes are waiting (a stalled server); a slow sender is not a stall.
  */
 function stallGuarded(
-  body: Readable,
+  body: AsyncIterable<Buffer>,
   timeoutMs: number,
   abort: (err: Error) => void,
 ): AsyncIterable<Buffer> {
@@ -238,6 +239,69 @@ export function classify(err: unknown, what: string): StorageError {
 export interface StorageOptions {
   /** Per-call limit to connect, to get an answer, and between body chunks. */
   timeoutMs?: number
+  /** Objects larger than this are written as multipart uploads (default 5 GiB). */
+  multipartThresholdBytes?: number
+}
+
+/** S3's single-PUT limit, and the most parts one multipart upload may have. */
+export const MULTIPART_THRESHOLD = 5 * 1024 ** 3
+const MAX_PARTS = 10_000
+const MIN_PART = 5 * 1024 * 1024
+const MAX_PART = 512 * 1024 * 1024
+
+/** XML character references as S3 servers write them in answers (&quot; or &#34; for a quote). */
+const xmlUnescape = (text: string): string =>
+  text.replace(/&(quot|amp|apos|lt|gt|#\d+|#x[0-9a-f]+);/gi, (_, ref: string) => {
+    const named: Record<string, string> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' }
+    if (ref[0] !== '#') return named[ref.toLowerCase()] ?? ''
+    return String.fromCodePoint(
+      ref[1]?.toLowerCase() === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1)),
+    )
+  })
+
+/** An S3 error answer as a StorageError (its <Code>, else the status). */
+function s3Failure(what: string, status: number, text: string): StorageError {
+  const code = /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? `status ${status}`
+  return classify(Object.assign(new Error(code), { code }), what)
+}
+
+/**
+ * Cuts a stream of `size` bytes into consecutive parts of `partBytes` (the last holds the rest),
+ * each an iterable of the stream's own chunks, split where a part ends. Each part must be read to
+ * its end before the next is asked for.
+ */
+export async function* exactParts(
+  body: AsyncIterable<Buffer>,
+  size: number,
+  partBytes: number,
+): AsyncGenerator<{ bytes: number; chunks: AsyncIterable<Buffer> }> {
+  const it = body[Symbol.asyncIterator]()
+  let carry: Buffer | undefined
+  for (let left = size; left > 0;) {
+    const bytes = Math.min(partBytes, left)
+    left -= bytes
+    let need = bytes
+    const chunks = (async function* () {
+      while (need > 0) {
+        let chunk = carry
+        carry = undefined
+        if (!chunk) {
+          const next = await it.next()
+          if (next.done)
+            throw new StorageError(`the source ended ${need} bytes short of its size`, 'failed')
+          chunk = next.value
+        }
+        if (chunk.length > need) {
+          carry = chunk.subarray(need)
+          chunk = chunk.subarray(0, need)
+        }
+        need -= chunk.length
+        yield chunk
+      }
+    })()
+    yield { bytes, chunks }
+    if (need > 0) throw new Error('a part was not read to its end')
+  }
 }
 
 /** MinIO's snowball upload: a PUT of a tar, extracted by the server into one object per entry. */
@@ -249,6 +313,7 @@ export class S3Storage {
   /** Takes many small objects in one upload (putArchive): MinIO does. */
   readonly acceptsBatches: boolean
   readonly kind: StorageKind
+  readonly multipart: { thresholdBytes: number; partBytes: number }
   readonly #origin: string
   readonly #signer: SigV4Signer
 
@@ -260,6 +325,11 @@ export class S3Storage {
     this.kind = conn.kind ?? 'minio'
     this.acceptsBatches = this.kind === 'minio'
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS
+    const threshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD
+    this.multipart = {
+      thresholdBytes: threshold,
+      partBytes: Math.min(MAX_PART, Math.max(MIN_PART, threshold)),
+    }
     this.client = new Minio.Client({
       endPoint: host,
       ...(port === undefined ? {} : { port }),
@@ -526,9 +596,8 @@ export class S3Storage {
   async getObject(bucket: string, key: string): Promise<ObjectStream> {
     const res = await this.signed('GET', `/${encodeKey(bucket)}/${encodeKey(key)}`)
     if (res.statusCode !== 200) {
-      const text = await this.#text(res, `get ${bucket}/${key}`)
-      const code = /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? `status ${res.statusCode}`
-      throw classify(Object.assign(new Error(code), { code }), `get ${bucket}/${key}`)
+      const what = `get ${bucket}/${key}`
+      throw s3Failure(what, res.statusCode, await this.#text(res, what))
     }
     const header = (name: string) => String(res.headers[name] ?? '')
     return {
@@ -540,7 +609,10 @@ export class S3Storage {
     }
   }
 
-  /** Streams `body` (exactly `size` bytes) into one object; returns its ETag. */
+  /**
+   * Streams `body` (exactly `size` bytes) into one object; returns its ETag. Larger than the
+   * multipart threshold (S3's 5 GiB single-PUT limit by default), it goes as a multipart upload.
+   */
   async putObject(
     bucket: string,
     key: string,
@@ -554,6 +626,20 @@ export class S3Storage {
     }
     for (const [k, v] of Object.entries(opts.metadata ?? {})) headers[`x-amz-meta-${k}`] = v
     const path = `/${encodeKey(bucket)}/${encodeKey(key)}`
+    const what = `put ${bucket}/${key}`
+    if (size > this.multipart.thresholdBytes)
+      return this.#putMultipart(path, what, body, size, headers)
+    const res = await this.#putBody(path, headers, body, what)
+    return stripQuotes(String(res.headers.etag ?? ''))
+  }
+
+  /** One PUT of a streamed body, failed when the storage stops taking bytes; its 200 answer. */
+  async #putBody(
+    path: string,
+    headers: Record<string, string>,
+    body: AsyncIterable<Buffer>,
+    what: string,
+  ): Promise<Dispatcher.ResponseData> {
     const abort = new AbortController()
     let stalled: Error | undefined
     let res: Dispatcher.ResponseData
@@ -568,14 +654,68 @@ export class S3Storage {
         signal: abort.signal,
       })
     } catch (err) {
-      throw classify(stalled ?? err, `put ${bucket}/${key}`)
+      throw classify(stalled ?? err, what)
     }
-    const text = await this.#text(res, `put ${bucket}/${key}`)
-    if (res.statusCode !== 200) {
-      const code = /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? `status ${res.statusCode}`
-      throw classify(Object.assign(new Error(code), { code }), `put ${bucket}/${key}`)
+    const text = await this.#text(res, what)
+    if (res.statusCode !== 200) throw s3Failure(what, res.statusCode, text)
+    return res
+  }
+
+  /**
+   * Streams `body` (exactly `size` bytes) into one object as an S3 multipart upload, parts of
+   * `partBytes` uploaded one after another straight from the stream (nothing buffered but the
+   * chunk at hand); aborted on failure so the server keeps no parts. Returns the object's ETag.
+   */
+  async #putMultipart(
+    path: string,
+    what: string,
+    body: Readable,
+    size: number,
+    headers: Record<string, string>,
+  ): Promise<string> {
+    const initHeaders = { ...headers }
+    delete initHeaders['content-length']
+    const init = await this.signed('POST', `${path}?uploads=`, { headers: initHeaders })
+    const initText = await this.#text(init, what)
+    const found = /<UploadId>([^<]+)<\/UploadId>/.exec(initText)?.[1]
+    const uploadId = found === undefined ? undefined : xmlUnescape(found)
+    if (init.statusCode !== 200 || !uploadId) throw s3Failure(what, init.statusCode, initText)
+    const upload = `uploadId=${encodeRfc3986(uploadId)}`
+    const partBytes = Math.max(this.multipart.partBytes, Math.ceil(size / MAX_PARTS))
+    const etags: string[] = []
+    try {
+      let n = 0
+      for await (const part of exactParts(body, size, partBytes)) {
+        n++
+        const res = await this.#putBody(
+          `${path}?partNumber=${n}&${upload}`,
+          { 'content-length': String(part.bytes) },
+          part.chunks,
+          `${what} (part ${n})`,
+        )
+        etags.push(String(res.headers.etag ?? ''))
+      }
+      const xml =
+        '<CompleteMultipartUpload>' +
+        etags
+          .map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`)
+          .join('') +
+        '</CompleteMultipartUpload>'
+      const done = await this.signed('POST', `${path}?${upload}`, {
+        body: xml,
+        headers: { 'content-type': 'application/xml' },
+      })
+      // A completion can fail after a 200: the error is then in the body.
+      const text = await this.#text(done, what)
+      const etag = /<ETag>([^<]+)<\/ETag>/.exec(text)?.[1]
+      if (done.statusCode !== 200 || !etag) throw s3Failure(what, done.statusCode, text)
+      return stripQuotes(xmlUnescape(etag))
+    } catch (err) {
+      await this.signed('DELETE', `${path}?${upload}`)
+        .then((res) => res.body.dump())
+        .catch(() => {})
+      throw err
     }
-    return stripQuotes(String(res.headers.etag ?? ''))
   }
 
   /**
