@@ -227,7 +227,7 @@ describe('admin page in Chromium', () => {
 
   it('tracking storage checks the connection and never shows the secret', async () => {
     await nav('Storage')
-    const track = async (alias: string, cluster: string, minio: TestMinio, secret: string) => {
+    const open = async (alias: string, cluster: string, minio: TestMinio, secret: string) => {
       await page.getByRole('button', { name: 'Track storage' }).click()
       const d = dialog('Track a storage deployment')
       await d.getByLabel('Alias').fill(alias)
@@ -235,9 +235,21 @@ describe('admin page in Chromium', () => {
       await d.getByLabel('Endpoint').fill(minio.endpoint)
       await d.getByLabel('Access key').fill(MINIO_USER)
       await d.getByLabel('Secret key').fill(secret)
+      return d
+    }
+    const track = async (alias: string, cluster: string, minio: TestMinio, secret: string) => {
+      const d = await open(alias, cluster, minio, secret)
       await d.getByRole('button', { name: 'Check and track' }).click()
       return d
     }
+    // Another S3 server: a region of its own, checked by the API, shown under its field.
+    const s3 = await open('s3-try', 'hpc', minios[0]!, MINIO_PASSWORD)
+    await s3.getByLabel('Kind').selectOption('s3')
+    await s3.getByLabel('Region').fill('EU West')
+    await s3.getByRole('button', { name: 'Check and track' }).click()
+    await s3.locator('.field-error').filter({ hasText: 'must be a region name' }).waitFor()
+    await s3.getByRole('button', { name: 'Cancel' }).click()
+    await s3.waitFor({ state: 'detached' })
     const d = await track('minio-hpc', 'hpc', minios[0]!, 'wrong-secret-key')
     const alert = d.getByRole('alert')
     await alert.waitFor()
@@ -249,8 +261,12 @@ describe('admin page in Chromium', () => {
     await d.waitFor({ state: 'detached' })
     await row('minio-hpc').getByText(minios[0]!.endpoint).waitFor()
 
-    await track('minio-cloud', 'cloud', minios[1]!, MINIO_PASSWORD)
-    await row('minio-cloud').waitFor()
+    // FaDO configured its webhook on the first; the second is left alone when asked to.
+    await row('minio-hpc').getByText('webhook').waitFor()
+    const cloud = await open('minio-cloud', 'cloud', minios[1]!, MINIO_PASSWORD)
+    await cloud.getByLabel(/Configure FaDO's webhook/).uncheck()
+    await cloud.getByRole('button', { name: 'Check and track' }).click()
+    await row('minio-cloud').getByText('event stream').waitFor()
     expect(await page.content()).not.toContain(MINIO_PASSWORD)
     await screenshot(page, 'storage')
   })

@@ -68,6 +68,8 @@ export const storageAnswer = z
     management_url: z.string(),
     sqs_arn: z.string(),
     kind: z.enum(['minio', 's3']),
+    region: z.string(),
+    addressing: z.enum(['path', 'virtual']),
   })
   .meta({
     id: 'StorageDeployment',

@@ -9,7 +9,7 @@ import { invalidField, notFound } from '../errors.js'
 import { trackStorage, untrackStorage } from '../services/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { endpoint, httpUrl, id, name, parseBody, parseId } from './validate.js'
-import { STORAGE_KINDS } from '../storage/s3.js'
+import { DEFAULT_REGION, STORAGE_ADDRESSING, STORAGE_KINDS } from '../storage/s3.js'
 import { storageView } from './views.js'
 
 const secret = z
@@ -31,6 +31,17 @@ export const createBody = z.strictObject({
     .describe(
       "'minio' (admin credentials: identity, webhooks, event stream) or 's3' (any S3 server, plain S3 rights)",
     ),
+  region: z
+    .string({ error: 'must be a string' })
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
+      error: 'must be a region name such as us-east-1 (lower-case letters, digits, -)',
+    })
+    .default(DEFAULT_REGION)
+    .describe('the region requests are signed for (AWS S3, or a server with a region set)'),
+  addressing: z
+    .enum(STORAGE_ADDRESSING, { error: "must be 'path' or 'virtual'" })
+    .default('path')
+    .describe("'path' (host/bucket/key) or 'virtual' (bucket.host/key: kind 's3' only)"),
   configure_webhook: z
     .boolean({ error: 'must be true or false' })
     .default(true)
@@ -51,6 +62,9 @@ export function storageDeploymentsApi(deps: ApiDeps): Hono {
     })
     .post('/', async (c) => {
       const input = await parseBody(c, createBody)
+      // MinIO's admin API and event stream are addressed by path.
+      if (input.addressing === 'virtual' && input.kind === 'minio')
+        throw invalidField('addressing', "'virtual' is for kind 's3'; MinIO is addressed by path")
       return c.json(storageView(await trackStorage(deps, input)), 201)
     })
     .delete('/:id', async (c) => {

@@ -50,6 +50,8 @@ export interface StorageDeploymentView {
   /** The webhook target the deployment notifies FaDO through ('' = none). */
   sqs_arn: string
   kind: 'minio' | 's3'
+  region: string
+  addressing: 'path' | 'virtual'
 }
 
 export interface ReplicaView {
@@ -152,6 +154,8 @@ export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => (
   management_url: r.management_url,
   sqs_arn: r.sqs_arn,
   kind: r.kind,
+  region: r.region,
+  addressing: r.addressing,
 })
 
 export const bucketView = (r: BucketRow): BucketView => ({

@@ -2,7 +2,7 @@
  * Storage deployments (thesis §4.1.4): MinIO servers FaDO tracks. The secret key is stored sealed
  * (secrets.ts) and read only to connect.
  */
-import type { StorageConnection, StorageKind } from '../storage/s3.js'
+import type { StorageAddressing, StorageConnection, StorageKind } from '../storage/s3.js'
 import type { Queryable } from './client.js'
 
 /** What the API may show: every column but secret_key (write-only) and the unused sqs_arn. */
@@ -19,12 +19,16 @@ export interface StorageDeploymentRow {
   sqs_arn: string
   /** Which storage adaptor talks to it: MinIO (with its extras) or any S3-compatible server. */
   kind: StorageKind
+  /** The region requests are signed for. */
+  region: string
+  /** 'path' (host/bucket/key) or 'virtual' (bucket.host/key). */
+  addressing: StorageAddressing
 }
 
 export type StorageWithSecret = StorageDeploymentRow & StorageConnection
 
 const PUBLIC_COLUMNS =
-  'storage_id, cluster_id, alias, endpoint, use_ssl, access_key, minio_deployment_id, management_url, sqs_arn, kind'
+  'storage_id, cluster_id, alias, endpoint, use_ssl, access_key, minio_deployment_id, management_url, sqs_arn, kind, region, addressing'
 
 export async function listStorageDeployments(q: Queryable): Promise<StorageDeploymentRow[]> {
   return q.query<StorageDeploymentRow>(
@@ -77,6 +81,8 @@ export interface NewStorageDeployment {
   management_url: string
   sqs_arn: string
   kind: StorageKind
+  region: string
+  addressing: StorageAddressing
 }
 
 export async function insertStorageDeployment(
@@ -84,8 +90,8 @@ export async function insertStorageDeployment(
   input: NewStorageDeployment,
 ): Promise<StorageDeploymentRow> {
   const [row] = await q.query<StorageDeploymentRow>(
-    `INSERT INTO storage_deployments (cluster_id, alias, endpoint, use_ssl, access_key, secret_key, minio_deployment_id, management_url, sqs_arn, kind)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${PUBLIC_COLUMNS}`,
+    `INSERT INTO storage_deployments (cluster_id, alias, endpoint, use_ssl, access_key, secret_key, minio_deployment_id, management_url, sqs_arn, kind, region, addressing)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${PUBLIC_COLUMNS}`,
     [
       input.cluster_id,
       input.alias,
@@ -97,6 +103,8 @@ export async function insertStorageDeployment(
       input.management_url,
       input.sqs_arn,
       input.kind,
+      input.region,
+      input.addressing,
     ],
   )
   if (!row) throw new Error('INSERT … RETURNING returned no row')

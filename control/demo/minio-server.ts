@@ -54,6 +54,8 @@ export async function startMinioServer(opts: {
   bin: string
   webhook?: WebhookTarget | undefined
   parentDir?: string
+  /** A region the server requires requests to be signed for (MINIO_SITE_REGION). */
+  region?: string
 }): Promise<MinioServer> {
   const root = fs.mkdtempSync(path.join(opts.parentDir ?? os.tmpdir(), 'fado-minio-'))
   const dataDir = path.join(root, 'data')
@@ -62,7 +64,13 @@ export async function startMinioServer(opts: {
   const consolePort = await freePort()
   const endpoint = `127.0.0.1:${port}`
   const storage = () =>
-    new S3Storage({ endpoint, use_ssl: false, access_key: MINIO_USER, secret_key: MINIO_PASSWORD })
+    new S3Storage({
+      endpoint,
+      use_ssl: false,
+      access_key: MINIO_USER,
+      secret_key: MINIO_PASSWORD,
+      region: opts.region,
+    })
   let child: ChildProcess | undefined
   let log = ''
 
@@ -74,6 +82,7 @@ export async function startMinioServer(opts: {
       MINIO_BROWSER: 'off',
       MINIO_UPDATE: 'off',
       MINIO_CI_CD: '1',
+      ...(opts.region ? { MINIO_SITE_REGION: opts.region } : {}),
     }
     if (opts.webhook) {
       env.MINIO_NOTIFY_WEBHOOK_ENABLE_FADO = 'on'

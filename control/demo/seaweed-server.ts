@@ -28,7 +28,11 @@ export interface SeaweedServer {
   destroy(): Promise<void>
 }
 
-export async function startSeaweedServer(opts: { bin: string }): Promise<SeaweedServer> {
+export async function startSeaweedServer(opts: {
+  bin: string
+  /** Also answer virtual-host requests for {bucket}.{domain}. */
+  domain?: string
+}): Promise<SeaweedServer> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-seaweed-'))
   const dataDir = path.join(root, 'data')
   fs.mkdirSync(dataDir)
@@ -79,6 +83,7 @@ export async function startSeaweedServer(opts: { bin: string }): Promise<Seaweed
       ...Object.entries(ports).map(([flag, p]) => `-${flag}=${p}`),
       '-webdav=false',
       '-admin.ui=false',
+      ...(opts.domain ? [`-s3.domainName=${opts.domain}`] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )

@@ -18,7 +18,7 @@ import {
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
-import type { S3Storage, StorageKind } from '../storage/s3.js'
+import type { S3Storage, StorageAddressing, StorageKind } from '../storage/s3.js'
 import { planUntrack } from '../replication/untrack-plan.js'
 import { configureWebhook, pickWebhookArn } from '../storage/webhook.js'
 import { deleteTokenByName, insertToken } from '../db/api-tokens.js'
@@ -35,6 +35,8 @@ export interface NewStorage {
   secret_key: string
   management_url: string
   kind: StorageKind
+  region: string
+  addressing: StorageAddressing
   /**
    * kind 'minio' without a webhook target for FaDO: add one (admin config API, one server
    * restart). Default true; false leaves the server untouched.

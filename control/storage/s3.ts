@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
+import type { LookupFunction } from 'node:net'
 import https from 'node:https'
 import { Readable } from 'node:stream'
 import * as Minio from 'minio'
@@ -24,6 +25,11 @@ import { amzDate, SigV4Signer } from './sigv4.js'
 /** 'minio': MinIO with its extras (admin API, webhooks, event stream, snowball); 's3': any S3 server. */
 export type StorageKind = 'minio' | 's3'
 export const STORAGE_KINDS = ['minio', 's3'] as const
+/** 'path': host/bucket/key; 'virtual': bucket.host/key. */
+export type StorageAddressing = 'path' | 'virtual'
+export const STORAGE_ADDRESSING = ['path', 'virtual'] as const
+/** The region requests are signed for unless a deployment says otherwise. */
+export const DEFAULT_REGION = 'us-east-1'
 
 export interface StorageConnection {
   endpoint: string
@@ -32,6 +38,10 @@ export interface StorageConnection {
   secret_key: string
   /** Default 'minio'. */
   kind?: StorageKind | undefined
+  /** Default us-east-1. */
+  region?: string | undefined
+  /** Default 'path'. */
+  addressing?: StorageAddressing | undefined
 }
 
 export interface ObjectEntry {
@@ -63,19 +73,24 @@ export class StorageError extends Error {
   }
 }
 
-const REGION = 'us-east-1'
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex')
 /** When a deployment is made without one (see --storage-timeout). */
 export const DEFAULT_STORAGE_TIMEOUT_MS = 10_000
 
-/** Pooled connections per timeout setting, shared by every deployment with that setting. */
+/**
+ * Pooled connections per timeout setting (and host resolver, when one is given), shared by every
+ * deployment with that setting.
+ */
 const dispatchers = new Map<string, Agent>()
-function dispatcherFor(timeoutMs: number, streaming: boolean): Agent {
-  const id = `${timeoutMs}:${streaming}`
+const resolverIds = new WeakMap<LookupFunction, number>()
+let resolvers = 0
+function dispatcherFor(timeoutMs: number, streaming: boolean, lookup?: LookupFunction): Agent {
+  if (lookup && !resolverIds.has(lookup)) resolverIds.set(lookup, ++resolvers)
+  const id = `${timeoutMs}:${streaming}:${lookup ? resolverIds.get(lookup) : 0}`
   let agent = dispatchers.get(id)
   if (!agent) {
     agent = new Agent({
-      connect: { timeout: timeoutMs },
+      connect: { timeout: timeoutMs, ...(lookup ? { lookup } : {}) },
       // An event stream may stay silent for long — MinIO sends even its headers only when it
       // flushes its first batch of records — so only connecting is bounded there.
       headersTimeout: streaming ? 0 : timeoutMs,
@@ -99,12 +114,12 @@ class SocketTimeout extends Error {
  * minio-js's transport: node:http(s) with a socket inactivity limit (connecting included) that
  * destroys the request, and the transaction guard. minio-js has no timeout of its own.
  */
-function timedTransport(useSsl: boolean, timeoutMs: number) {
+function timedTransport(useSsl: boolean, timeoutMs: number, lookup?: LookupFunction) {
   const base = useSsl ? https : http
   return {
     request(options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) {
       assertNoTransaction('a storage call')
-      const req = base.request(options, callback)
+      const req = base.request(lookup ? { ...options, lookup } : options, callback)
       req.setTimeout(timeoutMs, () => req.destroy(new SocketTimeout(timeoutMs)))
       return req
     },
@@ -241,6 +256,11 @@ export interface StorageOptions {
   timeoutMs?: number
   /** Objects larger than this are written as multipart uploads (default 5 GiB). */
   multipartThresholdBytes?: number
+  /**
+   * How host names resolve (default: the system's). Tests give one to stand in for wildcard DNS
+   * (bucket.localhost), which this machine's resolver does not answer.
+   */
+  lookup?: LookupFunction
 }
 
 /** S3's single-PUT limit, and the most parts one multipart upload may have. */
@@ -314,8 +334,12 @@ export class S3Storage {
   readonly acceptsBatches: boolean
   readonly kind: StorageKind
   readonly multipart: { thresholdBytes: number; partBytes: number }
-  readonly #origin: string
+  readonly region: string
+  /** bucket.host/key instead of host/bucket/key. */
+  readonly virtualHosted: boolean
+  readonly #scheme: string
   readonly #signer: SigV4Signer
+  readonly #lookup: LookupFunction | undefined
 
   constructor(
     readonly conn: StorageConnection,
@@ -330,25 +354,30 @@ export class S3Storage {
       thresholdBytes: threshold,
       partBytes: Math.min(MAX_PART, Math.max(MIN_PART, threshold)),
     }
+    this.region = conn.region ?? DEFAULT_REGION
+    this.virtualHosted = conn.addressing === 'virtual'
+    this.#lookup = options.lookup
     this.client = new Minio.Client({
       endPoint: host,
       ...(port === undefined ? {} : { port }),
       useSSL: conn.use_ssl,
       accessKey: conn.access_key,
       secretKey: conn.secret_key,
-      region: REGION,
-      transport: timedTransport(conn.use_ssl, this.timeoutMs),
+      region: this.region,
+      pathStyle: !this.virtualHosted,
+      transport: timedTransport(conn.use_ssl, this.timeoutMs, this.#lookup),
       // FaDO retries at its own level (reconciler backoff); minio-js would retry silently and
       // log to the console.
       retryOptions: { disableRetry: true },
     } as Minio.ClientOptions)
-    this.#origin = `${conn.use_ssl ? 'https' : 'http'}://${conn.endpoint}`
-    this.#signer = new SigV4Signer(conn.access_key, conn.secret_key, REGION)
+    this.#scheme = conn.use_ssl ? 'https' : 'http'
+    this.#signer = new SigV4Signer(conn.access_key, conn.secret_key, this.region)
   }
 
   /**
-   * A SigV4-signed request; `path` is already encoded and may carry a query. It is sent exactly
-   * as signed (origin + path, no URL normalisation on the way).
+   * A SigV4-signed request; `path` (/bucket/key, already encoded) may carry a query. It is sent
+   * exactly as signed (origin + path, no URL normalisation on the way); with virtual-host
+   * addressing the bucket moves into the host name (bucket.host/key).
    */
   async signed(
     method: 'GET' | 'PUT' | 'HEAD' | 'DELETE' | 'POST',
@@ -365,8 +394,15 @@ export class S3Storage {
     assertNoTransaction('a storage call')
     // Send the query in the order the signature covers it: minio-js's signer sorts the
     // parameters, and MinIO canonicalises repeated keys in the order they were sent.
-    const [resource, query] = path.split('?') as [string, string | undefined]
-    if (query) path = `${resource}?${query.split('&').sort().join('&')}`
+    const [full, query] = path.split('?') as [string, string | undefined]
+    let resource = full
+    let host = this.conn.endpoint
+    const bucket = this.virtualHosted ? /^\/([^/]+)(\/.*)?$/.exec(resource) : null
+    if (bucket) {
+      host = `${bucket[1]}.${host}`
+      resource = bucket[2] ?? '/'
+    }
+    path = query ? `${resource}?${query.split('&').sort().join('&')}` : resource
     const date = new Date()
     const payloadHash =
       opts.payloadHash ??
@@ -375,23 +411,25 @@ export class S3Storage {
         : EMPTY_SHA256)
     const headers: Record<string, string> = {
       ...opts.headers,
-      host: this.conn.endpoint,
+      host,
       'x-amz-date': amzDate(date),
       'x-amz-content-sha256': payloadHash,
     }
     headers.authorization = this.#signer.authorization({ method, path, headers }, date, payloadHash)
     try {
       const options = {
-        origin: this.#origin,
+        origin: `${this.#scheme}://${host}`,
         path,
         method,
         headers,
         body: opts.body ?? null,
         ...(opts.signal ? { signal: opts.signal } : {}),
       } as Dispatcher.RequestOptions
-      return await dispatcherFor(this.timeoutMs, opts.stream === true).request(options)
+      return await dispatcherFor(this.timeoutMs, opts.stream === true, this.#lookup).request(
+        options,
+      )
     } catch (err) {
-      throw classify(err, `${method} ${this.conn.endpoint}${path.split('?')[0]}`)
+      throw classify(err, `${method} ${host}${resource}`)
     }
   }
 
@@ -502,7 +540,7 @@ export class S3Storage {
 
   async makeBucket(bucket: string): Promise<void> {
     try {
-      await this.client.makeBucket(bucket, REGION)
+      await this.client.makeBucket(bucket, this.region)
     } catch (err) {
       const code = (err as { code?: string }).code
       if (code === 'BucketAlreadyOwnedByYou') return

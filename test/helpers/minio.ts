@@ -30,9 +30,9 @@ export const startMinios = (n: number, webhook?: WebhookTarget): Promise<TestMin
   Promise.all(Array.from({ length: n }, () => startMinio(webhook)))
 
 /** A real SeaweedFS server (weed mini) for tests; a missing binary fails with the install command. */
-export function startSeaweed(): Promise<SeaweedServer> {
+export function startSeaweed(opts: { domain?: string } = {}): Promise<SeaweedServer> {
   const bin = weedPath()
   if (!bin)
     throw new Error(`SeaweedFS (weed) is not installed. Install it with: ${SEAWEED_INSTALL_HINT}`)
-  return startSeaweedServer({ bin })
+  return startSeaweedServer({ bin, ...opts })
 }

@@ -368,3 +368,23 @@ export function CheckboxesField(props: {
     </Field>
   )
 }
+
+/** A labelled checkbox (label.check), its text the children. */
+export function CheckField(props: {
+  name: string
+  checked: boolean
+  onValue: (checked: boolean) => void
+  children: ComponentChildren
+}) {
+  return (
+    <label class="check">
+      <input
+        type="checkbox"
+        name={props.name}
+        checked={props.checked}
+        onChange={(e) => props.onValue(e.currentTarget.checked)}
+      />
+      {props.children}
+    </label>
+  )
+}

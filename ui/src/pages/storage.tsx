@@ -1,9 +1,15 @@
-/** Storage deployments: MinIO servers FaDO tracks (thesis §6.1, fig. B.8–B.11). */
+/** Storage deployments: MinIO and other S3 servers FaDO tracks (thesis §6.1, fig. B.8–B.11). */
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
 import { useApp } from '../app.js'
 import { Badge, Empty, PageHeader } from '../components/common.js'
-import { ConfirmDialog, FormDialog, TextField } from '../components/dialog.js'
+import {
+  CheckField,
+  ConfirmDialog,
+  FormDialog,
+  SelectField,
+  TextField,
+} from '../components/dialog.js'
 import { DataTable } from '../components/table.js'
 import { ClusterSelect, NeedsCluster } from '../components/clusters.js'
 import { useDialog } from '../components/use-dialog.js'
@@ -21,7 +27,7 @@ export function StoragePage() {
     <>
       <PageHeader
         title="Storage deployments"
-        intro="MinIO servers FaDO keeps buckets on. Tracking one checks the connection and credentials, and imports the buckets already there."
+        intro="MinIO and other S3-compatible servers FaDO keeps buckets on. Tracking one checks the connection and credentials, and imports the buckets already there."
       >
         <button
           type="button"
@@ -37,11 +43,20 @@ export function StoragePage() {
         <Empty>No storage deployments tracked yet.</Empty>
       ) : (
         <DataTable
-          columns={['Alias', 'Endpoint', 'Cluster', 'Access key', 'Change events', 'Buckets']}
+          columns={[
+            'Alias',
+            'Kind',
+            'Endpoint',
+            'Cluster',
+            'Access key',
+            'Change events',
+            'Buckets',
+          ]}
         >
           {r.storage_deployments.map((s) => (
             <tr key={s.storage_id}>
               <th scope="row">{s.alias}</th>
+              <td>{s.kind === 'minio' ? 'MinIO' : `S3 · ${s.region}`}</td>
               <td class="mono">
                 {s.use_ssl ? 'https://' : 'http://'}
                 {s.endpoint}
@@ -52,6 +67,10 @@ export function StoragePage() {
                 {s.sqs_arn ? (
                   <Badge tone="ok" title={s.sqs_arn}>
                     webhook
+                  </Badge>
+                ) : s.kind === 's3' ? (
+                  <Badge tone="neutral" title="A plain S3 server: FaDO lists its masters regularly">
+                    listing
                   </Badge>
                 ) : (
                   <Badge tone="neutral" title="No FaDO webhook target configured on this MinIO">
@@ -135,6 +154,10 @@ function TrackDialog(props: { onClose: () => void }) {
     access_key: '',
     secret_key: '',
     management_url: '',
+    kind: 'minio' as 'minio' | 's3',
+    region: 'us-east-1',
+    addressing: 'path' as 'path' | 'virtual',
+    configure_webhook: true,
   })
   const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) =>
     setForm((f) => ({ ...f, [key]: value }))
@@ -151,20 +174,50 @@ function TrackDialog(props: { onClose: () => void }) {
         'access_key',
         'secret_key',
         'management_url',
+        'kind',
+        'region',
+        'addressing',
+        'configure_webhook',
       ]}
       onClose={props.onClose}
       onSubmit={async () => {
+        const { kind, region, addressing, configure_webhook, ...common } = form
         await send('POST', '/api/storage-deployments', {
-          ...form,
+          ...common,
           alias: form.alias.trim(),
           endpoint: form.endpoint.trim(),
           management_url: form.management_url.trim(),
+          kind,
+          ...(kind === 's3' ? { region: region.trim(), addressing } : { configure_webhook }),
         })
         await refresh(state)
       }}
       wide
     >
       <div class="grid-2">
+        <SelectField
+          name="kind"
+          label="Kind"
+          hint={
+            form.kind === 'minio'
+              ? 'Admin credentials: webhooks, event stream, batched copies'
+              : 'Any S3-compatible server (SeaweedFS, Ceph, Garage, AWS S3): plain S3 rights'
+          }
+          value={form.kind}
+          onValue={(v) => set('kind', v as 'minio' | 's3')}
+          options={[
+            { value: 'minio', label: 'MinIO' },
+            { value: 's3', label: 'Other S3-compatible server' },
+          ]}
+        />
+        {form.kind === 's3' && (
+          <TextField
+            name="region"
+            label="Region"
+            value={form.region}
+            onValue={(v) => set('region', v)}
+          />
+        )}
         <TextField
           name="alias"
           label="Alias"
@@ -204,15 +257,27 @@ function TrackDialog(props: { onClose: () => void }) {
           onValue={(v) => set('secret_key', v)}
         />
       </div>
-      <label class="check">
-        <input
-          type="checkbox"
-          name="use_ssl"
-          checked={form.use_ssl}
-          onChange={(e) => set('use_ssl', e.currentTarget.checked)}
-        />
+      <CheckField name="use_ssl" checked={form.use_ssl} onValue={(v) => set('use_ssl', v)}>
         Use HTTPS
-      </label>
+      </CheckField>
+      {form.kind === 's3' ? (
+        <CheckField
+          name="addressing"
+          checked={form.addressing === 'virtual'}
+          onValue={(v) => set('addressing', v ? 'virtual' : 'path')}
+        >
+          Virtual-host addressing (bucket.host/key, as AWS S3 prefers)
+        </CheckField>
+      ) : (
+        <CheckField
+          name="configure_webhook"
+          checked={form.configure_webhook}
+          onValue={(v) => set('configure_webhook', v)}
+        >
+          Configure FaDO's webhook on this MinIO if it has none (restarts the server once), so
+          direct writes reach replicas within a second
+        </CheckField>
+      )}
     </FormDialog>
   )
 }
