@@ -40,17 +40,21 @@ export async function syncKeys(
       }
     }),
   )
+  let failure: { error: unknown } | undefined
   try {
     await runBounded(keys, ctx.copyConcurrency, (key: string) =>
       syncKey(ctx, bucket, key, master, replicas),
     )
-  } catch (err) {
+  } catch (error) {
+    failure = { error }
     for (const r of replicas) ctx.observer.failed(bucket.name, r.alias)
-    throw err
-  } finally {
-    for (const r of replicas) r.backlog.close()
-    for (const r of replicas) await r.records.flush()
   }
+  for (const r of replicas) r.backlog.close()
+  // Every replica's records are written; a failure to write does not hide the sync's own.
+  const flushed = await Promise.allSettled(replicas.map((r) => r.records.flush()))
+  if (failure) throw failure.error
+  const unrecorded = flushed.find((f) => f.status === 'rejected')
+  if (unrecorded) throw unrecorded.reason
 }
 
 async function syncKey(

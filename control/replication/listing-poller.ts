@@ -12,6 +12,7 @@ import { listObjectsPage, type ObjectRow } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import type { ObjectEntry } from '../storage/s3.js'
+import { compareKeys } from './diff.js'
 
 export interface ListingPollerOptions {
   intervalMs?: number
@@ -103,7 +104,8 @@ export class ListingPoller {
     const indexed: ObjectRow[] = []
     for (let from = after; ;) {
       const page = await listObjectsPage(this.db, bucketId, from, 1_000)
-      const inRange = upTo === undefined ? page : page.filter((r) => r.name <= upTo)
+      // S3 key order (UTF-8 bytes), as the listing and the index page are in.
+      const inRange = upTo === undefined ? page : page.filter((r) => compareKeys(r.name, upTo) <= 0)
       indexed.push(...inRange)
       if (page.length < 1_000 || inRange.length < page.length) break
       from = (page.at(-1) as ObjectRow).name

@@ -168,6 +168,7 @@ export async function syncBucket(
   const reads = limiter(opts.concurrency)
   const uploads = limiter(BATCH_UPLOADS)
 
+  let failure: unknown
   try {
     await runBounded(
       actions,
@@ -212,8 +213,14 @@ export async function syncBucket(
       },
       budget,
     )
+  } catch (err) {
+    failure = err
+    throw err
   } finally {
-    await records?.flush()
+    // What was done is recorded either way; a failure to record does not hide the sync's own.
+    await records?.flush().catch((err: unknown) => {
+      if (failure === undefined) throw err
+    })
   }
 }
 
