@@ -340,7 +340,7 @@ describe('migrations on a PostgreSQL server', () => {
     const runners = await Promise.all([openDb(target), openDb(target), openDb(target)])
     open.push(...runners)
     const results = await Promise.all(runners.map((db) => migrate(db)))
-    const appliedIds = results.flatMap((r) => r.applied.map((m) => m.id)).sort()
+    const appliedIds = results.flatMap((r) => r.applied.map((m) => m.id)).sort((a, b) => a - b)
     expect(appliedIds).toEqual(loadMigrations().map((m) => m.id))
     const rows = await runners[0]!.query<{ n: number }>('SELECT count(*) AS n FROM policies')
     expect(rows[0]?.n).toBe(12)
