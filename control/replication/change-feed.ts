@@ -21,6 +21,7 @@ import {
 import type { Logger } from '../../edge/log.js'
 import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../storage/events.js'
 import type { StorageRegistry } from '../storage/registry.js'
+import { CAPABILITIES } from '../storage/s3.js'
 
 export class ChangeFeed {
   readonly #listeners = new Map<number, { handle: EventListenerHandle; objectEvents: boolean }>()
@@ -49,7 +50,9 @@ export class ChangeFeed {
 
   async #refresh(): Promise<void> {
     // Only MinIO has an event stream; plain S3 servers are seen by the periodic passes.
-    const tracked = (await listStorageDeployments(this.db)).filter((s) => s.kind === 'minio')
+    const tracked = (await listStorageDeployments(this.db)).filter(
+      (s) => CAPABILITIES[s.kind].changeEvents,
+    )
     const holdingMasters = await storagesHoldingMasters(this.db)
     const ids = new Set(tracked.map((s) => s.storage_id))
     const replaced = new Set<number>()

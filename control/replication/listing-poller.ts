@@ -11,7 +11,7 @@ import type { Queryable } from '../db/client.js'
 import { listObjectsPage, type ObjectRow } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import type { ObjectEntry } from '../storage/s3.js'
+import { CAPABILITIES, type ObjectEntry } from '../storage/s3.js'
 import { compareKeys } from './diff.js'
 
 export interface ListingPollerOptions {
@@ -69,7 +69,7 @@ export class ListingPoller {
     try {
       const s3 = new Set(
         (await listStorageDeployments(this.db))
-          .filter((s) => s.kind === 's3')
+          .filter((s) => !CAPABILITIES[s.kind].changeEvents)
           .map((s) => s.storage_id),
       )
       if (s3.size === 0) return

@@ -27,7 +27,7 @@ export class MasterNotifications {
   /** Subscribes the bucket on its master, if the master has a webhook target for FaDO. */
   async ensure(bucket: BucketRow, row: StorageDeploymentRow, master: S3Storage): Promise<void> {
     const key = `${bucket.storage_id}/${bucket.name}`
-    if (this.#subscribed.has(key) || row.kind !== 'minio') return // plain S3: no webhook targets
+    if (this.#subscribed.has(key) || !master.capabilities.changeEvents) return
     const arn = await this.#webhookArn(row, master)
     if (!arn) return
     try {

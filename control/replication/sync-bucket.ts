@@ -156,7 +156,9 @@ export async function syncBucket(
   const diff = backlog
     ? readAhead(compared, READ_AHEAD, (a) => a.op !== 'adopt' && backlog.found(sizeOf(a)))
     : compared
-  const actions: AsyncIterable<Work> = replica.acceptsBatches ? batchSmallCopies(diff) : diff
+  const actions: AsyncIterable<Work> = replica.capabilities.batchUploads
+    ? batchSmallCopies(diff)
+    : diff
   const max = opts.bytesInFlight ?? COPY_BYTES_IN_FLIGHT
   // A batch weighs at least an eighth of the budget: 8 batches at once keep every read busy, and
   // the objects held in memory stay a few thousand whatever the copy concurrency.

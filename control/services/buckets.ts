@@ -3,7 +3,7 @@
  * before or after the database transaction, never inside it; a storage failure changes nothing
  * in the database.
  */
-import { IDENTITY_BUCKET } from './storage-deployments.js'
+import { IDENTITY_BUCKET } from '../storage/s3.js'
 import type { Queryable } from '../db/client.js'
 import {
   deleteBucket,

@@ -15,10 +15,13 @@ import {
   setStorageSqsArn,
   type StorageDeploymentRow,
 } from '../db/storage-deployments.js'
-import { randomUUID } from 'node:crypto'
-import { Readable } from 'node:stream'
 import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
-import type { S3Storage, StorageAddressing, StorageKind } from '../storage/s3.js'
+import {
+  IDENTITY_BUCKET,
+  type S3Storage,
+  type StorageAddressing,
+  type StorageKind,
+} from '../storage/s3.js'
 import { planUntrack } from '../replication/untrack-plan.js'
 import { configureWebhook, pickWebhookArn } from '../storage/webhook.js'
 import { deleteTokenByName, insertToken } from '../db/api-tokens.js'
@@ -44,28 +47,6 @@ export interface NewStorage {
   configure_webhook?: boolean | undefined
 }
 
-/** Where FaDO keeps the identity of an `s3` deployment (which has no admin API to ask). */
-export const IDENTITY_BUCKET = 'fado-identity'
-const IDENTITY_KEY = 'deployment-id'
-
-/**
- * The identity of a plain S3 server: a marker object FaDO wrote there on first tracking, read
- * back — so the same server under another name or address is recognised (409).
- */
-async function markerIdentity(storage: S3Storage): Promise<string> {
-  if (!(await storage.bucketExists(IDENTITY_BUCKET))) await storage.makeBucket(IDENTITY_BUCKET)
-  if (!(await storage.stat(IDENTITY_BUCKET, IDENTITY_KEY))) {
-    const id = Buffer.from(`fado-s3-${randomUUID()}`)
-    await storage.putObject(IDENTITY_BUCKET, IDENTITY_KEY, Readable.from([id]), id.length, {
-      contentType: 'text/plain',
-    })
-  }
-  const { body } = await storage.getObject(IDENTITY_BUCKET, IDENTITY_KEY)
-  let text = ''
-  for await (const chunk of body) text += String(chunk)
-  return text.trim()
-}
-
 export async function trackStorage(
   deps: ServiceDeps,
   input: NewStorage,
@@ -83,10 +64,7 @@ export async function trackStorage(
   let sqsArns: string[]
   let buckets: string[]
   try {
-    if (input.kind === 's3') {
-      deploymentId = await markerIdentity(storage)
-      sqsArns = []
-    } else ({ deploymentId, sqsArns } = await storage.serverInfo())
+    ;({ deploymentId, sqsArns } = await storage.identify())
     buckets = (await storage.listBuckets()).filter((b) => b !== IDENTITY_BUCKET)
   } catch (err) {
     throw storageFailed(`cannot track ${input.endpoint}`, err)
@@ -97,7 +75,7 @@ export async function trackStorage(
     if (same)
       throw conflict(
         'endpoint',
-        `this ${input.kind === 's3' ? 'storage server' : 'MinIO deployment'} is already tracked as '${same.alias}'`,
+        `this ${storage.capabilities.adminApi ? 'MinIO deployment' : 'storage server'} is already tracked as '${same.alias}'`,
       )
     const row = await insertStorageDeployment(tx, {
       ...input,
@@ -120,7 +98,7 @@ export async function trackStorage(
     imported_buckets: imported.length,
     webhook: row.sqs_arn || 'none',
   })
-  if (row.sqs_arn || row.kind !== 'minio') return row
+  if (row.sqs_arn || !storage.capabilities.adminApi) return row
   const notifyUrl = input.configure_webhook === false ? undefined : deps.notifyUrl?.()
   if (notifyUrl) return setUpWebhook(deps, row, storage, notifyUrl, imported)
   log.warn(

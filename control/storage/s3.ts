@@ -1,17 +1,21 @@
 /**
- * One S3/MinIO deployment, with only the calls FaDO uses. minio-js does bucket operations,
- * listings, reads and deletes. Writes are our own SigV4-signed streaming PUT (signed with
- * minio-js's signer, UNSIGNED-PAYLOAD): minio-js's putObject buffers whole parts in memory and
- * uploads streams as multipart, changing the ETag (TOOLCHAIN.md); a single streamed PUT keeps
- * memory flat and the ETag equal to the content's MD5 up to S3's 5 GiB single-PUT limit. Larger
- * objects go as multipart uploads, streamed part by part.
+ * The storage adaptor: one S3 server, with only the calls FaDO uses — identity, buckets, object
+ * list/stat/get/put/delete (streamed), and what the kind adds (CAPABILITIES): 'minio' has an admin
+ * API, pushes changes and takes batched uploads; 's3' is any S3-compatible server, plain S3 calls
+ * only. Everything above it (planner, reconciler, API, routing) asks capabilities, never the kind.
+ *
+ * minio-js does bucket operations, listings, reads and deletes. Writes are our own SigV4-signed
+ * streaming PUT (signed with minio-js's signer, UNSIGNED-PAYLOAD): minio-js's putObject buffers
+ * whole parts in memory and uploads streams as multipart, changing the ETag (TOOLCHAIN.md); a
+ * single streamed PUT keeps memory flat and the ETag equal to the content's MD5 up to S3's 5 GiB
+ * single-PUT limit. Larger objects go as multipart uploads, streamed part by part.
  *
  * Every call is bounded by the deployment's timeout (--storage-timeout): to connect, for the
  * answer to start, and between body chunks — so a server that accepts connections and never
  * answers fails a call with kind 'timeout' instead of hanging it. None may run inside a database
  * transaction (assertNoTransaction).
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { LookupFunction } from 'node:net'
 import https from 'node:https'
@@ -28,6 +32,29 @@ export const STORAGE_KINDS = ['minio', 's3'] as const
 /** 'path': host/bucket/key; 'virtual': bucket.host/key. */
 export type StorageAddressing = 'path' | 'virtual'
 export const STORAGE_ADDRESSING = ['path', 'virtual'] as const
+/**
+ * What a storage adaptor offers beyond plain S3. Code above the adaptor asks these, never the kind.
+ */
+export interface StorageCapabilities {
+  /** An admin API: the server's own identity, its configuration, webhook targets. */
+  adminApi: boolean
+  /** Pushes its changes (webhook targets, the listen event stream); without, FaDO lists masters. */
+  changeEvents: boolean
+  /** Takes many small objects in one upload (snowball). */
+  batchUploads: boolean
+  /** Deletes a non-empty bucket in one call (x-minio-force-delete). */
+  forceDelete: boolean
+}
+
+export const CAPABILITIES: Record<StorageKind, StorageCapabilities> = {
+  minio: { adminApi: true, changeEvents: true, batchUploads: true, forceDelete: true },
+  s3: { adminApi: false, changeEvents: false, batchUploads: false, forceDelete: false },
+}
+
+/** Where FaDO keeps the identity of a server without an admin API (a marker object). */
+export const IDENTITY_BUCKET = 'fado-identity'
+const IDENTITY_KEY = 'deployment-id'
+
 /** The region requests are signed for unless a deployment says otherwise. */
 export const DEFAULT_REGION = 'us-east-1'
 
@@ -205,6 +232,18 @@ const TIMEOUT_CODES = new Set([
   'FADO_STORAGE_TIMEOUT',
 ])
 
+/** Node's codes for a TLS certificate it does not accept. */
+const CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
 /** Maps SDK / network errors to a StorageError with a reason a user can act on. */
 export function classify(err: unknown, what: string): StorageError {
   if (err instanceof StorageError) {
@@ -230,6 +269,13 @@ export function classify(err: unknown, what: string): StorageError {
     return new StorageError(
       `${what}: storage did not answer in time (${code || e.message || 'timeout'})`,
       'timeout',
+      { cause: err },
+    )
+  }
+  if (CERTIFICATE_CODES.has(code)) {
+    return new StorageError(
+      `${what}: the storage's TLS certificate is not trusted (${code}); give FaDO its CA with NODE_EXTRA_CA_CERTS`,
+      'unreachable',
       { cause: err },
     )
   }
@@ -330,9 +376,8 @@ const SNOWBALL = { 'snowball-auto-extract': 'true' }
 export class S3Storage {
   readonly client: Minio.Client
   readonly timeoutMs: number
-  /** Takes many small objects in one upload (putArchive): MinIO does. */
-  readonly acceptsBatches: boolean
   readonly kind: StorageKind
+  readonly capabilities: StorageCapabilities
   readonly multipart: { thresholdBytes: number; partBytes: number }
   readonly region: string
   /** bucket.host/key instead of host/bucket/key. */
@@ -347,7 +392,7 @@ export class S3Storage {
   ) {
     const [host, port] = splitEndpoint(conn.endpoint)
     this.kind = conn.kind ?? 'minio'
-    this.acceptsBatches = this.kind === 'minio'
+    this.capabilities = CAPABILITIES[this.kind]
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS
     const threshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD
     this.multipart = {
@@ -433,9 +478,24 @@ export class S3Storage {
     }
   }
 
-  /** The MinIO deployment id (admin ServerInfo); needs admin credentials. */
-  async deploymentId(): Promise<string> {
-    return (await this.serverInfo()).deploymentId
+  /**
+   * Who this server is, so one server tracked twice is recognised: with an admin API its own
+   * deployment id (and its webhook targets' ARNs); without, a marker object FaDO wrote in a bucket
+   * of its own on first tracking, read back.
+   */
+  async identify(): Promise<{ deploymentId: string; sqsArns: string[] }> {
+    if (this.capabilities.adminApi) return this.serverInfo()
+    if (!(await this.bucketExists(IDENTITY_BUCKET))) await this.makeBucket(IDENTITY_BUCKET)
+    if (!(await this.stat(IDENTITY_BUCKET, IDENTITY_KEY))) {
+      const id = Buffer.from(`fado-s3-${randomUUID()}`)
+      await this.putObject(IDENTITY_BUCKET, IDENTITY_KEY, Readable.from([id]), id.length, {
+        contentType: 'text/plain',
+      })
+    }
+    const { body } = await this.getObject(IDENTITY_BUCKET, IDENTITY_KEY)
+    let text = ''
+    for await (const chunk of body) text += String(chunk)
+    return { deploymentId: text.trim(), sqsArns: [] }
   }
 
   /**
@@ -554,7 +614,7 @@ export class S3Storage {
    * are deleted first, 1,000 per request (DeleteObjects).
    */
   async removeBucket(bucket: string): Promise<void> {
-    if (this.kind !== 'minio') await this.#emptyBucket(bucket)
+    if (!this.capabilities.forceDelete) await this.#emptyBucket(bucket)
     const res = await this.signed('DELETE', `/${encodeKey(bucket)}`, {
       headers: { 'x-minio-force-delete': 'true' },
     })
