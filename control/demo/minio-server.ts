@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Agent, fetch as undiciFetch } from 'undici'
 import { S3Storage } from '../storage/s3.js'
 import { findBinary } from './child.js'
 import { freePort, waitFor } from './ports.js'
@@ -56,17 +57,27 @@ export async function startMinioServer(opts: {
   parentDir?: string
   /** A region the server requires requests to be signed for (MINIO_SITE_REGION). */
   region?: string
+  /** Serve HTTPS with this certificate and key; `ca` is what the readiness check trusts. */
+  tls?: { certFile: string; keyFile: string; ca: Buffer }
 }): Promise<MinioServer> {
   const root = fs.mkdtempSync(path.join(opts.parentDir ?? os.tmpdir(), 'fado-minio-'))
   const dataDir = path.join(root, 'data')
   fs.mkdirSync(dataDir)
+  const certsDir = path.join(root, 'certs')
+  if (opts.tls) {
+    fs.mkdirSync(certsDir, { mode: 0o700 })
+    fs.copyFileSync(opts.tls.certFile, path.join(certsDir, 'public.crt'))
+    fs.copyFileSync(opts.tls.keyFile, path.join(certsDir, 'private.key'))
+  }
+  const scheme = opts.tls ? 'https' : 'http'
+  const trust = opts.tls ? new Agent({ connect: { ca: opts.tls.ca } }) : undefined
   const port = await freePort()
   const consolePort = await freePort()
   const endpoint = `127.0.0.1:${port}`
   const storage = () =>
     new S3Storage({
       endpoint,
-      use_ssl: false,
+      use_ssl: opts.tls !== undefined,
       access_key: MINIO_USER,
       secret_key: MINIO_PASSWORD,
       region: opts.region,
@@ -100,6 +111,7 @@ export async function startMinioServer(opts: {
         endpoint,
         '--console-address',
         `127.0.0.1:${consolePort}`,
+        ...(opts.tls ? ['--certs-dir', certsDir] : []),
         '--quiet',
       ],
       {
@@ -114,8 +126,9 @@ export async function startMinioServer(opts: {
       `MinIO on port ${port}`,
       async () => {
         if (proc.exitCode !== null) throw new Error(`minio exited with ${proc.exitCode}: ${log}`)
-        const res = await fetch(`http://${endpoint}/minio/health/cluster`, {
+        const res = await undiciFetch(`${scheme}://${endpoint}/minio/health/cluster`, {
           signal: AbortSignal.timeout(2000),
+          ...(trust ? { dispatcher: trust } : {}),
         })
         return res.status === 200
       },
