@@ -14,7 +14,7 @@ import os from 'node:os'
 import { promisify } from 'node:util'
 import { emptyStats, syncBucket } from '../control/replication/sync-bucket.js'
 import { startMinio } from '../test/helpers/minio.js'
-import { rcloneEnv, withoutCaBundle } from './rclone.js'
+import { rcloneEnv, rcloneSync } from './rclone.js'
 import { putBytes, randomData, s3Of } from '../test/helpers/storage.js'
 
 const run = promisify(execFile)
@@ -26,34 +26,17 @@ const CONCURRENCY = 4 // rclone's default --transfers
 const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 
-async function rcloneSync(
-  bucket: string,
-  env: Record<string, string>,
-): Promise<{ ms: number; transferred: string }> {
-  const t0 = performance.now()
-  const { stderr } = await run(
-    'rclone',
-    [
-      'sync',
-      `a:${bucket}`,
-      `c:${bucket}`,
-      '--transfers',
-      String(CONCURRENCY),
-      '--stats-one-line',
-      '-v',
-      '--stats',
-      '1000h',
-    ],
-    {
-      // AWS_CA_BUNDLE (set on some machines) makes rclone's S3 client fail to start; the
-      // traffic here is plain HTTP on loopback, so it is dropped.
-      env: { ...withoutCaBundle(process.env), ...env, RCLONE_CONFIG: '/dev/null' },
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  )
-  const ms = performance.now() - t0
+async function runRclone(bucket: string, env: Record<string, string>) {
+  const { ms, log } = await rcloneSync(bucket, env, [
+    '--transfers',
+    String(CONCURRENCY),
+    '--stats-one-line',
+    '-v',
+    '--stats',
+    '1000h',
+  ])
   const transferred =
-    [...stderr.matchAll(/([\d.]+ [KMG]?i?B) \/ [\d.]+ [KMG]?i?B, \d+%/g)].at(-1)?.[1] ?? '?'
+    [...log.matchAll(/([\d.]+ [KMG]?i?B) \/ [\d.]+ [KMG]?i?B, \d+%/g)].at(-1)?.[1] ?? '?'
   return { ms, transferred }
 }
 
@@ -99,7 +82,7 @@ async function main() {
           async () => {
             await sc.removeBucket(bucket)
             await sc.makeBucket(bucket)
-            rclone.push((await rcloneSync(bucket, env)).ms)
+            rclone.push((await runRclone(bucket, env)).ms)
           },
         ]
         if (r % 2 === 1) steps.reverse()
@@ -129,7 +112,7 @@ async function main() {
       bytes: stats.bytes_copied,
     }
     t0 = performance.now()
-    const rcloneInc = await rcloneSync(bucket, env)
+    const rcloneInc = await runRclone(bucket, env)
     const incremental = {
       fado: fadoInc,
       rclone: { ms: Math.round(rcloneInc.ms), transferred: rcloneInc.transferred },

@@ -24,7 +24,7 @@ import { emptyStats, syncBucket } from '../control/replication/sync-bucket.js'
 import { S3Storage } from '../control/storage/s3.js'
 import { startMinio } from '../test/helpers/minio.js'
 import { randomData, s3Of } from '../test/helpers/storage.js'
-import { rcloneEnv, rcloneRemote, withoutCaBundle } from './rclone.js'
+import { rcloneEnv, rcloneRemote, rcloneSync } from './rclone.js'
 
 const run = promisify(execFile)
 const REPEATS = Number(process.env.REPEATS ?? 3)
@@ -37,17 +37,16 @@ const SETS = [
 const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 
-async function rcloneSync(bucket: string, env: Record<string, string>): Promise<number> {
+const runRclone = (bucket: string, env: Record<string, string>) =>
+  rcloneSync(bucket, env, ['--transfers', String(CONCURRENCY), '--checkers', '8'])
+
+/** CPU seconds this process spent in `fn`, and its wall ms. */
+async function timed(fn: () => Promise<void>): Promise<{ ms: number; cpu: number }> {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
-  await run(
-    'rclone',
-    ['sync', `a:${bucket}`, `c:${bucket}`, '--transfers', String(CONCURRENCY), '--checkers', '8'],
-    {
-      env: { ...withoutCaBundle(process.env), ...env, RCLONE_CONFIG: '/dev/null' },
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  )
-  return performance.now() - t0
+  await fn()
+  const c = process.cpuUsage(c0)
+  return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1e6 }
 }
 
 async function emptyBucket(s: S3Storage, bucket: string) {
@@ -97,17 +96,23 @@ async function main() {
       }
       const fado: number[] = []
       const rclone: number[] = []
+      const fadoCpu: number[] = []
+      const rcloneCpu: number[] = []
       for (let r = 0; r < REPEATS; r++) {
         const steps = [
           async () => {
             await emptyBucket(sb, bucket)
-            const t0 = performance.now()
-            await syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() })
-            fado.push(performance.now() - t0)
+            const t = await timed(() =>
+              syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() }),
+            )
+            fado.push(t.ms)
+            fadoCpu.push(t.cpu)
           },
           async () => {
             await emptyBucket(sc, bucket)
-            rclone.push(await rcloneSync(bucket, env))
+            const t = await runRclone(bucket, env)
+            rclone.push(t.ms)
+            rcloneCpu.push(t.cpu)
           },
         ]
         if (r % 2 === 1) steps.reverse()
@@ -117,11 +122,10 @@ async function main() {
       const changed = randomData(set.bytes)
       await sa.putObject(bucket, 'obj-00007', Readable.from([changed]), changed.length)
       const stats = emptyStats()
-      let t0 = performance.now()
+      const t0 = performance.now()
       await syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats })
       const fadoInc = performance.now() - t0
-      t0 = performance.now()
-      const rcloneInc = await rcloneSync(bucket, env)
+      const rcloneInc = (await runRclone(bucket, env)).ms
       const [f, rc] = [median(fado), median(rclone)]
       const mib = (set.objects * set.bytes) / 2 ** 20
       const row = {
@@ -133,6 +137,10 @@ async function main() {
         fado_mib_s: +(mib / (f / 1000)).toFixed(1),
         rclone_mib_s: +(mib / (rc / 1000)).toFixed(1),
         ratio: +(rc / f).toFixed(2),
+        // CPU seconds each copier spent (the servers' CPU is not counted): on 2 cores shared with
+        // three storage servers, a copier's CPU is taken from them.
+        fado_cpu_s: +median(fadoCpu).toFixed(3),
+        rclone_cpu_s: +median(rcloneCpu).toFixed(3),
         incremental: {
           fado_ms: Math.round(fadoInc),
           fado_objects_copied: stats.objects_copied,
