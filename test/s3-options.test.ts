@@ -6,6 +6,7 @@
  * machine's resolver does not answer *.localhost (no wildcard DNS), so the test gives the adaptor a
  * host resolver that maps every name to 127.0.0.1 — named here as the one stand-in — and records
  * the names it was asked for, which is how the test sees the bucket travel in the host name.
+ * And least privilege: a MinIO user with S3 rights only (no admin right) is tracked as kind s3.
  */
 import type { LookupFunction } from 'node:net'
 import { Readable } from 'node:stream'
@@ -20,9 +21,11 @@ import { S3Storage } from '../control/storage/s3.js'
 import { POSTGRES } from './helpers/engines.js'
 import { startTestControl, type TestControl } from './helpers/control.js'
 import {
+  addMinioUser,
   MINIO_PASSWORD,
   MINIO_USER,
   requireMinio,
+  startMinio,
   startSeaweed,
   type TestMinio,
 } from './helpers/minio.js'
@@ -101,6 +104,53 @@ describe('region', () => {
     const res = await track({ kind: 'minio', addressing: 'virtual', region: 'eu-west-1' })
     expect(res.status).toBe(400)
     expect(res.body.error.field).toBe('addressing')
+  })
+})
+
+describe('least privilege', () => {
+  it('a MinIO user with S3 rights only (no admin right) is tracked as kind s3', async () => {
+    const minio = await startMinio()
+    try {
+      await addMinioUser(minio, {
+        accessKey: 'fado-s3-only',
+        secretKey: 'plain-s3-secret-456',
+        policy: 'readwrite',
+      })
+      const body = {
+        alias: 'minio-plain',
+        cluster_id: clusterId,
+        endpoint: minio.endpoint,
+        access_key: 'fado-s3-only',
+        secret_key: 'plain-s3-secret-456',
+      }
+      // As 'minio' FaDO needs admin rights, and says which.
+      const asMinio = await fado.api('POST', '/api/storage-deployments', body)
+      expect(asMinio.status).toBe(502)
+      expect(asMinio.body.error.message).toMatch(/admin:ServerInfo is needed/)
+      const res = await fado.api('POST', '/api/storage-deployments', { ...body, kind: 's3' })
+      expect(res.status, res.text).toBe(201)
+      const bucket = await fado.api('POST', '/api/buckets', {
+        name: 'least-privilege',
+        storage_id: res.body.storage_id,
+      })
+      expect(bucket.status, bucket.text).toBe(201)
+      const data = randomData(20_000)
+      const form = new FormData()
+      form.set('bucket', 'least-privilege')
+      form.set('file', new Blob([new Uint8Array(data)]), 'a.bin')
+      expect((await fado.fetch('/api/objects', { method: 'POST', body: form })).status).toBe(201)
+      expect(sha256(await readBytes(minio, 'least-privilege', 'a.bin'))).toBe(sha256(data))
+      expect(
+        (
+          await fado.api(
+            'DELETE',
+            `/api/storage-deployments/${res.body.storage_id}?delete_data=true`,
+          )
+        ).status,
+      ).toBe(204)
+    } finally {
+      await minio.destroy()
+    }
   })
 })
 

@@ -1,12 +1,15 @@
 /** Real MinIO servers for tests; a missing binary fails loudly with the command that installs it. */
+import { createHash } from 'node:crypto'
+import { encryptAdminBody } from '../../control/storage/madmin.js'
+import { encodeRfc3986 } from '../../control/storage/s3.js'
 import {
   MINIO_INSTALL_HINT,
+  MINIO_PASSWORD,
   minioPath,
   startMinioServer,
   type MinioServer,
   type WebhookTarget,
 } from '../../control/demo/minio-server.js'
-
 import {
   SEAWEED_INSTALL_HINT,
   startSeaweedServer,
@@ -35,4 +38,30 @@ export function startSeaweed(opts: { domain?: string } = {}): Promise<SeaweedSer
   if (!bin)
     throw new Error(`SeaweedFS (weed) is not installed. Install it with: ${SEAWEED_INSTALL_HINT}`)
   return startSeaweedServer({ bin, ...opts })
+}
+
+/**
+ * Adds a user with one of MinIO's built-in policies (e.g. `readwrite`: every S3 action, no admin
+ * right) through the admin API, as `mc admin user add` + `mc admin policy attach` do.
+ */
+export async function addMinioUser(
+  minio: TestMinio,
+  user: { accessKey: string; secretKey: string; policy: string },
+): Promise<void> {
+  const admin = minio.storage()
+  const body = encryptAdminBody(
+    MINIO_PASSWORD,
+    JSON.stringify({ secretKey: user.secretKey, status: 'enabled' }),
+  )
+  const added = await admin.signed(
+    'PUT',
+    `/minio/admin/v3/add-user?accessKey=${encodeRfc3986(user.accessKey)}`,
+    { body, payloadHash: createHash('sha256').update(body).digest('hex') },
+  )
+  if (added.statusCode !== 200) throw new Error(`add-user: ${await added.body.text()}`)
+  const attached = await admin.signed(
+    'PUT',
+    `/minio/admin/v3/set-user-or-group-policy?isGroup=false&policyName=${user.policy}&userOrGroup=${encodeRfc3986(user.accessKey)}`,
+  )
+  if (attached.statusCode !== 200) throw new Error(`set policy: ${await attached.body.text()}`)
 }
