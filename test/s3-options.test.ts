@@ -29,7 +29,7 @@ import {
   startSeaweed,
   type TestMinio,
 } from './helpers/minio.js'
-import { randomData, readBytes, sha256 } from './helpers/storage.js'
+import { randomData, readBytes, sha256, uploadForm } from './helpers/storage.js'
 
 let fado: TestControl
 let regional: TestMinio
@@ -93,10 +93,7 @@ describe('region', () => {
     })
     expect(bucket.status, bucket.text).toBe(201)
     const data = randomData(50_000)
-    const form = new FormData()
-    form.set('bucket', 'eu-data')
-    form.set('file', new Blob([new Uint8Array(data)]), 'report.bin')
-    expect((await fado.fetch('/api/objects', { method: 'POST', body: form })).status).toBe(201)
+    expect((await uploadForm(fado.fetch, 'eu-data', 'report.bin', data)).status).toBe(201)
     expect(sha256(await readBytes(regional.storage(), 'eu-data', 'report.bin'))).toBe(sha256(data))
   })
 
@@ -135,10 +132,7 @@ describe('least privilege', () => {
       })
       expect(bucket.status, bucket.text).toBe(201)
       const data = randomData(20_000)
-      const form = new FormData()
-      form.set('bucket', 'least-privilege')
-      form.set('file', new Blob([new Uint8Array(data)]), 'a.bin')
-      expect((await fado.fetch('/api/objects', { method: 'POST', body: form })).status).toBe(201)
+      expect((await uploadForm(fado.fetch, 'least-privilege', 'a.bin', data)).status).toBe(201)
       expect(sha256(await readBytes(minio, 'least-privilege', 'a.bin'))).toBe(sha256(data))
       expect(
         (

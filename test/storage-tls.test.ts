@@ -13,7 +13,7 @@ import { POSTGRES } from './helpers/engines.js'
 import { startTestControl, type TestControl } from './helpers/control.js'
 import { standaloneArgs, startFado, type RunningFado } from './helpers/fado-process.js'
 import { requireMinio, type TestMinio } from './helpers/minio.js'
-import { randomData, sha256 } from './helpers/storage.js'
+import { randomData, sha256, uploadForm } from './helpers/storage.js'
 import { makeCa } from './helpers/tls.js'
 import { waitFor } from './helpers/ports.js'
 
@@ -100,18 +100,10 @@ describe('storage over HTTPS', () => {
     })
     expect(bucket.status, bucket.text).toBe(201)
     const data = randomData(300_000)
-    const form = new FormData()
-    form.set('bucket', 'secure')
-    form.set('file', new Blob([new Uint8Array(data)]), 'scan.bin')
-    const up = await fetch(`${api}/api/objects`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}` },
-      body: form,
-    })
-    expect(up.status).toBe(201)
-    const down = await fetch(`${api}/api/objects?path=secure/scan.bin`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    })
+    const authed = (p: string, init: RequestInit = {}) =>
+      fetch(`${api}${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } })
+    expect((await uploadForm(authed, 'secure', 'scan.bin', data)).status).toBe(201)
+    const down = await authed('/api/objects?path=secure/scan.bin')
     expect(down.status).toBe(200)
     expect(sha256(Buffer.from(await down.arrayBuffer()))).toBe(sha256(data))
   })

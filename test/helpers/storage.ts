@@ -100,3 +100,17 @@ export async function fillBucket(
   await new S3Storage(s3Of(minio).conn, { timeoutMs: 600_000 }).putArchive(bucket, archive)
   return keys
 }
+
+/** An upload through FaDO's API (multipart form POST /api/objects), as the admin page sends it. */
+export function uploadForm(
+  fetcher: (path: string, init: RequestInit) => Promise<Response>,
+  bucket: string,
+  name: string,
+  data: Buffer,
+  type?: string,
+): Promise<Response> {
+  const form = new FormData()
+  form.set('bucket', bucket)
+  form.set('file', new Blob([new Uint8Array(data)], type ? { type } : {}), name)
+  return fetcher('/api/objects', { method: 'POST', body: form })
+}
