@@ -140,7 +140,10 @@ describe('a tracked MinIO SIGSTOPped', () => {
   })
 
   it('upload (raw and multipart): 504 within the timeout, nothing recorded, no spool file left', async () => {
-    const data = randomData(8 * 1024 * 1024)
+    // More than loopback's socket buffers take (≤ 6 MiB received + 4 MiB sent): with a smaller
+    // body the stopped server's kernel can hold all of it, and the server, once resumed, completes
+    // a PUT whose client gave up long ago (seen once in CI with 8 MiB).
+    const data = randomData(32 * 1024 * 1024)
     minios[1]!.pause()
     try {
       const [raw, rawMs] = await whileHanging(() =>
@@ -160,7 +163,7 @@ describe('a tracked MinIO SIGSTOPped', () => {
         fado.fetch('/api/objects', { method: 'POST', body: form }),
       )
       expect(multipart.status).toBe(504)
-      expect(formMs).toBeLessThan(STORAGE_TIMEOUT + SLACK + 1_000) // spooling 8 MiB first
+      expect(formMs).toBeLessThan(STORAGE_TIMEOUT + SLACK + 1_000) // spooling 32 MiB first
     } finally {
       minios[1]!.resume()
     }
@@ -277,8 +280,10 @@ describe('a MinIO SIGKILLed', () => {
       name: 'replica-killed',
       storage_id: ids.healthy,
     })
-    for (let i = 0; i < 30; i++)
-      await putBytes(minios[0]!, 'replica-killed', `part-${i}`, randomData(1024 * 1024))
+    // Objects over the batch limit (1 MiB) are copied one by one, so the replica is still being
+    // filled when the first ones appear there (batches of 8 could all land at once).
+    for (let i = 0; i < 60; i++)
+      await putBytes(minios[0]!, 'replica-killed', `part-${i}`, randomData(1536 * 1024))
     await fado.api('PUT', `/api/buckets/${created.body.bucket_id}`, {
       replica_locations: [ids.flaky],
     })
@@ -302,7 +307,7 @@ describe('a MinIO SIGKILLed', () => {
       30_000,
     )
     const master = await listing(minios[0]!, 'replica-killed')
-    expect(Object.keys(master ?? {})).toHaveLength(30)
+    expect(Object.keys(master ?? {})).toHaveLength(60)
     expect(await listing(minios[1]!, 'replica-killed')).toEqual(master)
   })
 })
