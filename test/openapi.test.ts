@@ -166,6 +166,17 @@ describe('real answers match the schemas', () => {
       `/api/storage-deployments/${storage.storage_id}`,
       '/api/storage-deployments/{id}',
     )
+    // Its webhook was configured on tracking: asking again changes nothing.
+    await call(
+      'POST',
+      `/api/storage-deployments/${storage.storage_id}/webhook`,
+      '/api/storage-deployments/{id}/webhook',
+    )
+    await call(
+      'POST',
+      '/api/storage-deployments/999/webhook',
+      '/api/storage-deployments/{id}/webhook',
+    )
 
     const bucket = (
       await call('POST', '/api/buckets', '/api/buckets', {

@@ -92,6 +92,10 @@ describe('tracking SeaweedFS as kind s3', () => {
     })
     expect(reserved.status).toBe(400)
     expect(reserved.body.error.field).toBe('name')
+    // A plain S3 server has no webhook targets: FaDO lists its masters instead.
+    const webhook = await p.fado.api('POST', `/api/storage-deployments/${storageId}/webhook`)
+    expect(webhook.status).toBe(409)
+    expect(webhook.body.error.field).toBe('kind')
   })
 })
 

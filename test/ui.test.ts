@@ -268,6 +268,15 @@ describe('admin page in Chromium', () => {
     await cloud.getByRole('button', { name: 'Check and track' }).click()
     await row('minio-cloud').getByText('event stream').waitFor()
     expect(await page.content()).not.toContain(MINIO_PASSWORD)
+    await screenshot(page, 'storage-event-stream')
+    // …and set up later from the list, on request.
+    await confirm(
+      'Set up the webhook on minio-cloud',
+      "Set up FaDO's webhook on minio-cloud?",
+      'Set up and restart',
+    )
+    await row('minio-cloud').getByText('webhook', { exact: true }).waitFor()
+    expect(await row('minio-cloud').getByText('event stream').count()).toBe(0)
     await screenshot(page, 'storage')
   })
 

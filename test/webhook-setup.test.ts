@@ -78,6 +78,7 @@ describe('FaDO configures MinIO webhooks itself', () => {
     expect((await tokens()).map((t) => t.name)).not.toContain(
       `storage-${res.body.storage_id}-webhook`,
     )
+    ids['minio-c'] = res.body.storage_id
     const bad = await fado.api('POST', '/api/storage-deployments', {
       ...trackBody(untouched, 'minio-d', ids.c as number),
       configure_webhook: 'yes',
@@ -131,6 +132,19 @@ describe('FaDO configures MinIO webhooks itself', () => {
     // Delivered by MinIO's webhook, with FaDO's token for it.
     const used = (await tokens()).find((t) => t.name === `storage-${ids['minio-a']}-webhook`)
     expect(used?.last_used_at).not.toBeNull()
+  })
+
+  it('a MinIO tracked without the webhook gets it on request, once', async () => {
+    const path = `/api/storage-deployments/${ids['minio-c']}/webhook`
+    const res = await fado.api('POST', path)
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.sqs_arn).toBe('arn:minio:sqs::fado:webhook')
+    expect((await s3Of(untouched).serverInfo()).sqsArns).toContain('arn:minio:sqs::fado:webhook')
+    expect((await tokens()).map((t) => t.name)).toContain(`storage-${ids['minio-c']}-webhook`)
+    const again = await fado.api('POST', path)
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual(res.body)
+    expect((await fado.api('POST', '/api/storage-deployments/999/webhook')).status).toBe(404)
   })
 
   it('untracking revokes the webhook token', async () => {

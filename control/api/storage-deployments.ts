@@ -6,7 +6,11 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { getStorageDeployment, listStorageDeployments } from '../db/storage-deployments.js'
 import { invalidField, notFound } from '../errors.js'
-import { trackStorage, untrackStorage } from '../services/storage-deployments.js'
+import {
+  configureStorageWebhook,
+  trackStorage,
+  untrackStorage,
+} from '../services/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { endpoint, httpUrl, id, name, parseBody, parseId } from './validate.js'
 import { DEFAULT_REGION, STORAGE_ADDRESSING, STORAGE_KINDS } from '../storage/s3.js'
@@ -66,6 +70,10 @@ export function storageDeploymentsApi(deps: ApiDeps): Hono {
       if (input.addressing === 'virtual' && input.kind === 'minio')
         throw invalidField('addressing', "'virtual' is for kind 's3'; MinIO is addressed by path")
       return c.json(storageView(await trackStorage(deps, input)), 201)
+    })
+    .post('/:id/webhook', async (c) => {
+      const storageId = parseId(c.req.param('id'), 'storage_id')
+      return c.json(storageView(await configureStorageWebhook(deps, storageId)))
     })
     .delete('/:id', async (c) => {
       const storageId = parseId(c.req.param('id'), 'storage_id')

@@ -100,7 +100,17 @@ export async function trackStorage(
   })
   if (row.sqs_arn || !storage.capabilities.adminApi) return row
   const notifyUrl = input.configure_webhook === false ? undefined : deps.notifyUrl?.()
-  if (notifyUrl) return setUpWebhook(deps, row, storage, notifyUrl, imported)
+  if (notifyUrl) {
+    try {
+      return await setUpWebhook(deps, row, storage, notifyUrl, imported)
+    } catch (err) {
+      log.warn('cannot configure a webhook target on the storage: it is tracked without one', {
+        alias: row.alias,
+        error: err,
+      })
+      return row
+    }
+  }
   log.warn(
     'storage has no webhook target for FaDO: changes made directly on it reach replicas through its event stream (batched by MinIO) and the periodic pass',
     {
@@ -115,9 +125,9 @@ export async function trackStorage(
 const webhookTokenName = (storageId: number) => `storage-${storageId}-webhook`
 
 /**
- * Gives a freshly tracked MinIO a webhook target for FaDO (storage/webhook.ts) with a notify token
- * of its own, then subscribes its master buckets. A failure leaves the deployment tracked without
- * it (event stream and periodic pass), said in the log, and revokes the token.
+ * Gives a tracked MinIO a webhook target for FaDO (storage/webhook.ts) with a notify token of its
+ * own, then subscribes its master buckets. A failure revokes the token and is thrown: the
+ * deployment stays as it was (event stream and periodic pass).
  */
 async function setUpWebhook(
   deps: ServiceDeps,
@@ -152,11 +162,39 @@ async function setUpWebhook(
       await deleteTokenByName(tx, name)
       changed({ tokens: true })
     })
-    log.warn('cannot configure a webhook target on the storage: it is tracked without one', {
-      alias: row.alias,
-      error: err,
-    })
-    return row
+    throw err
+  }
+}
+
+/**
+ * Configures FaDO's webhook on a MinIO tracked without one (tracked with configure_webhook false,
+ * or before FaDO did this): what tracking does, on request. Done already: nothing to do.
+ */
+export async function configureStorageWebhook(
+  deps: ServiceDeps,
+  storageId: number,
+): Promise<StorageDeploymentRow> {
+  const { db, storages } = deps
+  const row = await getStorageDeployment(db, storageId)
+  if (!row) throw notFound('storage deployment', storageId)
+  if (row.sqs_arn) return row
+  const storage = await storages.get(storageId)
+  if (!storage.capabilities.adminApi)
+    throw conflict('kind', `a '${row.kind}' server has no webhook targets; FaDO lists its masters`)
+  const notifyUrl = deps.notifyUrl?.()
+  if (!notifyUrl)
+    throw conflict('notify_url', 'FaDO does not know where MinIO can reach it: set --notify-url')
+  const masters = (await listBuckets(db)).filter((b) => b.storage_id === storageId)
+  try {
+    return await setUpWebhook(
+      deps,
+      row,
+      storage,
+      notifyUrl,
+      masters.map((b) => b.bucket_id),
+    )
+  } catch (err) {
+    throw storageFailed(`cannot configure a webhook on ${row.alias}`, err)
   }
 }
 

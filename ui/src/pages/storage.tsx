@@ -73,9 +73,19 @@ export function StoragePage() {
                     listing
                   </Badge>
                 ) : (
-                  <Badge tone="neutral" title="No FaDO webhook target configured on this MinIO">
-                    event stream
-                  </Badge>
+                  <>
+                    <Badge tone="neutral" title="No FaDO webhook target configured on this MinIO">
+                      event stream
+                    </Badge>{' '}
+                    <button
+                      type="button"
+                      class="link"
+                      aria-label={`Set up the webhook on ${s.alias}`}
+                      onClick={() => open((close) => <WebhookDialog storage={s} onClose={close} />)}
+                    >
+                      Set up webhook
+                    </button>
+                  </>
                 )}
               </td>
               <td>
@@ -101,6 +111,27 @@ export function StoragePage() {
       )}
       {dialog}
     </>
+  )
+}
+
+function WebhookDialog(props: { storage: StorageDeployment; onClose: () => void }) {
+  const state = useApp()
+  return (
+    <ConfirmDialog
+      title={`Set up FaDO's webhook on ${props.storage.alias}?`}
+      confirmLabel="Set up and restart"
+      onClose={props.onClose}
+      onConfirm={async () => {
+        await send('POST', `/api/storage-deployments/${props.storage.storage_id}/webhook`)
+        await refresh(state)
+      }}
+    >
+      <p>
+        FaDO adds its webhook target to this MinIO through the admin API and restarts the server
+        once (about a second), so changes made directly on its buckets reach replicas within a
+        second instead of through the batched event stream.
+      </p>
+    </ConfirmDialog>
   )
 }
 
