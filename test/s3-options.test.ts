@@ -134,13 +134,30 @@ describe('least privilege', () => {
       const data = randomData(20_000)
       expect((await uploadForm(fado.fetch, 'least-privilege', 'a.bin', data)).status).toBe(201)
       expect(sha256(await readBytes(minio, 'least-privilege', 'a.bin'))).toBe(sha256(data))
+      // The same server with admin credentials under another address, as kind minio: one server.
+      const admin = {
+        alias: 'minio-admin',
+        cluster_id: clusterId,
+        endpoint: `localhost:${minio.port}`,
+        access_key: MINIO_USER,
+        secret_key: MINIO_PASSWORD,
+      }
+      const twice = await fado.api('POST', '/api/storage-deployments', admin)
+      expect(twice.status, twice.text).toBe(409)
+      expect(twice.body.error.message).toContain("already tracked as 'minio-plain'")
+      const untracked = await fado.api(
+        'DELETE',
+        `/api/storage-deployments/${res.body.storage_id}?delete_data=true`,
+      )
+      expect(untracked.status).toBe(204)
+      // …and the other way round: tracked as minio first, then as s3 under another address.
+      const first = await fado.api('POST', '/api/storage-deployments', admin)
+      expect(first.status, first.text).toBe(201)
+      const asS3 = await fado.api('POST', '/api/storage-deployments', { ...body, kind: 's3' })
+      expect(asS3.status, asS3.text).toBe(409)
+      expect(asS3.body.error.message).toContain("already tracked as 'minio-admin'")
       expect(
-        (
-          await fado.api(
-            'DELETE',
-            `/api/storage-deployments/${res.body.storage_id}?delete_data=true`,
-          )
-        ).status,
+        (await fado.api('DELETE', `/api/storage-deployments/${first.body.storage_id}`)).status,
       ).toBe(204)
     } finally {
       await minio.destroy()

@@ -61,17 +61,19 @@ export async function trackStorage(
 
   const storage = storages.connect(input)
   let deploymentId: string
+  let identities: string[]
   let sqsArns: string[]
   let buckets: string[]
   try {
-    ;({ deploymentId, sqsArns } = await storage.identify())
+    ;({ deploymentId, identities, sqsArns } = await storage.identify())
     buckets = (await storage.listBuckets()).filter((b) => b !== IDENTITY_BUCKET)
   } catch (err) {
     throw storageFailed(`cannot track ${input.endpoint}`, err)
   }
 
   const { row, imported } = await changes.commit(async (tx, changed) => {
-    const same = await findStorageByDeploymentId(tx, deploymentId)
+    let same: StorageDeploymentRow | undefined
+    for (const id of identities) same ??= await findStorageByDeploymentId(tx, id)
     if (same)
       throw conflict(
         'endpoint',
@@ -92,6 +94,14 @@ export async function trackStorage(
     changed({ storage: true, reconcile: 'all', routes: true })
     return { row, imported }
   })
+  // A marker an earlier 's3' tracking left names this server no more: from now on it is its id.
+  if (identities.some((id) => id !== deploymentId)) {
+    try {
+      await storage.claimMarker(deploymentId)
+    } catch (err) {
+      log.warn('cannot update the storage identity marker', { alias: row.alias, error: err })
+    }
+  }
   log.info('tracking storage deployment', {
     alias: row.alias,
     endpoint: row.endpoint,

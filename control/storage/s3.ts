@@ -51,7 +51,7 @@ export const CAPABILITIES: Record<StorageKind, StorageCapabilities> = {
   s3: { adminApi: false, changeEvents: false, batchUploads: false, forceDelete: false },
 }
 
-/** Where FaDO keeps the identity of a server without an admin API (a marker object). */
+/** Where FaDO keeps a server's identity marker (an object; see S3Storage.identify). */
 export const IDENTITY_BUCKET = 'fado-identity'
 const IDENTITY_KEY = 'deployment-id'
 
@@ -479,23 +479,45 @@ export class S3Storage {
   }
 
   /**
-   * Who this server is, so one server tracked twice is recognised: with an admin API its own
-   * deployment id (and its webhook targets' ARNs); without, a marker object FaDO wrote in a bucket
-   * of its own on first tracking, read back.
+   * Who this server is, so one server tracked twice is recognised — also once as 'minio' and once
+   * as 's3' under another address. `deploymentId` is what FaDO records; `identities` are every name
+   * the server goes by, to compare with what is tracked already:
+   * - with an admin API: its own deployment id, and the marker object (see below) — written with
+   *   that id if there is none, so a later 's3' tracking of the same server finds it (a marker
+   *   left by an earlier 's3' tracking is one more name; claimMarker replaces it once tracked);
+   * - without: the marker, an object FaDO writes in a bucket of its own on first tracking
+   *   (`fado-s3-<uuid>`), read back.
    */
-  async identify(): Promise<{ deploymentId: string; sqsArns: string[] }> {
-    if (this.capabilities.adminApi) return this.serverInfo()
-    if (!(await this.bucketExists(IDENTITY_BUCKET))) await this.makeBucket(IDENTITY_BUCKET)
-    if (!(await this.stat(IDENTITY_BUCKET, IDENTITY_KEY))) {
-      const id = Buffer.from(`fado-s3-${randomUUID()}`)
-      await this.putObject(IDENTITY_BUCKET, IDENTITY_KEY, Readable.from([id]), id.length, {
-        contentType: 'text/plain',
-      })
+  async identify(): Promise<{ deploymentId: string; identities: string[]; sqsArns: string[] }> {
+    if (this.capabilities.adminApi) {
+      const info = await this.serverInfo()
+      const marker = await this.#marker(info.deploymentId)
+      return { ...info, identities: [...new Set([info.deploymentId, marker])] }
     }
+    const marker = await this.#marker(`fado-s3-${randomUUID()}`)
+    return { deploymentId: marker, identities: [marker], sqsArns: [] }
+  }
+
+  /** Makes the identity marker say `id`. */
+  async claimMarker(id: string): Promise<void> {
+    if (!(await this.bucketExists(IDENTITY_BUCKET))) await this.makeBucket(IDENTITY_BUCKET)
+    const text = Buffer.from(id)
+    await this.putObject(IDENTITY_BUCKET, IDENTITY_KEY, Readable.from([text]), text.length, {
+      contentType: 'text/plain',
+    })
+  }
+
+  /** The identity marker's text; `fresh` is written first when there is none. */
+  async #marker(fresh: string): Promise<string> {
+    if (
+      !(await this.bucketExists(IDENTITY_BUCKET)) ||
+      !(await this.stat(IDENTITY_BUCKET, IDENTITY_KEY))
+    )
+      await this.claimMarker(fresh)
     const { body } = await this.getObject(IDENTITY_BUCKET, IDENTITY_KEY)
     let text = ''
     for await (const chunk of body) text += String(chunk)
-    return { deploymentId: text.trim(), sqsArns: [] }
+    return text.trim()
   }
 
   /**
