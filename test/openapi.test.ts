@@ -187,6 +187,11 @@ describe('real answers match the schemas', () => {
     await call('GET', '/api/buckets', '/api/buckets')
     await call('GET', `/api/buckets/${bucket.bucket_id}`, '/api/buckets/{id}')
     await call('PUT', `/api/buckets/${bucket.bucket_id}`, '/api/buckets/{id}', { zones: ['gpu'] })
+    expect(
+      (await call('POST', `/api/buckets/${bucket.bucket_id}/sync`, '/api/buckets/{id}/sync'))
+        .status,
+    ).toBe(202)
+    expect((await call('POST', '/api/buckets/999/sync', '/api/buckets/{id}/sync')).status).toBe(404)
 
     const form = new FormData()
     form.set('bucket', 'images')

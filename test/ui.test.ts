@@ -15,8 +15,8 @@ import { startFunctionServer, type RunningFunctionServer } from '../control/demo
 import { collectPageErrors, launchChromium, screenshot } from './helpers/browser.js'
 import { FADO_BIN, spawnWithTerminal, type RunningFado } from './helpers/fado-process.js'
 import { MINIO_PASSWORD, MINIO_USER, startMinios, type TestMinio } from './helpers/minio.js'
-import { freePort } from './helpers/ports.js'
-import { randomData } from './helpers/storage.js'
+import { freePort, waitFor } from './helpers/ports.js'
+import { listing, putBytes, randomData, readBytes } from './helpers/storage.js'
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
@@ -341,6 +341,28 @@ describe('admin page in Chromium', () => {
     ])
     expect(download.suggestedFilename()).toBe('photo.bin')
     expect(sha256(fs.readFileSync(await download.path()))).toBe(sha256(data))
+  })
+
+  it('a replica object overwritten behind FaDO’s back is repaired by “Check now” and shown as repaired', async () => {
+    const [hpc, cloud] = [minios[0]!, minios[1]!]
+    const master = await readBytes(hpc, 'images', 'photo.bin')
+    await waitFor('photo.bin on the replica', async () =>
+      Object.keys((await listing(cloud, 'images')) ?? {}).includes('photo.bin'),
+    )
+    // Same size, other bytes, written straight to the replica's server.
+    await putBytes(cloud, 'images', 'photo.bin', randomData(master.length))
+    expect(sha256(await readBytes(cloud, 'images', 'photo.bin'))).not.toBe(sha256(master))
+
+    await nav('Buckets')
+    await page.getByRole('button', { name: 'Check replicas of images' }).click()
+    const replicas = page.getByRole('list', { name: 'replicas of images' })
+    await replicas.getByText('1 repaired from master').waitFor({ timeout: 15_000 })
+    expect(sha256(await readBytes(cloud, 'images', 'photo.bin'))).toBe(sha256(master))
+    expect((await resources()).buckets[0].replicas[0]).toMatchObject({
+      status: 'synced',
+      repaired_objects: 1,
+    })
+    await screenshot(page, 'buckets-repaired')
   })
 
   it('load balancer: routes with upstream health, default policy in the raw snapshot, overrides', async () => {

@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { getBucket, listBuckets } from '../db/buckets.js'
 import { notFound } from '../errors.js'
-import { createBucket, removeBucket, updateBucket } from '../services/buckets.js'
+import { createBucket, removeBucket, syncBucket, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
 import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
 import { bucketView } from './views.js'
@@ -67,6 +67,10 @@ export function bucketsApi(deps: ApiDeps): Hono {
         checkUnchanged(input, { ...current }, FIXED, 'create a new bucket instead'),
       )
       return c.json(bucketView(bucket))
+    })
+    .post('/:id/sync', async (c) => {
+      const bucket = await syncBucket(deps, parseId(c.req.param('id'), 'bucket_id'))
+      return c.json(bucketView(bucket), 202)
     })
     .delete('/:id', async (c) => {
       await removeBucket(deps, parseId(c.req.param('id'), 'bucket_id'))

@@ -186,6 +186,14 @@ function paths(): Paths {
         errors: [404, ...storageErrors],
       },
     },
+    '/api/buckets/{id}/sync': {
+      post: {
+        summary:
+          'Check the bucket’s replicas now (a full pass, in the background): master, replicas and what FaDO copied are compared, differences repaired',
+        answers: { 202: bucketAnswer },
+        errors: [404],
+      },
+    },
     '/api/objects': {
       get: {
         summary: 'List a bucket’s objects by page (?bucket=), or download one (?path=bucket/key)',

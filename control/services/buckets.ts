@@ -82,6 +82,17 @@ export async function updateBucket(
   })
 }
 
+/**
+ * Asks for a full pass over the bucket now rather than at the next periodic one: master, replicas
+ * and what FaDO copied are compared and every difference is repaired. Runs in the background.
+ */
+export async function syncBucket(deps: ServiceDeps, bucketId: number): Promise<BucketRow> {
+  const bucket = await getBucket(deps.db, bucketId)
+  if (!bucket) throw notFound('bucket', bucketId)
+  await deps.changes.record({ reconcile: [bucketId] })
+  return bucket
+}
+
 /** Removes the master copy (a failure there changes nothing), then replicas, then the record. */
 export async function removeBucket(deps: ServiceDeps, bucketId: number): Promise<void> {
   const { db, storages, changes } = deps

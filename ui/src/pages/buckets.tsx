@@ -9,6 +9,7 @@ import {
   Badge,
   Empty,
   formatBytes,
+  formatTime,
   PageHeader,
   parseList,
   REPLICA_TONE,
@@ -78,12 +79,19 @@ export function BucketsPage() {
                         {alias(rep.storage_id)}{' '}
                         <Badge tone={REPLICA_TONE[rep.status]}>{rep.status}</Badge>
                         {rep.error && <div class="replica-error">{rep.error}</div>}
+                        {rep.repaired_objects > 0 && (
+                          <div class="muted small">
+                            {rep.repaired_objects} repaired from master, last{' '}
+                            {formatTime(rep.last_repair_at)}
+                          </div>
+                        )}
                       </li>
                     ))}
                   </ul>
                 )}
               </td>
               <td class="row-actions">
+                {b.replicas.length > 0 && <CheckButton bucket={b} />}
                 <button
                   type="button"
                   aria-label={`Edit policy of ${b.name}`}
@@ -114,6 +122,45 @@ export function BucketsPage() {
         </DataTable>
       )}
       {dialog}
+    </>
+  )
+}
+
+/**
+ * Asks FaDO for a full pass over the bucket now instead of at the next periodic one (every
+ * minute): replicas changed behind its back are repaired, and the list above says so.
+ */
+function CheckButton(props: { bucket: Bucket }) {
+  const state = useApp()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  return (
+    <>
+      <button
+        type="button"
+        aria-label={`Check replicas of ${props.bucket.name}`}
+        title="Compare every replica with the master now and repair what differs"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true)
+          setError(null)
+          try {
+            await send('POST', `/api/buckets/${props.bucket.bucket_id}/sync`)
+            await refresh(state)
+          } catch (err) {
+            setError(err instanceof Error ? err.message : String(err))
+          } finally {
+            setBusy(false)
+          }
+        }}
+      >
+        Check now
+      </button>
+      {error && (
+        <span class="replica-error" role="alert">
+          {error}
+        </span>
+      )}
     </>
   )
 }
