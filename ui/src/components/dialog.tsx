@@ -6,6 +6,7 @@ import type { ComponentChildren } from 'preact'
 import { createContext } from 'preact'
 import { useContext, useEffect, useId, useRef, useState } from 'preact/hooks'
 import { ApiError } from '../api.js'
+import { useAction } from './use-action.js'
 
 export function Dialog(props: {
   title: string
@@ -219,8 +220,10 @@ export function ConfirmDialog(props: {
   onClose: () => void
   children: ComponentChildren
 }) {
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction(async () => {
+    await props.onConfirm()
+    props.onClose()
+  })
   return (
     <Dialog title={props.title} onClose={props.onClose}>
       <div class="dialog-body">{props.children}</div>
@@ -233,22 +236,7 @@ export function ConfirmDialog(props: {
         <button type="button" onClick={props.onClose} autofocus>
           Cancel
         </button>
-        <button
-          type="button"
-          class="danger"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true)
-            try {
-              await props.onConfirm()
-              props.onClose()
-            } catch (err) {
-              setError((err as Error).message)
-            } finally {
-              setBusy(false)
-            }
-          }}
-        >
+        <button type="button" class="danger" disabled={busy} onClick={run}>
           {busy ? 'Working…' : props.confirmLabel}
         </button>
       </footer>

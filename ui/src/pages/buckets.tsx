@@ -17,6 +17,7 @@ import {
 } from '../components/common.js'
 import { CheckboxesField, FormDialog, SelectField, TextField } from '../components/dialog.js'
 import { DataTable, ConfirmButton } from '../components/table.js'
+import { useAction } from '../components/use-action.js'
 import { useDialog } from '../components/use-dialog.js'
 import { Link } from '../router.js'
 import { refresh } from '../state.js'
@@ -132,8 +133,10 @@ export function BucketsPage() {
  */
 function CheckButton(props: { bucket: Bucket }) {
   const state = useApp()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+  const { busy, error, run } = useAction(async () => {
+    await send('POST', `/api/buckets/${props.bucket.bucket_id}/sync`)
+    await refresh(state)
+  })
   return (
     <>
       <button
@@ -141,18 +144,7 @@ function CheckButton(props: { bucket: Bucket }) {
         aria-label={`Check replicas of ${props.bucket.name}`}
         title="Compare every replica with the master now and repair what differs"
         disabled={busy}
-        onClick={async () => {
-          setBusy(true)
-          setError(null)
-          try {
-            await send('POST', `/api/buckets/${props.bucket.bucket_id}/sync`)
-            await refresh(state)
-          } catch (err) {
-            setError(err instanceof Error ? err.message : String(err))
-          } finally {
-            setBusy(false)
-          }
-        }}
+        onClick={run}
       >
         Check now
       </button>
