@@ -13,6 +13,7 @@ import { bucketLabel, type InvocationMetrics } from './edge-metrics.js'
 import { forwardingHeaders } from './forwarded.js'
 import { forwardableNodeHeaders } from './headers.js'
 import type { Logger } from './log.js'
+import { ReplayableBody } from './replayable-body.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { forwardedRest, normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
@@ -162,6 +163,8 @@ export function createNodeHandler(
       ),
     )
     headers[REQUEST_ID_HEADER] = id
+    // Each attempt gets the whole body or none: a stream undici destroyed is never sent again.
+    const body = hasBody ? new ReplayableBody(req) : undefined
 
     const transport: Transport = (upstream, verdict) =>
       new Promise<Attempt>((resolve) => {
@@ -177,7 +180,7 @@ export function createNodeHandler(
               path: path.startsWith('/') ? path : `/${path}`,
               method: method as Dispatcher.HttpMethod,
               headers,
-              body: hasBody ? req : null,
+              body: body ? body.open() : null,
               opaque: res,
             },
             ({ statusCode, headers: upHeaders }) => {
@@ -208,7 +211,8 @@ export function createNodeHandler(
               else finished?.('complete')
             },
             (err: unknown) => {
-              const clientGone = res.destroyed && !res.writableFinished
+              const clientGone =
+                (res.destroyed && !res.writableFinished) || body?.clientFailed === true
               if (finished) {
                 // The answer had begun: the client went away, or the upstream cut its body.
                 finished(clientGone ? 'client_gone' : 'cut')
@@ -221,7 +225,7 @@ export function createNodeHandler(
       })
 
     void forward(
-      { bucket, route, policy, method, hasBody, bodyConsumed: () => req.readableDidRead },
+      { bucket, route, policy, method, hasBody, bodyConsumed: () => !(body?.intact ?? true) },
       {
         state: deps.upstreams,
         pick: deps.upstreams.pickContext(
@@ -239,7 +243,8 @@ export function createNodeHandler(
       if (result.kind !== 'error') return
       if (result.detail)
         deps.log.warn('invocation failed', { bucket, request_id: id, detail: result.detail })
-      req.resume()
+      if (body) body.release()
+      else req.resume()
       send(res, result.error, id)
     })
   }
