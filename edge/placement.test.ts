@@ -187,6 +187,26 @@ describe('place: several buckets', () => {
     )
     expect(ok({ buckets: 'images, images' }).key).toBe('images')
   })
+
+  it('a header of thousands of names is refused at the 17th, before any route is looked up', () => {
+    let lookups = 0
+    const routeOf = (b: string) => {
+      lookups++
+      return snapshot.routes[b]
+    }
+    const many = Array.from({ length: 3_800 }, (_, i) => `bucket-${i}`).join(',')
+    expect(place({ buckets: many }, routeOf, index)).toMatchObject({
+      ok: false,
+      error: { status: 400, code: 'bad_bucket_header' },
+    })
+    expect(lookups).toBe(0)
+    // Repeats of one name are one bucket, however many.
+    expect(
+      place({ buckets: Array(50_000).fill('images').join(',') }, routeOf, index),
+    ).toMatchObject({ ok: true, key: 'images' })
+    const zones = Array.from({ length: 65 }, (_, i) => `z${i}`).join(',')
+    expect(failure({ buckets: 'images', zones }).code).toBe('bad_zones_header')
+  })
 })
 
 describe('trigger targets', () => {

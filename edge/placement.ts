@@ -75,6 +75,8 @@ const hasZones = (have: ReadonlySet<string> | undefined, need: readonly string[]
 
 /** At most this many buckets in one invocation. */
 export const MAX_BUCKETS = 16
+/** Zones one invocation may require. */
+export const MAX_ZONES = 64
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
 export interface PlacementRequest {
@@ -100,15 +102,23 @@ const fail = (status: EdgeError['status'], code: string, message: string): Place
   error: { status, code, message },
 })
 
-/** Splits a comma-separated header value; undefined when an element is empty. */
-function list(value: string): string[] | undefined {
-  const out: string[] = []
-  for (const part of value.split(',')) {
-    const item = part.trim()
+/**
+ * Splits a comma-separated header value into at most `max` distinct items; undefined when an
+ * element is empty or there are more. Linear: it stops at the first item past the limit.
+ */
+function list(value: string, max: number): string[] | undefined {
+  const seen = new Set<string>()
+  let start = 0
+  while (start <= value.length) {
+    let end = value.indexOf(',', start)
+    if (end < 0) end = value.length
+    const item = value.slice(start, end).trim()
     if (!item) return undefined
-    if (!out.includes(item)) out.push(item)
+    seen.add(item)
+    if (seen.size > max) return undefined
+    start = end + 1
   }
-  return out
+  return [...seen]
 }
 
 const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ')
@@ -120,8 +130,8 @@ export function place(
   routeOf: (bucket: string) => Route | undefined,
   index: PlacementIndex,
 ): Placement {
-  const buckets = list(req.buckets)
-  if (!buckets || buckets.length > MAX_BUCKETS)
+  const buckets = list(req.buckets, MAX_BUCKETS)
+  if (!buckets)
     return fail(
       400,
       'bad_bucket_header',
@@ -135,8 +145,8 @@ export function place(
   }
   let zones: string[] | undefined
   if (req.zones !== undefined) {
-    zones = list(req.zones)
-    if (!zones || zones.length > 64 || !zones.every((z) => ZONE.test(z)))
+    zones = list(req.zones, MAX_ZONES)
+    if (!zones || !zones.every((z) => ZONE.test(z)))
       return fail(
         400,
         'bad_zones_header',
