@@ -26,10 +26,9 @@ const pct = (xs: number[], p: number): number => {
 
 async function main() {
   const apiPort = await freePort()
-  const minios = await startMinios(3, {
-    endpoint: `http://127.0.0.1:${apiPort}/api/notify`,
-    token: TOKEN,
-  })
+  // The admin token may deliver events for every deployment (a notify token only for its own).
+  const webhook = { endpoint: `http://127.0.0.1:${apiPort}/api/notify`, token: TOKEN }
+  const minios = await startMinios(3, [webhook, webhook, webhook])
   const fado = await startControl(
     defaultConfig({ apiPort, edgePort: 0, database: 'memory', adminToken: TOKEN }),
     createLogger(undefined, true),

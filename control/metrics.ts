@@ -30,7 +30,12 @@ export class ControlMetrics implements ReplicationObserver {
   readonly #errors: Counter<'bucket' | 'storage'>
   readonly #api: Counter<'method' | 'route' | 'code'>
 
-  constructor(sources: { db: Queryable; snapshotVersion: () => number }) {
+  constructor(sources: {
+    db: Queryable
+    snapshotVersion: () => number
+    /** Notify records refused since start (another deployment's than the token's). */
+    notifyRefused?: () => number
+  }) {
     const registers = [this.registry]
     this.#pendingObjects = new Gauge({
       name: 'fado_replication_pending_objects',
@@ -92,6 +97,15 @@ export class ControlMetrics implements ReplicationObserver {
         } catch {
           this.reset()
         }
+      },
+    })
+    new Counter({
+      name: 'fado_notify_records_refused_total',
+      help: "Records delivered to /api/notify refused: they named another storage deployment than the notify token's",
+      registers,
+      collect() {
+        this.reset()
+        this.inc(sources.notifyRefused?.() ?? 0)
       },
     })
     new Gauge({

@@ -52,7 +52,15 @@ export async function runTokenCommand(sub: TokenSubcommand, config: Config): Pro
       throw new ConfigError('fado token create needs --scope (admin, edge, notify or metrics)')
     const name =
       config.name ?? `${config.scope}-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`
-    const created = await call('POST', '/api/tokens', { name, scope: config.scope })
+    if (config.scope === 'notify' && !config.storage)
+      throw new ConfigError(
+        'fado token create --scope notify needs --storage (the alias of the storage deployment whose events it delivers)',
+      )
+    const created = await call('POST', '/api/tokens', {
+      name,
+      scope: config.scope,
+      ...(config.storage ? { storage_alias: config.storage } : {}),
+    })
     // The secret alone on the last line, so `| tail -1` captures it.
     return `created token ${String(created.token_id)} '${String(created.name)}' with scope ${String(created.scope)}; it is shown once:\n${String(created.token)}\n`
   }

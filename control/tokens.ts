@@ -13,6 +13,8 @@ export interface Principal {
   scope: Scope
   /** null for the bootstrap admin token. */
   token_id: number | null
+  /** A notify token's storage deployment (alias): the only one whose events it may deliver. */
+  storage_alias: string | null
 }
 
 const CACHE_MS = 10_000
@@ -40,7 +42,8 @@ export class TokenVerifier {
   ) {}
 
   async verify(presented: string): Promise<Principal | undefined> {
-    if (tokenMatches(this.bootstrapAdmin, presented)) return { scope: 'admin', token_id: null }
+    if (tokenMatches(this.bootstrapAdmin, presented))
+      return { scope: 'admin', token_id: null, storage_alias: null }
     const hash = hashToken(presented)
     const cached = this.#cache.get(hash)
     if (cached && this.now() - cached.at < CACHE_MS) return cached.principal
@@ -49,7 +52,11 @@ export class TokenVerifier {
       this.#cache.delete(hash)
       return undefined
     }
-    const principal: Principal = { scope: row.scope, token_id: row.token_id }
+    const principal: Principal = {
+      scope: row.scope,
+      token_id: row.token_id,
+      storage_alias: row.storage_alias,
+    }
     if (this.#cache.size > 10_000) this.#cache.clear()
     this.#cache.set(hash, { principal, at: this.now() })
     await touchToken(this.db, row.token_id).catch(() => {})

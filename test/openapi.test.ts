@@ -215,7 +215,11 @@ describe('real answers match the schemas', () => {
     await call('DELETE', `/api/objects/${uploaded.body.object_id}`, '/api/objects/{id}')
 
     const notifyToken = (
-      await call('POST', '/api/tokens', '/api/tokens', { name: 'n', scope: 'notify' })
+      await call('POST', '/api/tokens', '/api/tokens', {
+        name: 'n',
+        scope: 'notify',
+        storage_alias: 'm',
+      })
     ).body
     await call('GET', '/api/tokens', '/api/tokens')
     expect(

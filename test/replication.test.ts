@@ -27,7 +27,10 @@ const storage: Record<string, number> = {}
 beforeAll(async () => {
   fado = await startTestControl(await POSTGRES.target(), { reconciler: { copyConcurrency: 2 } })
   // Each MinIO pushes its events with a token that may only deliver notifications.
-  minios = await startMinios(3, await webhookTo(fado))
+  minios = await startMinios(
+    3,
+    await Promise.all(['hpc', 'cc1', 'cc2'].map((n) => webhookTo(fado, `minio-${n}`))),
+  )
   ;[hpc, cc1, cc2] = minios as [TestMinio, TestMinio, TestMinio]
   // Step 1 of §7.2: every cluster in germany; hpc and cc1 also in high-performance.
   const clusters: [string, string[], TestMinio][] = [

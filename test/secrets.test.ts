@@ -218,7 +218,17 @@ describe('fado token', () => {
     const tokenArgs = ['--api-port', String(apiPort)]
     // The admin token comes from the data dir, as for a person on the control host.
     const created = await runFado(
-      ['token', 'create', '--scope', 'notify', '--name', 'minio-hooks', ...tokenArgs],
+      [
+        'token',
+        'create',
+        '--scope',
+        'notify',
+        '--name',
+        'minio-hooks',
+        '--storage',
+        'minio-1',
+        ...tokenArgs,
+      ],
       { cwd },
     )
     expect(created.code, created.stderr).toBe(0)

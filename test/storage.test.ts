@@ -27,7 +27,10 @@ let storageIds: number[]
 beforeAll(async () => {
   fado = await startTestControl(await POSTGRES.target())
   // MinIO sends its webhooks with a notify-scope token: the only thing it may do is notify.
-  minios = await startMinios(3, await webhookTo(fado))
+  minios = await startMinios(
+    3,
+    await Promise.all([0, 1, 2].map((i) => webhookTo(fado, `minio-${i}`))),
+  )
   // A bucket that exists before FaDO tracks the deployment, with an object in it.
   await s3Of(minios[0]!).makeBucket('pre-existing')
   await putBytes(minios[0]!, 'pre-existing', 'notes/readme.txt', Buffer.from('already here'))
@@ -365,7 +368,7 @@ describe('buckets and objects', () => {
     })
     const res = await fado.api('POST', '/api/notify', { Records: [record('hooked%20file.txt')] })
     expect(res.status).toBe(200)
-    expect(res.body).toEqual({ received: 1, applied: 1 })
+    expect(res.body).toEqual({ received: 1, applied: 1, refused: 0 })
     expect(
       (
         await fado.api('POST', '/api/notify', {

@@ -34,7 +34,11 @@ afterAll(async () => {
 })
 
 const create = async (name: string, scope: string) => {
-  const res = await a.api('POST', '/api/tokens', { name, scope })
+  const res = await a.api('POST', '/api/tokens', {
+    name,
+    scope,
+    ...(scope === 'notify' ? { storage_alias: 'minio-1' } : {}),
+  })
   expect(res.status, res.text).toBe(201)
   return res.body as { token_id: number; name: string; scope: string; token: string }
 }
@@ -49,6 +53,7 @@ describe('scoped tokens', () => {
       token_id: made.token_id,
       name: 'edge-one',
       scope: 'edge',
+      storage_alias: null,
       created_at: expect.any(String),
       last_used_at: null,
     })
@@ -106,12 +111,20 @@ describe('scoped tokens', () => {
       [{ name: 'bad name', scope: 'edge' }, 'name'],
       [{ scope: 'edge' }, 'name'],
       [{ name: 'x', scope: 'edge', token: 'chosen-secret' }, 'token'],
+      // A notify token is tied to one storage deployment; no other token is.
+      [{ name: 'x', scope: 'notify' }, 'storage_alias'],
+      [{ name: 'x', scope: 'edge', storage_alias: 'minio-1' }, 'storage_alias'],
+      [{ name: 'x', scope: 'notify', storage_alias: 'bad alias' }, 'storage_alias'],
     ] as [unknown, string][]) {
       const res = await a.api('POST', '/api/tokens', body)
       expect(res.status).toBe(400)
       expect(res.body.error.field).toBe(field)
     }
-    const dup = await a.api('POST', '/api/tokens', { name: 'edge-one', scope: 'notify' })
+    const dup = await a.api('POST', '/api/tokens', {
+      name: 'edge-one',
+      scope: 'notify',
+      storage_alias: 'm',
+    })
     expect(dup.status).toBe(409)
   })
 

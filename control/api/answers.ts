@@ -121,6 +121,10 @@ export const tokenAnswer = z
     token_id: int,
     name: z.string(),
     scope: z.enum(SCOPES),
+    storage_alias: z
+      .string()
+      .nullable()
+      .describe('notify tokens: the storage deployment whose events the token may deliver'),
     created_at: dateTime,
     last_used_at: dateTime.nullable(),
   })
@@ -301,6 +305,9 @@ export const edgeStatsAnswer = z.object({
 export const notifyAnswer = z.object({
   received: int.describe('records in the request'),
   applied: int.describe('records about buckets FaDO tracks as masters'),
+  refused: int.describe(
+    "records naming another storage deployment than the notify token's (counted in /metrics)",
+  ),
 })
 
 export const healthAnswer = z.object({

@@ -6,6 +6,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { parseRecords } from '../storage/events.js'
+import type { AuthVariables } from './auth.js'
 import type { ApiDeps } from './deps.js'
 import { parseWith } from './validate.js'
 import { readJson } from './input.js'
@@ -40,14 +41,16 @@ export const notification = z.looseObject(
   { error: 'must be a JSON notification ({"Records": [...]})' },
 )
 
-export function notifyApi({ changeFeed }: ApiDeps): Hono {
-  return new Hono().on(['POST', 'PUT'], '/', async (c) => {
+export function notifyApi({ changeFeed }: ApiDeps): Hono<{ Variables: AuthVariables }> {
+  return new Hono<{ Variables: AuthVariables }>().on(['POST', 'PUT'], '/', async (c) => {
     const body = parseWith(
       notification,
       await readJson(c, 'a JSON notification ({"Records": [...]})'),
     )
     const events = parseRecords(body)
-    const used = await changeFeed.handle(events)
-    return c.json({ received: events.length, applied: used })
+    const alias = c.get('principal').storage_alias
+    // Only a notify token knows its storage deployment; an admin may deliver for any.
+    if (alias !== null) return c.json(await changeFeed.deliver(events, alias))
+    return c.json({ received: events.length, applied: await changeFeed.handle(events), refused: 0 })
   })
 }

@@ -11,10 +11,31 @@ import type { ApiDeps } from './deps.js'
 import { name, parseBody, parseId } from './validate.js'
 import { tokenView } from './views.js'
 
-export const createBody = z.strictObject({
-  name,
-  scope: z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }),
-})
+export const createBody = z
+  .strictObject({
+    name,
+    scope: z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }),
+    storage_alias: name
+      .optional()
+      .describe(
+        'notify tokens (required): the alias of the storage deployment whose events it delivers; it may be tracked later',
+      ),
+  })
+  .superRefine((v, ctx) => {
+    if (v.scope === 'notify' && v.storage_alias === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storage_alias'],
+        message:
+          'a notify token is tied to one storage deployment: name its alias (it may be tracked later)',
+      })
+    if (v.scope !== 'notify' && v.storage_alias !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storage_alias'],
+        message: 'only a notify token is tied to a storage deployment',
+      })
+  })
 
 export function tokensApi({ db, changes }: ApiDeps): Hono {
   return new Hono()
@@ -23,7 +44,12 @@ export function tokensApi({ db, changes }: ApiDeps): Hono {
       const input = await parseBody(c, createBody)
       const token = newTokenSecret(input.scope)
       const row = await changes.commit((tx) =>
-        insertToken(tx, { ...input, token_hash: hashToken(token) }),
+        insertToken(tx, {
+          name: input.name,
+          scope: input.scope,
+          storage_alias: input.storage_alias ?? null,
+          token_hash: hashToken(token),
+        }),
       )
       return c.json({ ...tokenView(row), token }, 201)
     })

@@ -100,6 +100,7 @@ export interface TokenView {
   token_id: number
   name: string
   scope: Scope
+  storage_alias: string | null
   created_at: string
   last_used_at: string | null
 }
@@ -189,6 +190,7 @@ export const tokenView = (r: TokenRow): TokenView => ({
   token_id: r.token_id,
   name: r.name,
   scope: r.scope,
+  storage_alias: r.storage_alias,
   created_at: new Date(r.created_at).toISOString(),
   last_used_at: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
 })

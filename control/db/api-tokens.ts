@@ -8,11 +8,13 @@ export interface TokenRow {
   token_id: number
   name: string
   scope: Scope
+  /** notify tokens: the alias of the storage deployment whose events it may deliver. */
+  storage_alias: string | null
   created_at: Date
   last_used_at: Date | null
 }
 
-const COLUMNS = 'token_id, name, scope, created_at, last_used_at'
+const COLUMNS = 'token_id, name, scope, storage_alias, created_at, last_used_at'
 
 export async function listTokens(q: Queryable): Promise<TokenRow[]> {
   return q.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens ORDER BY token_id`)
@@ -20,11 +22,11 @@ export async function listTokens(q: Queryable): Promise<TokenRow[]> {
 
 export async function insertToken(
   q: Queryable,
-  input: { name: string; scope: Scope; token_hash: string },
+  input: { name: string; scope: Scope; token_hash: string; storage_alias?: string | null },
 ): Promise<TokenRow> {
   const [row] = await q.query<TokenRow>(
-    `INSERT INTO api_tokens (name, scope, token_hash) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-    [input.name, input.scope, input.token_hash],
+    `INSERT INTO api_tokens (name, scope, token_hash, storage_alias) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+    [input.name, input.scope, input.token_hash, input.storage_alias ?? null],
   )
   if (!row) throw new Error('INSERT … RETURNING returned no row')
   return row
@@ -33,9 +35,9 @@ export async function insertToken(
 export async function findTokenByHash(
   q: Queryable,
   hash: string,
-): Promise<{ token_id: number; scope: Scope } | undefined> {
-  const rows = await q.query<{ token_id: number; scope: Scope }>(
-    'SELECT token_id, scope FROM api_tokens WHERE token_hash = $1',
+): Promise<{ token_id: number; scope: Scope; storage_alias: string | null } | undefined> {
+  const rows = await q.query<{ token_id: number; scope: Scope; storage_alias: string | null }>(
+    'SELECT token_id, scope, storage_alias FROM api_tokens WHERE token_hash = $1',
     [hash],
   )
   return rows[0]

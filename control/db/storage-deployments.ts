@@ -70,6 +70,17 @@ export async function findStorageByDeploymentId(
   return rows[0]
 }
 
+export async function findStorageByAlias(
+  q: Queryable,
+  alias: string,
+): Promise<StorageDeploymentRow | undefined> {
+  const rows = await q.query<StorageDeploymentRow>(
+    `SELECT ${PUBLIC_COLUMNS} FROM storage_deployments WHERE alias = $1`,
+    [alias],
+  )
+  return rows[0]
+}
+
 export interface NewStorageDeployment {
   cluster_id: number
   alias: string

@@ -59,6 +59,8 @@ export async function startMinioServer(opts: {
   region?: string
   /** Serve HTTPS with this certificate and key; `ca` is what the readiness check trusts. */
   tls?: { certFile: string; keyFile: string; ca: Buffer }
+  /** More of MinIO's environment (e.g. another notification target of its operator's). */
+  env?: Record<string, string>
 }): Promise<MinioServer> {
   const root = fs.mkdtempSync(path.join(opts.parentDir ?? os.tmpdir(), 'fado-minio-'))
   const dataDir = path.join(root, 'data')
@@ -94,6 +96,7 @@ export async function startMinioServer(opts: {
       MINIO_UPDATE: 'off',
       MINIO_CI_CD: '1',
       ...(opts.region ? { MINIO_SITE_REGION: opts.region } : {}),
+      ...opts.env,
     }
     if (opts.webhook) {
       env.MINIO_NOTIFY_WEBHOOK_ENABLE_FADO = 'on'

@@ -14,6 +14,7 @@ import {
   storagesHoldingMasters,
 } from '../db/buckets.js'
 import {
+  findStorageByAlias,
   findStorageByDeploymentId,
   listStorageDeployments,
   type StorageDeploymentRow,
@@ -22,6 +23,19 @@ import type { Logger } from '../../edge/log.js'
 import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../storage/events.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import { CAPABILITIES } from '../storage/s3.js'
+
+/** Buckets one batch of events may make FaDO look for on storage (created buckets to import). */
+export const MAX_BUCKET_CHECKS = 16
+/** Keys of one bucket one batch re-syncs one by one; more become one full pass of the bucket. */
+export const MAX_KEYS_PER_BUCKET = 256
+
+/** What became of a batch of events delivered with a notify token. */
+export interface Delivery {
+  received: number
+  applied: number
+  /** Records naming another storage deployment than the token's (or none is tracked by its alias). */
+  refused: number
+}
 
 export class ChangeFeed {
   readonly #listeners = new Map<number, { handle: EventListenerHandle; objectEvents: boolean }>()
@@ -96,12 +110,40 @@ export class ChangeFeed {
   }
 
   /**
+   * Events delivered to /api/notify with a token tied to the storage deployment `alias`: records
+   * from any other deployment (by the deployment id MinIO puts in each) are refused and counted.
+   */
+  async deliver(events: StorageEvent[], alias: string): Promise<Delivery> {
+    const storage = await findStorageByAlias(this.db, alias)
+    const mine = storage
+      ? events.filter((e) => !e.deploymentId || e.deploymentId === storage.minio_deployment_id)
+      : []
+    const refused = events.length - mine.length
+    if (refused > 0) {
+      this.refusedRecords += refused
+      this.log.warn('notify records refused: they name another storage deployment than the token', {
+        token_storage: alias,
+        tracked: storage !== undefined,
+        refused,
+      })
+    }
+    const applied = storage && mine.length > 0 ? await this.handle(mine, storage) : 0
+    return { received: events.length, applied, refused }
+  }
+
+  /** Records refused since start (/metrics: fado_notify_records_refused_total). */
+  refusedRecords = 0
+
+  /**
    * Applies events from one deployment (named, or found by the deployment id in the records).
-   * Returns how many events were acted on.
+   * Returns how many events were acted on. The storage calls one batch can cause are bounded: a
+   * bucket name is looked for once however often it repeats, at most MAX_BUCKET_CHECKS of them,
+   * and past MAX_KEYS_PER_BUCKET keys a bucket gets one full pass instead of a sync per key.
    */
   async handle(events: StorageEvent[], from?: StorageDeploymentRow): Promise<number> {
     const keysByBucket = new Map<number, Set<string>>()
     const full = new Set<number>()
+    const checked = new Set<string>()
     let imported = false
     let used = 0
     // One lookup per batch, not per event: a replica target reports every object FaDO copies.
@@ -121,10 +163,10 @@ export class ChangeFeed {
       const bucket = buckets.get(event.bucket)
       if (event.eventName.startsWith('s3:BucketCreated')) {
         // Stream events can arrive late (MinIO batches them): import only what is still there.
-        if (
-          !bucket &&
-          (await (await this.storages.get(storage.storage_id)).bucketExists(event.bucket))
-        ) {
+        const look = `${storage.storage_id}/${event.bucket}`
+        if (bucket || checked.has(look) || checked.size >= MAX_BUCKET_CHECKS) continue
+        checked.add(look)
+        if (await (await this.storages.get(storage.storage_id)).bucketExists(event.bucket)) {
           const id = await importBucket(this.db, event.bucket, storage.storage_id)
           if (id !== undefined) {
             this.log.info('imported bucket created on storage', {
@@ -143,9 +185,14 @@ export class ChangeFeed {
       if (event.eventName.startsWith('s3:BucketRemoved') || event.key === undefined) {
         full.add(bucket.bucket_id)
       } else {
+        if (full.has(bucket.bucket_id)) continue
         const keys = keysByBucket.get(bucket.bucket_id) ?? new Set<string>()
         keys.add(event.key)
         keysByBucket.set(bucket.bucket_id, keys)
+        if (keys.size > MAX_KEYS_PER_BUCKET) {
+          keysByBucket.delete(bucket.bucket_id)
+          full.add(bucket.bucket_id)
+        }
       }
     }
     await this.changes.record({

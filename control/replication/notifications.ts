@@ -6,7 +6,11 @@
  */
 import type { Queryable } from '../db/client.js'
 import type { BucketRow } from '../db/buckets.js'
-import { setStorageSqsArn, type StorageDeploymentRow } from '../db/storage-deployments.js'
+import {
+  getStorageDeployment,
+  setStorageSqsArn,
+  type StorageDeploymentRow,
+} from '../db/storage-deployments.js'
 import type { Logger } from '../../edge/log.js'
 import type { S3Storage } from '../storage/s3.js'
 import { pickWebhookArn } from '../storage/webhook.js'
@@ -43,6 +47,9 @@ export class MasterNotifications {
 
   async #webhookArn(row: StorageDeploymentRow, storage: S3Storage): Promise<string> {
     if (row.sqs_arn) return row.sqs_arn
+    // The row may be older than a webhook FaDO has just configured (a pass started before).
+    const fresh = (await getStorageDeployment(this.db, row.storage_id))?.sqs_arn
+    if (fresh) return fresh
     const last = this.#arnChecked.get(row.storage_id) ?? 0
     if (Date.now() - last < ARN_RECHECK_MS) return ''
     this.#arnChecked.set(row.storage_id, Date.now())

@@ -149,9 +149,16 @@ async function setUpWebhook(
   const { changes, log } = deps
   const token = newTokenSecret('notify')
   const name = webhookTokenName(row.storage_id)
-  await changes.commit(async (tx) => {
+  await changes.commit(async (tx, changed) => {
     await deleteTokenByName(tx, name)
-    await insertToken(tx, { name, scope: 'notify', token_hash: hashToken(token) })
+    await insertToken(tx, {
+      name,
+      scope: 'notify',
+      token_hash: hashToken(token),
+      storage_alias: row.alias,
+    })
+    // A token this replaces is refused at once, in every control process.
+    changed({ tokens: true })
   })
   const started = Date.now()
   try {
@@ -216,12 +223,34 @@ export async function untrackStorage(
   const { db, storages, changes } = deps
   const row = await getStorageDeployment(db, storageId)
   if (!row) throw notFound('storage deployment', storageId)
-  const plan = planUntrack(await listBuckets(db), storageId, deleteMasterData)
+  const buckets = await listBuckets(db)
+  const plan = planUntrack(buckets, storageId, deleteMasterData)
   await removeCopies(deps, plan.removals, { untracking: row.alias })
+  if (!deleteMasterData && row.sqs_arn) await stopNotifying(deps, row, buckets)
   await changes.commit(async (tx, changed) => {
     await deleteStorageDeployment(tx, storageId)
     await deleteTokenByName(tx, webhookTokenName(storageId))
     changed({ storage: true, reconcile: plan.affected, routes: true, tokens: true })
   })
   storages.forget(storageId)
+}
+
+/** Takes FaDO's notification rule out of the master buckets it leaves on a server; the rest stays. */
+async function stopNotifying(
+  deps: ServiceDeps,
+  row: StorageDeploymentRow,
+  buckets: readonly { name: string; storage_id: number }[],
+): Promise<void> {
+  const storage = await deps.storages.get(row.storage_id)
+  for (const bucket of buckets.filter((b) => b.storage_id === row.storage_id)) {
+    try {
+      await storage.stopNotifying(bucket.name)
+    } catch (err) {
+      deps.log.warn("cannot take FaDO's notification rule off a bucket it no longer tracks", {
+        alias: row.alias,
+        bucket: bucket.name,
+        error: err,
+      })
+    }
+  }
 }

@@ -24,6 +24,7 @@ import * as Minio from 'minio'
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
 import { assertNoTransaction } from '../transaction-scope.js'
 import { encryptAdminBody } from './madmin.js'
+import { withFadoRule, withoutFadoRule, type NotificationRule } from './notification-rules.js'
 import { amzDate, SigV4Signer } from './sigv4.js'
 
 /** 'minio': MinIO with its extras (admin API, webhooks, event stream, snowball); 's3': any S3 server. */
@@ -590,18 +591,71 @@ export class S3Storage {
     )
   }
 
-  /** Makes the bucket send object created/removed events to the notification target `arn`. */
-  async notifyOnChanges(bucket: string, arn: string): Promise<void> {
+  /** The bucket's notification configuration, rule by rule. */
+  async notificationRules(bucket: string): Promise<NotificationRule[]> {
+    let config: Awaited<ReturnType<Minio.Client['getBucketNotification']>>
+    try {
+      config = await this.client.getBucketNotification(bucket)
+    } catch (err) {
+      throw classify(err, `read notifications of ${bucket}`)
+    }
+    type Raw = { Id?: string; Event?: string[]; Filter?: { Name: string; Value: string }[] }
+    const rules = (kind: NotificationRule['kind'], list: unknown, arnOf: (r: never) => string) =>
+      ((list ?? []) as Raw[]).map((r): NotificationRule => ({
+        kind,
+        id: r.Id || undefined,
+        arn: arnOf(r as never),
+        events: [...(r.Event ?? [])],
+        filter: (r.Filter ?? []).map((f) => ({ name: f.Name, value: f.Value })),
+      }))
+    return [
+      ...rules('queue', config.QueueConfiguration, (r: { Queue: string }) => r.Queue),
+      ...rules('topic', config.TopicConfiguration, (r: { Topic: string }) => r.Topic),
+      ...rules(
+        'lambda',
+        config.CloudFunctionConfiguration,
+        (r: { CloudFunction: string }) => r.CloudFunction,
+      ),
+    ]
+  }
+
+  /** Replaces the bucket's notification configuration with these rules. */
+  async setNotificationRules(bucket: string, rules: readonly NotificationRule[]): Promise<void> {
     const config = new Minio.NotificationConfig()
-    const queue = new Minio.QueueConfig(arn)
-    queue.addEvent(Minio.ObjectCreatedAll)
-    queue.addEvent(Minio.ObjectRemovedAll)
-    config.add(queue)
+    for (const rule of rules) {
+      const target =
+        rule.kind === 'queue'
+          ? new Minio.QueueConfig(rule.arn)
+          : rule.kind === 'topic'
+            ? new Minio.TopicConfig(rule.arn)
+            : new Minio.CloudFunctionConfig(rule.arn)
+      if (rule.id) target.setId(rule.id)
+      for (const event of rule.events) target.addEvent(event)
+      for (const f of rule.filter)
+        if (f.name.toLowerCase() === 'prefix') target.addFilterPrefix(f.value)
+        else target.addFilterSuffix(f.value)
+      config.add(target)
+    }
     try {
       await this.client.setBucketNotification(bucket, config)
     } catch (err) {
       throw classify(err, `set notifications on ${bucket}`)
     }
+  }
+
+  /**
+   * Makes the bucket send object created/removed events to FaDO's notification target `arn`,
+   * beside whatever rules the bucket has of its owner's (read, merged, written back).
+   */
+  async notifyOnChanges(bucket: string, arn: string): Promise<void> {
+    const merged = withFadoRule(await this.notificationRules(bucket), arn)
+    if (merged) await this.setNotificationRules(bucket, merged)
+  }
+
+  /** Takes FaDO's rule out of the bucket's notification configuration; the rest stays. */
+  async stopNotifying(bucket: string): Promise<void> {
+    const rest = withoutFadoRule(await this.notificationRules(bucket))
+    if (rest) await this.setNotificationRules(bucket, rest)
   }
 
   async listBuckets(): Promise<string[]> {

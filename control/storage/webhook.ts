@@ -15,18 +15,18 @@
  * that long. Nothing is lost without it: FaDO runs a full pass over every bucket at start and
  * periodically, and listens to the event stream as a second source.
  */
+import { isFadoArn } from './notification-rules.js'
 import { StorageError, type S3Storage } from './s3.js'
 
 /** The id of the target FaDO configures: its ARN is arn:minio:sqs::fado:webhook. */
 export const FADO_TARGET_ID = 'fado'
 
-/** The target FaDO listens through: the webhook with id FADO, else the only webhook. */
+/**
+ * The target FaDO listens through: only one it owns, the webhook with id FADO. Any other target on
+ * the server is someone else's (an audit log, another system) and is never subscribed to.
+ */
 export function pickWebhookArn(arns: readonly string[]): string {
-  const webhooks = arns.filter((a) => a.endsWith(':webhook'))
-  return (
-    webhooks.find((a) => /:fado:webhook$/i.test(a)) ??
-    (webhooks.length === 1 ? (webhooks[0] ?? '') : '')
-  )
+  return arns.find(isFadoArn) ?? ''
 }
 
 /** The configuration line of FaDO's webhook target (values quoted: MinIO strips the quotes). */
@@ -58,9 +58,7 @@ export async function configureWebhook(
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     try {
-      const arn = (await storage.serverInfo()).sqsArns.find((a) =>
-        a.toLowerCase().endsWith(`:${FADO_TARGET_ID}:webhook`),
-      )
+      const arn = pickWebhookArn((await storage.serverInfo()).sqsArns)
       if (arn) return arn
     } catch (err) {
       last = err

@@ -22,17 +22,28 @@ export async function createToken(
   fado: TestControl,
   scope: 'admin' | 'edge' | 'notify' | 'metrics',
   name = `${scope}-${Math.random().toString(36).slice(2, 8)}`,
+  storageAlias?: string,
 ): Promise<string> {
-  const res = await fado.api('POST', '/api/tokens', { name, scope })
+  const res = await fado.api('POST', '/api/tokens', {
+    name,
+    scope,
+    ...(storageAlias ? { storage_alias: storageAlias } : {}),
+  })
   if (res.status !== 201) throw new Error(res.text)
   return res.body.token as string
 }
 
-/** Where a MinIO sends its webhooks to this control, with a notify-scope token. */
-export async function webhookTo(fado: TestControl): Promise<{ endpoint: string; token: string }> {
+/**
+ * Where a MinIO sends its webhooks to this control, with a notify-scope token tied to the alias
+ * the MinIO will be tracked as.
+ */
+export async function webhookTo(
+  fado: TestControl,
+  alias: string,
+): Promise<{ endpoint: string; token: string }> {
   return {
     endpoint: `${fado.running.apiUrl}/api/notify`,
-    token: await createToken(fado, 'notify'),
+    token: await createToken(fado, 'notify', undefined, alias),
   }
 }
 
@@ -53,14 +64,20 @@ export async function startTestControl(
     config?: Partial<Config>
   } = {},
 ): Promise<TestControl> {
-  const database = target.kind === 'postgres' ? target.url : 'memory'
+  // An embedded database on disk lives in the data dir, where a second start finds it again.
+  const database =
+    target.kind === 'postgres' ? target.url : target.kind === 'pglite' ? undefined : 'memory'
+  const dataDir =
+    target.kind === 'pglite'
+      ? path.dirname(target.dataDir)
+      : (opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fado-test-control-')))
   const running = await startControl(
     defaultConfig({
       apiPort: opts.apiPort ?? 0,
       edgePort: 0,
       database,
       adminToken: TEST_TOKEN,
-      dataDir: opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fado-test-control-')),
+      dataDir,
       // One edge worker: round-robin sequences and health are then one process's view.
       workers: 1,
       ...opts.config,

@@ -26,11 +26,14 @@ export function requireMinio(): string {
   return bin
 }
 
-export const startMinio = (webhook?: WebhookTarget): Promise<TestMinio> =>
-  startMinioServer({ bin: requireMinio(), webhook })
+export const startMinio = (
+  webhook?: WebhookTarget,
+  env?: Record<string, string>,
+): Promise<TestMinio> => startMinioServer({ bin: requireMinio(), webhook, ...(env ? { env } : {}) })
 
-export const startMinios = (n: number, webhook?: WebhookTarget): Promise<TestMinio[]> =>
-  Promise.all(Array.from({ length: n }, () => startMinio(webhook)))
+/** n MinIO servers; `webhooks[i]`, when given, is server i's webhook target (id FADO). */
+export const startMinios = (n: number, webhooks?: WebhookTarget[]): Promise<TestMinio[]> =>
+  Promise.all(Array.from({ length: n }, (_, i) => startMinio(webhooks?.[i])))
 
 /** A real SeaweedFS server (weed mini) for tests; a missing binary fails with the install command. */
 export function startSeaweed(opts: { domain?: string } = {}): Promise<SeaweedServer> {
