@@ -75,14 +75,13 @@ async function main() {
   )
   await control.publisher.publishNow()
 
-  const { proc: edge, url: edgeUrl } = await startFadoEdge(
-    start,
-    dir,
-    control.apiUrl,
-    await edgeToken(control.apiUrl),
-  )
+  const token = await edgeToken(control.apiUrl)
+  const { proc: edge, url: edgeUrl } = await startFadoEdge(start, dir, control.apiUrl, token)
+  // The full status (upstream health) is for the edge's own token.
   const status = async () =>
-    (await (await fetch(`${edgeUrl}/_fado/status`)).json()) as {
+    (await (
+      await fetch(`${edgeUrl}/_fado/status`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
       snapshot_version: number
       applied_at: string
       upstreams: { id: number; healthy: boolean }[]

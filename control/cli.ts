@@ -85,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       port: config.edgePort,
       connectTimeoutMs: config.connectTimeout,
       upstreamTimeoutMs: config.upstreamTimeout,
+      headerTimeoutMs: config.headerTimeout,
+      maxClientConnections: config.maxClientConnections,
       trustedProxies: config.trustedProxies,
       tls: tlsOf(config),
       controlUrl: config.controlUrl as string,
@@ -128,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
       `  metrics         ${running.apiUrl}/metrics  (admin or metrics-scope token)`,
       ...(running.edgeMetricsUrl ? [`  edge metrics    ${running.edgeMetricsUrl}`] : []),
       `  database        ${running.db.description}`,
-      `  admin token     ${token.source === 'configured' ? 'from --admin-token / FADO_ADMIN_TOKEN' : `${token.source}, stored in ${token.file}`}`,
+      `  admin token     ${token.source === 'configured' ? 'from --admin-token / FADO_ADMIN_TOKEN' : token.source === 'generated' ? `generated, stored in ${token.file}` : `read from ${token.file}`}`,
     ]
     process.stdout.write(lines.join('\n') + '\n')
   }

@@ -209,6 +209,11 @@ export const OPTIONS = {
     help: 'fado token create: a name for the token (letters, digits, . _ -)',
     parse: tokenName,
   },
+  storage: {
+    env: 'FADO_TOKEN_STORAGE',
+    help: 'fado token create --scope notify: the alias of the storage deployment whose events the token delivers (it may be tracked later)',
+    parse: tokenName,
+  },
   'token-id': {
     env: 'FADO_TOKEN_ID',
     help: 'fado token revoke: the id of the token to revoke (fado token list shows them)',
@@ -260,6 +265,18 @@ export const OPTIONS = {
     default: '120000',
     help: 'ms a client connection may stay silent (no byte either way) before it is closed; long uploads and downloads are never cut off while they move',
     parse: milliseconds,
+  },
+  'header-timeout': {
+    env: 'FADO_HEADER_TIMEOUT',
+    default: '15000',
+    help: 'ms a client has to send the headers of a request (API and edge); slower clients are cut off',
+    parse: milliseconds,
+  },
+  'max-client-connections': {
+    env: 'FADO_MAX_CLIENT_CONNECTIONS',
+    default: '256',
+    help: 'connections one client address may hold open to the API, and to the edge (shared among its workers; --trusted-proxies are exempt); 0 = no limit',
+    parse: (raw: string, flag: string): number => (raw === '0' ? 0 : positiveInt(raw, flag)),
   },
   's3-poll-interval': {
     env: 'FADO_S3_POLL_INTERVAL',
@@ -355,6 +372,8 @@ const CONTROL_LIMITS = [
   'db-timeout',
   'max-object-size',
   'idle-timeout',
+  'header-timeout',
+  'max-client-connections',
   'multipart-threshold',
   's3-poll-interval',
   'notify-url',
@@ -408,6 +427,8 @@ export const COMMANDS = {
       'workers',
       'connect-timeout',
       'upstream-timeout',
+      'header-timeout',
+      'max-client-connections',
       ...TLS,
       'trusted-proxies',
       'metrics-port',
@@ -419,7 +440,7 @@ export const COMMANDS = {
   },
   token: {
     summary:
-      'manage API tokens on a running control: fado token create --scope edge --name NAME | list | revoke --token-id N',
+      'manage API tokens on a running control: fado token create --scope edge --name NAME (notify: --storage ALIAS) | list | revoke --token-id N',
     options: [
       'control-url',
       'admin-token',
@@ -428,6 +449,7 @@ export const COMMANDS = {
       'data-dir',
       'scope',
       'name',
+      'storage',
       'token-id',
       'log-level',
       'log-format',

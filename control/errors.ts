@@ -78,3 +78,11 @@ export function storageFailed(what: string, err: unknown): FadoError {
     cause: err,
   })
 }
+
+/** The client went away before its request was read through: nobody to answer (499). */
+export class ClientGoneError extends FadoError {
+  constructor(cause?: unknown) {
+    super(499, 'client_closed_request', 'the client closed the connection', { cause })
+    this.name = 'ClientGoneError'
+  }
+}

@@ -92,6 +92,7 @@ export async function startControl(
     const metrics = new ControlMetrics({
       db,
       snapshotVersion: () => publisher.current?.version ?? 0,
+      notifyRefused: () => changeFeed.refusedRecords,
     })
     const traffic = new TrafficSeries()
     const reconciler = new Reconciler(
@@ -139,6 +140,8 @@ export async function startControl(
         port: config.edgePort,
         connectTimeoutMs: config.connectTimeout,
         upstreamTimeoutMs: config.upstreamTimeout,
+        headerTimeoutMs: config.headerTimeout,
+        maxClientConnections: config.maxClientConnections,
         workers: config.workers,
         trustedProxies: config.trustedProxies,
         tls: tlsOf(config),
@@ -178,6 +181,10 @@ export async function startControl(
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,
+      limits: {
+        headerTimeoutMs: config.headerTimeout,
+        maxClientConnections: config.maxClientConnections,
+      },
       tls: tlsOf(config),
       log,
     })

@@ -8,6 +8,7 @@
 import { Hono, type Context } from 'hono'
 import { forward, type Transport } from './forward.js'
 import { forwardingHeaders } from './forwarded.js'
+import { bearsToken } from './status-access.js'
 import { forwardableHeaders } from './headers.js'
 import type { Logger } from './log.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
@@ -36,6 +37,8 @@ export interface EdgeDeps {
   hashHeader?: string
   /** A new request id (default: a random UUID). */
   generateId?: () => string
+  /** SHA-256 of the edge's control token: who may read the full /_fado/status. */
+  statusTokenHash?: (c: Context) => Promise<string | undefined> | string | undefined
 }
 
 const answer = (e: EdgeError, id: string) =>
@@ -66,9 +69,31 @@ export function statusBody(store: SnapshotStore, upstreams: UpstreamState, budge
   }
 }
 
-/** The /_fado/ routes, served by Hono on both runtimes. */
-export function createStatusApp(status: () => unknown): Hono {
-  return new Hono().get('/_fado/status', (c) => c.json(status()))
+/** What anyone may read of GET /_fado/status: whether this edge serves, and which version. */
+export function briefStatus(store: SnapshotStore) {
+  const snapshot = store.current
+  return {
+    serving: snapshot !== undefined,
+    snapshot_version: snapshot?.version ?? 0,
+    generated_at: snapshot?.generated_at ?? null,
+    applied_at: store.appliedAt?.toISOString() ?? null,
+  }
+}
+
+/**
+ * The /_fado/ routes, served by Hono on both runtimes: the full report to a request bearing the
+ * edge's own control token (its SHA-256 is `tokenHashOf`), the brief one to anybody else.
+ */
+export function createStatusApp(
+  full: () => unknown,
+  brief: () => unknown,
+  tokenHashOf: (c: Context) => Promise<string | undefined> | string | undefined,
+): Hono {
+  return new Hono().get('/_fado/status', async (c) =>
+    c.json(
+      (await bearsToken(c.req.header('authorization'), await tokenHashOf(c))) ? full() : brief(),
+    ),
+  )
 }
 
 /** The forwarding headers and body rules of forward.ts, over fetch(). */
@@ -125,7 +150,11 @@ const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 
 export function createEdgeApp(deps: EdgeDeps): Hono {
   const random = deps.random ?? Math.random
   const now = deps.now ?? (() => performance.now())
-  const app = createStatusApp(() => statusBody(deps.store, deps.upstreams, deps.budget))
+  const app = createStatusApp(
+    () => statusBody(deps.store, deps.upstreams, deps.budget),
+    () => briefStatus(deps.store),
+    deps.statusTokenHash ?? (() => undefined),
+  )
 
   const generateId = deps.generateId ?? (() => crypto.randomUUID())
 

@@ -8,9 +8,10 @@ import path from 'node:path'
 import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startEdgeWorkers, type EdgeWorkers } from './node-workers.js'
-import { addHistogram, type StatsEntry } from './invocation-stats.js'
+import { addHistogram, MAX_REPORT_ENTRIES, type StatsEntry } from './invocation-stats.js'
 import { pollSnapshots } from './snapshot-source.js'
 import { SnapshotStore } from './snapshot-store.js'
+import { tokenHash } from './status-access.js'
 
 export interface EdgeCommandOptions extends EdgeServerOptions {
   controlUrl: string
@@ -33,7 +34,12 @@ export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<Ru
   const { log } = opts
   const file = path.join(opts.dataDir, 'edge-snapshot.json')
   const reporter = statsReporter(opts)
-  const edge = await startEdgeWorkers({ ...opts, onStats: (entries) => reporter.add(entries) })
+  const edge = await startEdgeWorkers({
+    ...opts,
+    // The full /_fado/status is for whoever holds this edge's own token.
+    statusTokenHash: await tokenHash(opts.controlToken),
+    onStats: (entries) => reporter.add(entries),
+  })
   const store = new SnapshotStore((snapshot) => {
     fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot), { mode: 0o600 })
@@ -76,27 +82,32 @@ function statsReporter(opts: EdgeCommandOptions) {
   let warned = false
   const timer = setInterval(() => {
     if (pending.size === 0) return
-    const entries = [...pending.values()]
+    const all = [...pending.values()]
     pending = new Map()
-    fetch(`${opts.controlUrl}/api/edge-stats`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${opts.controlToken}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ entries }),
-      signal: AbortSignal.timeout(5_000),
-    })
-      .then(async (res) => {
-        await res.body?.cancel()
-        if (!res.ok) throw new Error(`control answered ${res.status}`)
-        warned = false
+    // Control takes at most MAX_REPORT_ENTRIES entries a report.
+    for (let at = 0; at < all.length; at += MAX_REPORT_ENTRIES) {
+      const entries = all.slice(at, at + MAX_REPORT_ENTRIES)
+      fetch(`${opts.controlUrl}/api/edge-stats`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${opts.controlToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ entries }),
+        signal: AbortSignal.timeout(5_000),
       })
-      .catch((err: unknown) => {
-        if (!warned) opts.log.warn('could not report invocation figures to control', { error: err })
-        warned = true
-        if (pending.size < 10_000) add(entries)
-      })
+        .then(async (res) => {
+          await res.body?.cancel()
+          if (!res.ok) throw new Error(`control answered ${res.status}`)
+          warned = false
+        })
+        .catch((err: unknown) => {
+          if (!warned)
+            opts.log.warn('could not report invocation figures to control', { error: err })
+          warned = true
+          if (pending.size < 10_000) add(entries)
+        })
+    }
   }, 5_000)
   timer.unref()
   const add = (entries: readonly StatsEntry[]) => {

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Logger } from './log.js'
 
@@ -36,6 +36,23 @@ export interface ListenOptions {
   tls?: TlsFiles | undefined
   /** Where a failed certificate reload is reported. */
   log?: Logger | undefined
+  /** Slow clients (ClientLimits): how long headers may take, connections per client address. */
+  limits?: ClientLimits | undefined
+}
+
+/** What one client may hold of a server. */
+export interface ClientLimits {
+  /** ms a client has to send a request's headers (checked every second). */
+  headerTimeoutMs: number
+  /** Connections one client address may hold open at once; 0 = no limit. */
+  maxClientConnections: number
+  /** Addresses exempt from the cap (a load balancer in front, --trusted-proxies). */
+  exempt?: ((address: string) => boolean) | undefined
+}
+
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
+  headerTimeoutMs: 15_000,
+  maxClientConnections: 256,
 }
 
 /** Serves a Fetch-style handler (a Hono app's `fetch`). */
@@ -63,13 +80,21 @@ export async function listenNode(
   port: number,
   options: ListenOptions = {},
 ): Promise<RunningServer> {
-  const settings = { keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 60_000 }
+  const limits = options.limits ?? DEFAULT_CLIENT_LIMITS
+  const settings = {
+    keepAliveTimeout: 30_000,
+    requestTimeout: 0,
+    headersTimeout: limits.headerTimeoutMs,
+    // How often Node looks for connections over the header timeout (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, limits.headerTimeoutMs),
+  }
   const tls = options.tls
   const server = tls
     ? https.createServer({ ...settings, ...readTls(tls) }, handler)
     : http.createServer(settings, handler)
   // No 'timeout' listener: Node destroys a socket that stays idle past this.
   server.setTimeout(options.idleTimeoutMs ?? 120_000)
+  if (limits.maxClientConnections > 0) capConnections(server, limits)
   let stopWatching = () => {}
   if (tls && server instanceof https.Server) {
     const reload = () => {
@@ -121,4 +146,24 @@ export async function listenNode(
       })
     },
   }
+}
+
+/** Closes a client's connection at once when its address holds the most it may already. */
+function capConnections(server: http.Server, limits: ClientLimits): void {
+  const open = new Map<string, number>()
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? ''
+    if (limits.exempt?.(address)) return
+    const held = open.get(address) ?? 0
+    if (held >= limits.maxClientConnections) {
+      socket.destroy()
+      return
+    }
+    open.set(address, held + 1)
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1
+      if (left <= 0) open.delete(address)
+      else open.set(address, left)
+    })
+  })
 }

@@ -6,6 +6,11 @@
  */
 import type { InvocationMetrics } from './edge-metrics.js'
 
+/** Entries one report to control may carry (an edge with more sends several reports). */
+export const MAX_REPORT_ENTRIES = 1_000
+/** The most invocations one entry of one report may count (a report covers 5 s). */
+export const MAX_REPORT_COUNT = 1_000_000_000
+
 /** Upper bounds (ms) of the latency buckets; one more bucket holds everything above. */
 export const LATENCY_BOUNDS_MS: readonly number[] = Array.from(
   { length: 49 },

@@ -102,6 +102,13 @@ export async function startEdgeWorkers(
       connectTimeoutMs: opts.connectTimeoutMs,
       upstreamTimeoutMs: opts.upstreamTimeoutMs,
       trustedProxies: opts.trustedProxies,
+      statusTokenHash: opts.statusTokenHash,
+      headerTimeoutMs: opts.headerTimeoutMs,
+      // Each worker takes its share of a client's connections (the kernel spreads them).
+      maxClientConnections:
+        opts.maxClientConnections === undefined || opts.maxClientConnections === 0
+          ? opts.maxClientConnections
+          : Math.ceil(opts.maxClientConnections / Math.max(1, opts.workers)),
       tls: opts.tls,
       quiet: opts.quiet ?? false,
       logFormat: opts.logFormat ?? 'text',

@@ -5,10 +5,15 @@
  */
 import { getRequestListener } from '@hono/node-server'
 import { Agent } from 'undici'
-import { createStatusApp, statusBody, type EdgeStatus } from './app.js'
+import { briefStatus, createStatusApp, statusBody, type EdgeStatus } from './app.js'
 import type { InvocationMetrics } from './edge-metrics.js'
 import { proxyMatcher } from './forwarded.js'
-import { listenNode, type RunningServer, type TlsFiles } from './http-server.js'
+import {
+  DEFAULT_CLIENT_LIMITS,
+  listenNode,
+  type RunningServer,
+  type TlsFiles,
+} from './http-server.js'
 import type { Logger } from './log.js'
 import { createNodeHandler } from './node-handler.js'
 import { budgetFor, RetryBudget } from './retry-budget.js'
@@ -29,6 +34,11 @@ export interface EdgeServerOptions {
   trustedProxies?: string[] | undefined
   /** Serve HTTPS (the files are read again when they change). */
   tls?: TlsFiles | undefined
+  /** SHA-256 of the edge's control token: who may read the full /_fado/status (none: nobody). */
+  statusTokenHash?: string | undefined
+  /** Header timeout and connections per client address (trusted proxies are exempt). */
+  headerTimeoutMs?: number | undefined
+  maxClientConnections?: number | undefined
 }
 
 export interface RunningEdge {
@@ -61,6 +71,7 @@ export async function startEdge(
     keepAliveTimeout: 30_000,
   })
   const status = () => statusBody(store, upstreams, budget)
+  const trusted = proxyMatcher(opts.trustedProxies ?? [])
   const handler = createNodeHandler({
     store,
     upstreams,
@@ -68,15 +79,26 @@ export async function startEdge(
     dispatcher,
     log: opts.log,
     hashHeader: HASH_HEADER,
-    trustedProxy: proxyMatcher(opts.trustedProxies ?? []),
+    trustedProxy: trusted,
     proto: opts.tls ? 'https' : 'http',
-    fallback: getRequestListener(createStatusApp(status).fetch),
+    fallback: getRequestListener(
+      createStatusApp(
+        status,
+        () => briefStatus(store),
+        () => opts.statusTokenHash,
+      ).fetch,
+    ),
     metrics: opts.metrics,
   })
   const server = await listenNode(handler, opts.host, opts.port, {
     idleTimeoutMs: Math.max(opts.upstreamTimeoutMs, 60_000),
     tls: opts.tls,
     log: opts.log,
+    limits: {
+      headerTimeoutMs: opts.headerTimeoutMs ?? DEFAULT_CLIENT_LIMITS.headerTimeoutMs,
+      maxClientConnections: opts.maxClientConnections ?? DEFAULT_CLIENT_LIMITS.maxClientConnections,
+      exempt: trusted,
+    },
   })
   return {
     server,

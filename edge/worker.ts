@@ -12,6 +12,7 @@
  * upstream's prefix there either.
  */
 import { createEdgeApp } from './app.js'
+import { tokenHash } from './status-access.js'
 import { createLogger } from './log.js'
 import { budgetFor, RetryBudget } from './retry-budget.js'
 import { HASH_HEADER } from './routing.js'
@@ -63,7 +64,13 @@ const app = createEdgeApp({
   log: createLogger((line) => console.log(line)),
   hashHeader: HASH_HEADER,
   clientAddress: (c) => c.req.header('cf-connecting-ip') ?? '',
+  // The full /_fado/status is for whoever holds this Worker's own control token.
+  statusTokenHash: (c) => {
+    const token = (c.env as Env | undefined)?.FADO_CONTROL_TOKEN
+    return token ? (statusHash ??= tokenHash(token)) : undefined
+  },
 })
+let statusHash: Promise<string> | undefined
 
 async function refresh(env: Env): Promise<void> {
   const res = await fetch(`${env.FADO_CONTROL_URL.replace(/\/$/, '')}/api/snapshot`, {

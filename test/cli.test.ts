@@ -196,7 +196,8 @@ describe('fado standalone', () => {
     )
     await again.waitForOutput(/login URL/)
     expect(again.stdout()).not.toContain(token)
-    expect(again.stdout()).toMatch(/admin token\s+stored/)
+    expect(again.stdout()).toMatch(/admin token\s+read from \S*admin-token\n/)
+    expect(again.stdout()).not.toMatch(/stored, stored/)
     const clusters = await (await fetch(`${base}/api/clusters`, { headers: auth })).json()
     expect(clusters).toEqual([{ cluster_id: 1, name: 'kept', zones: ['eu'] }])
     expect(await again.stop('SIGINT')).toBe(0)
@@ -290,7 +291,11 @@ describe('fado control + fado edge', () => {
     await edge.waitForOutput(/invocations/)
 
     const status = async () =>
-      (await (await fetch(`http://127.0.0.1:${edgePort}/_fado/status`)).json()) as {
+      (await (
+        await fetch(`http://127.0.0.1:${edgePort}/_fado/status`, {
+          headers: { authorization: `Bearer ${edgeToken}` },
+        })
+      ).json()) as {
         snapshot_version: number
         match_header: string
       }

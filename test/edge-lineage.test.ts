@@ -117,7 +117,11 @@ describe('snapshot lineage', () => {
       return e
     }
     const status = async () =>
-      (await (await fetch(`http://127.0.0.1:${edgePort}/_fado/status`)).json()) as {
+      (await (
+        await fetch(`http://127.0.0.1:${edgePort}/_fado/status`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).json()) as {
         snapshot_version: number
         lineage: string
         match_header: string

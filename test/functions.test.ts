@@ -10,6 +10,7 @@
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { createToken } from './helpers/control.js'
 import { waitFor } from './helpers/ports.js'
 import { startWorkerEdge } from './helpers/workerd.js'
 import {
@@ -423,8 +424,10 @@ describe('invocations through the Node edge', () => {
 
 describe('the same invocations inside workerd (Workers build, via miniflare)', () => {
   let mf: Miniflare
+  let token: string
   beforeAll(async () => {
-    mf = await startWorkerEdge(p.fado)
+    token = await createToken(p.fado, 'edge')
+    mf = await startWorkerEdge(p.fado, { token })
     // The isolate pulls its first snapshot from control before the cases run.
     await waitFor('the Worker to serve the current snapshot', async () => {
       const status = (await (await mf.dispatchFetch('http://edge.local/_fado/status')).json()) as {
@@ -438,6 +441,30 @@ describe('the same invocations inside workerd (Workers build, via miniflare)', (
   })
   afterAll(async () => {
     await mf?.dispose()
+  })
+
+  it('/_fado/status: the version to anybody, the full report only with the edge’s own token', async () => {
+    const brief = (await (
+      await mf.dispatchFetch('http://edge.local/_fado/status')
+    ).json()) as object
+    expect(Object.keys(brief).sort()).toEqual([
+      'applied_at',
+      'generated_at',
+      'serving',
+      'snapshot_version',
+    ])
+    const other = await createToken(p.fado, 'edge')
+    const wrong = await mf.dispatchFetch('http://edge.local/_fado/status', {
+      headers: { authorization: `Bearer ${other}` },
+    })
+    expect(Object.keys((await wrong.json()) as object)).not.toContain('upstreams')
+    const full = (await (
+      await mf.dispatchFetch('http://edge.local/_fado/status', {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { upstreams: unknown[]; lineage: string }
+    expect(full.upstreams.length).toBeGreaterThan(0)
+    expect(full.lineage).toMatch(/\S/)
   })
 
   routingCases(() => async (path, headers) => {

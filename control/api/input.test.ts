@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FadoError } from '../errors.js'
-import { strictDecode, textProblem } from './input.js'
+import { MAX_JSON_DEPTH, nestsDeeperThan, strictDecode, textProblem } from './input.js'
 import { objectKey } from './validate.js'
 
 describe('strictDecode', () => {
@@ -52,4 +52,17 @@ describe('objectKey (S3 rules, no way out of the bucket)', () => {
     'accepts %j',
     (key) => expect(refused(key)).toBeUndefined(),
   )
+})
+
+describe('nestsDeeperThan', () => {
+  it('counts arrays and objects, not brackets inside strings', () => {
+    expect(nestsDeeperThan('{"a":[1,{"b":[]}]}', 4)).toBe(false)
+    expect(nestsDeeperThan('{"a":[1,{"b":[]}]}', 3)).toBe(true)
+    expect(nestsDeeperThan('{"a":"[[[[[[[[[["}', 1)).toBe(false)
+    expect(nestsDeeperThan('{"a":"\\"[[[["}', 1)).toBe(false)
+    expect(nestsDeeperThan('['.repeat(100_000), MAX_JSON_DEPTH)).toBe(true)
+    expect(
+      nestsDeeperThan('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH), MAX_JSON_DEPTH),
+    ).toBe(false)
+  })
 })

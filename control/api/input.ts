@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { invalidField } from '../errors.js'
+import { ClientGoneError, invalidField } from '../errors.js'
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -95,15 +95,53 @@ function findBadText(value: unknown, path: string): [string, string] | undefined
   return undefined
 }
 
-/** The request body as JSON: UTF-8, well-formed, no NUL or lone surrogate in any string. */
+/** How deep a JSON body may nest arrays and objects (FaDO's own documents nest fewer than 8). */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * Does this JSON text nest arrays and objects deeper than `max`? One linear scan, brackets
+ * inside strings skipped, so that nothing recursive ever sees a deeper document.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 0x5c)
+        i++ // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false
+    } else if (ch === 0x22) inString = true
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true
+    } else if (ch === 0x5d || ch === 0x7d) depth--
+  }
+  return false
+}
+
+/**
+ * The request body as JSON: UTF-8, well-formed, nested at most MAX_JSON_DEPTH deep, no NUL or
+ * lone surrogate in any string.
+ */
 export async function readJson(c: Context, what = 'a JSON document'): Promise<unknown> {
-  const bytes = new Uint8Array(await c.req.arrayBuffer())
+  let bytes: Uint8Array
+  try {
+    bytes = new Uint8Array(await c.req.arrayBuffer())
+  } catch (err) {
+    // The body stopped coming: the client went away or was cut off (--idle-timeout).
+    throw new ClientGoneError(err)
+  }
   let text: string
   try {
     text = fatalUtf8.decode(bytes)
   } catch {
     throw invalidField('body', 'must be UTF-8 text')
   }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw invalidField(
+      'body',
+      `must not nest arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    )
   let value: unknown
   try {
     value = JSON.parse(text)

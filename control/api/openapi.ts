@@ -310,6 +310,7 @@ function paths(): Paths {
         auth: 'edge',
         body: traffic.edgeStatsBody,
         answers: { 200: edgeStatsAnswer },
+        errors: [413, 429],
       },
     },
     '/api/hooks': {
@@ -344,6 +345,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'No such item',
   409: 'Conflict (a duplicate name, or an item still in use)',
   413: 'Body larger than the limit',
+  429: 'Too many requests from this token; try again shortly',
   502: 'A storage deployment failed; nothing was changed',
   503: 'The database (or the snapshot) is unavailable; nothing was changed',
   504: 'A storage deployment did not answer in time; nothing was changed',

@@ -14,15 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
 import type { Context } from 'hono'
-import { FadoError, invalidField, tooLarge } from '../errors.js'
-
-/** The client closed the connection before its request was read: nobody to answer. */
-export class ClientGoneError extends FadoError {
-  constructor(cause?: unknown) {
-    super(499, 'client_closed_request', 'the client closed the connection', { cause })
-    this.name = 'ClientGoneError'
-  }
-}
+import { ClientGoneError, FadoError, invalidField, tooLarge } from '../errors.js'
 
 export interface UploadLimits {
   /** Largest object accepted (bytes). */

@@ -61,6 +61,26 @@ export interface HookDelivererOptions {
   maxDelayMs?: number
 }
 
+/** Connection failures: the target was not reached at all. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+])
+
+/** A failed answer described by its class only. */
+const answerClass = (status: number): string =>
+  status < 400
+    ? 'the target answered with a redirect, which is not followed'
+    : status < 500
+      ? 'the target refused the delivery (a 4xx answer)'
+      : 'the target failed (a 5xx answer)'
+
 export class HookDeliverer {
   #latest: RouteSnapshot | undefined
   readonly #runner = new CoalescedRunner(
@@ -132,7 +152,10 @@ export class HookDeliverer {
   }
 
   async #deliver(hook: HookRow, snapshot: RouteSnapshot): Promise<void> {
+    /** What the API shows: what failed, never the target's own answer (no probing through hooks). */
     let error: string | undefined
+    /** What the log gets: the status or error code itself. */
+    let detail: string | undefined
     try {
       const req = hookRequest(hook, this.secrets.open(hook.secret), snapshot)
       const res = await fetch(req.url, {
@@ -143,13 +166,19 @@ export class HookDeliverer {
         signal: AbortSignal.timeout(this.#timeoutMs),
       })
       await res.body?.cancel()
-      if (!res.ok) error = `answered ${res.status}`
+      if (!res.ok) {
+        error = answerClass(res.status)
+        detail = `answered ${res.status}`
+      }
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string }; message?: string }
+      detail = e.cause?.code ?? e.message ?? String(err)
       error =
         e.name === 'TimeoutError'
           ? `no answer within ${this.#timeoutMs} ms`
-          : (e.cause?.code ?? e.message ?? String(err))
+          : CONNECT_CODES.has(e.cause?.code ?? '')
+            ? 'could not connect to the target'
+            : 'the delivery failed on the way'
     }
     try {
       if (error === undefined) {
@@ -167,6 +196,7 @@ export class HookDeliverer {
           kind: hook.kind,
           version: snapshot.version,
           error,
+          detail,
           retry_in_ms: delay,
         })
     } catch (err) {

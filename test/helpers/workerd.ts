@@ -9,6 +9,8 @@ export async function startWorkerEdge(
     kv?: boolean
     /** Where the Worker pulls from (default: this control). */
     controlUrl?: string
+    /** Its edge token (default: a new one). */
+    token?: string
   } = {},
 ): Promise<Miniflare> {
   return new Miniflare({
@@ -18,7 +20,7 @@ export async function startWorkerEdge(
     ...(opts.kv ? { kvNamespaces: ['FADO_SNAPSHOT_KV'] } : {}),
     bindings: {
       FADO_CONTROL_URL: opts.controlUrl ?? fado.running.apiUrl,
-      FADO_CONTROL_TOKEN: await createToken(fado, 'edge'),
+      FADO_CONTROL_TOKEN: opts.token ?? (await createToken(fado, 'edge')),
       FADO_SNAPSHOT_MAX_AGE_MS: '200',
     },
   })
