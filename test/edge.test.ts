@@ -272,11 +272,17 @@ describe('data-aware routing through the Node edge', () => {
     )
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(200))
     expect(results.every((r) => r.headers.get('x-fado-cluster') !== 'cc1')).toBe(true)
-    // Standalone shows its edge's full status in the admin API (the public port answers briefly).
-    const status = (await p.fado.api('GET', '/api/load-balancer')).body.edge
-    const health = status.upstreams.find((u: { id: number }) => u.id === cc1.faas_id)
-    expect(health).toMatchObject({ healthy: false })
-    expect(health.consecutive_failures).toBeGreaterThan(0)
+    // Standalone shows its edge's full status in the admin API (the public port answers briefly),
+    // as its worker last reported it (about every second).
+    await waitFor(
+      'the edge to report cc1 failing',
+      async () => {
+        const status = (await p.fado.api('GET', '/api/load-balancer')).body.edge
+        const health = status.upstreams.find((u: { id: number }) => u.id === cc1.faas_id)
+        return health.consecutive_failures > 0
+      },
+      5_000,
+    )
     // The only upstream of a route down: 502 after the attempt, JSON.
     await p.fado.api('PUT', '/api/load-balancer/route-overrides', {
       'hpc-cc1': { faas_ids: [cc1.faas_id] },

@@ -621,6 +621,18 @@ describe('admin page in Chromium', () => {
     await row('edge-frankfurt').waitFor({ state: 'detached' })
     expect(await listed()).toBe(before)
     expect(await edgeCall('/api/snapshot')).toBe(401)
+    // A notify token is made for one storage deployment, which the dialog asks for.
+    await page.getByRole('button', { name: 'Create token' }).click()
+    const notify = dialog('Create token')
+    await notify.getByLabel('Name').fill('minio-hooks')
+    await notify.getByLabel('Scope').selectOption('notify')
+    await notify.getByRole('button', { name: 'Create token' }).click()
+    await notify.locator('.field-error').filter({ hasText: 'tied to one storage' }).waitFor()
+    await notify.getByLabel('Storage deployment').fill('minio-later')
+    await notify.getByRole('button', { name: 'Create token' }).click()
+    await notify.waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'Done' }).click()
+    await row('minio-hooks').getByText('for minio-later').waitFor()
     await screenshot(page, 'tokens')
   })
 

@@ -68,6 +68,7 @@ export function TokensPage() {
               <th scope="row">{t.name}</th>
               <td>
                 <span class="badge neutral">{t.scope}</span>
+                {t.storage_alias && <span class="muted"> for {t.storage_alias}</span>}
               </td>
               <td>{formatTime(t.created_at)}</td>
               <td>
@@ -137,16 +138,18 @@ function TokenDialog(props: {
 }) {
   const [name, setName] = useState('')
   const [scope, setScope] = useState<Scope>('edge')
+  const [storage, setStorage] = useState('')
   return (
     <FormDialog
       title="Create token"
       submitLabel="Create token"
-      fields={['name', 'scope']}
+      fields={['name', 'scope', 'storage_alias']}
       onClose={props.onClose}
       onSubmit={async () => {
         const token = await send<Token & { token: string }>('POST', '/api/tokens', {
           name: name.trim(),
           scope,
+          ...(scope === 'notify' ? { storage_alias: storage.trim() } : {}),
         })
         await props.onCreated(token)
       }}
@@ -166,6 +169,15 @@ function TokenDialog(props: {
         onValue={(v) => setScope(v as Scope)}
         options={SCOPES}
       />
+      {scope === 'notify' && (
+        <TextField
+          name="storage_alias"
+          label="Storage deployment"
+          hint="The alias of the storage deployment whose events it delivers (it may be tracked later); records of any other are refused"
+          value={storage}
+          onValue={setStorage}
+        />
+      )}
     </FormDialog>
   )
 }
