@@ -14,6 +14,8 @@ export interface LoadSpec {
   vus: number
   seconds?: number
   requests?: number
+  /** A call not answered whole within this many ms is given up (failed); default 30 s. */
+  timeoutMs?: number
   /** A call succeeds when it answers 200 and, if set, its JSON `size` equals this. */
   expectSize?: number
 }
@@ -68,8 +70,9 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
           const res = await request(spec.url, {
             dispatcher,
             headers: spec.headers ?? {},
-            headersTimeout: 30_000,
-            bodyTimeout: 30_000,
+            headersTimeout: spec.timeoutMs ?? 30_000,
+            bodyTimeout: spec.timeoutMs ?? 30_000,
+            signal: AbortSignal.timeout(spec.timeoutMs ?? 30_000),
           })
           const text = await res.body.text()
           ok = res.statusCode === 200

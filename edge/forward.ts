@@ -91,7 +91,7 @@ export async function forward(
     tried.add(upstream.id)
     lastCluster = upstream.cluster
     const started = deps.now()
-    state.begin(upstream.id)
+    const ticket = state.begin(upstream.id)
     const result = await transport(upstream, (status) =>
       status >= 500 &&
       mayTryAgain(
@@ -104,21 +104,26 @@ export async function forward(
     switch (result.outcome) {
       case 'delivered': {
         void result.finished.then((end) => {
-          if (end === 'client_gone') state.release(upstream.id)
+          if (end === 'client_gone') state.release(upstream.id, ticket)
           else
-            state.end(upstream.id, end === 'complete' && result.status < 500, deps.now() - started)
+            state.end(
+              upstream.id,
+              end === 'complete' && result.status < 500,
+              deps.now() - started,
+              ticket,
+            )
         })
         return { kind: 'delivered', upstream, status: result.status, attempts: attempt + 1 }
       }
       case 'discarded':
-        state.end(upstream.id, false, deps.now() - started)
+        state.end(upstream.id, false, deps.now() - started, ticket)
         detail = `${upstream.cluster} (${upstream.url}): status ${result.status}`
         continue
       case 'client_gone':
-        state.release(upstream.id)
+        state.release(upstream.id, ticket)
         return { kind: 'client_gone', attempts: attempt + 1 }
       case 'failed': {
-        state.end(upstream.id, false, deps.now() - started)
+        state.end(upstream.id, false, deps.now() - started, ticket)
         detail = `${upstream.cluster} (${upstream.url}): ${describe(result.error)}`
         const safe = mayRetry({
           notSent: result.notSent,

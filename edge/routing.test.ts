@@ -18,6 +18,7 @@ const ctx: PickContext = {
   latency: () => undefined,
   concurrency: () => undefined,
   age: () => Infinity,
+  waited: () => 0,
   hashKey: '',
   balanceFactor: 0,
 }

@@ -2,6 +2,23 @@ import { describe, expect, it } from 'vitest'
 import { UpstreamState } from './upstream-state.js'
 
 describe('UpstreamState', () => {
+  it('knows how long the oldest request in flight has waited, ended by its ticket', () => {
+    let now = 1_000
+    const state = new UpstreamState({ now: () => now })
+    expect(state.waited(3)).toBe(0)
+    const first = state.begin(3)
+    now += 50
+    const second = state.begin(3)
+    now += 100
+    expect(state.waited(3)).toBe(150)
+    // The older one answers: the younger one's wait is what is left.
+    state.end(3, true, 150, first)
+    expect(state.waited(3)).toBe(100)
+    state.release(3, second)
+    expect(state.waited(3)).toBe(0)
+    expect(state.inflight(3)).toBe(0)
+  })
+
   it('ejects a failing upstream for a backoff that doubles, and takes it back after', () => {
     let now = 1_000
     const state = new UpstreamState({ now: () => now, ejectMs: 100, maxEjectMs: 350 })
@@ -25,7 +42,7 @@ describe('UpstreamState', () => {
     expect(state.report([1])[0]).toMatchObject({ healthy: true, consecutive_failures: 0 })
   })
 
-  it('counts requests in flight and smooths latency', () => {
+  it('counts requests in flight; latency rises at once to a slower answer and falls gradually', () => {
     const state = new UpstreamState({ alpha: 0.5 })
     state.begin(7)
     state.begin(7)
@@ -33,10 +50,18 @@ describe('UpstreamState', () => {
     state.end(7, true, 100)
     expect(state.latency(7)).toBe(100)
     state.end(7, true, 200)
-    expect(state.latency(7)).toBe(150)
+    // Peak-sensitive: slower than the average is taken whole.
+    expect(state.latency(7)).toBe(200)
     expect(state.inflight(7)).toBe(0)
-    // The first answer came back with 2 in flight (itself included), the second with 1.
-    expect(state.concurrency(7)).toBe(1.5)
+    state.begin(7)
+    state.end(7, true, 100)
+    expect(state.latency(7)).toBe(150)
+    state.begin(7)
+    state.begin(7)
+    state.end(7, true, 150)
+    state.end(7, true, 150)
+    // Answers came back with 2, 1, 1, 2 and 1 in flight (each itself included).
+    expect(state.concurrency(7)).toBeCloseTo(1.3125, 4)
     expect(state.latency(8)).toBeUndefined()
     expect(state.isAvailable(8)).toBe(true)
   })

@@ -18,6 +18,8 @@ export interface UpstreamHealth {
 
 interface Entry {
   inflight: number
+  /** When each request in flight began (options.now's clock), oldest first. */
+  started: number[]
   ewma: number | undefined
   /** Smoothed count of requests in flight when answers came back (this one included). */
   load: number | undefined
@@ -36,6 +38,11 @@ export interface UpstreamStateOptions {
   maxEjectMs?: number
   /** Weight of the newest latency sample in the EWMA. */
   alpha?: number
+  /**
+   * A latency measurement loses half its weight every this many ms without a new one, so an
+   * upstream passed over for being slow is tried again now and then (default 1 s).
+   */
+  halfLifeMs?: number
 }
 
 export class UpstreamState {
@@ -44,12 +51,14 @@ export class UpstreamState {
   readonly #ejectMs: number
   readonly #maxEjectMs: number
   readonly #alpha: number
+  readonly #halfLifeMs: number
 
   constructor(options: UpstreamStateOptions = {}) {
     this.#now = options.now ?? Date.now
     this.#ejectMs = options.ejectMs ?? 1_000
     this.#maxEjectMs = options.maxEjectMs ?? 30_000
     this.#alpha = options.alpha ?? 0.3
+    this.#halfLifeMs = options.halfLifeMs ?? 1_000
   }
 
   #entry(id: number): Entry {
@@ -57,6 +66,7 @@ export class UpstreamState {
     if (!entry) {
       entry = {
         inflight: 0,
+        started: [],
         ewma: undefined,
         load: undefined,
         measuredAt: 0,
@@ -70,10 +80,23 @@ export class UpstreamState {
   }
 
   inflight = (id: number): number => this.#entries.get(id)?.inflight ?? 0
-  latency = (id: number): number | undefined => this.#entries.get(id)?.ewma
+  /** Smoothed latency (ms), faded by the time since it was measured (halfLifeMs). */
+  latency = (id: number): number | undefined => {
+    const entry = this.#entries.get(id)
+    return entry === undefined ? undefined : this.#faded(entry)
+  }
+  #faded(entry: Entry): number | undefined {
+    if (entry.ewma === undefined) return undefined
+    const age = this.#now() - entry.measuredAt
+    return age <= 0 ? entry.ewma : entry.ewma * 2 ** (-age / this.#halfLifeMs)
+  }
   /** How many requests were in flight, smoothed, when latency() was measured. */
   concurrency = (id: number): number | undefined => this.#entries.get(id)?.load
   /** ms since latency() was last measured; Infinity before the first answer. */
+  waited = (id: number): number => {
+    const first = this.#entries.get(id)?.started[0]
+    return first === undefined ? 0 : Math.max(0, this.#now() - first)
+  }
   age = (id: number): number => {
     const entry = this.#entries.get(id)
     return entry?.ewma === undefined ? Infinity : this.#now() - entry.measuredAt
@@ -89,19 +112,37 @@ export class UpstreamState {
     this.#entry(id).probe = healthy ?? undefined
   }
 
-  begin(id: number): void {
-    this.#entry(id).inflight++
+  /** A request to this upstream begins; the ticket returned ends it (end or release). */
+  begin(id: number): number {
+    const entry = this.#entry(id)
+    const now = this.#now()
+    entry.inflight++
+    entry.started.push(now)
+    return now
   }
 
-  /** Ends a request begun with begin(); ok=false counts as a failure and ejects the upstream. */
-  end(id: number, ok: boolean, latencyMs: number): void {
+  /** No longer waiting on the request begun at `ticket` (the oldest one when not given). */
+  #settle(entry: Entry, ticket: number | undefined): void {
+    entry.inflight = Math.max(0, entry.inflight - 1)
+    const i = ticket === undefined ? 0 : entry.started.indexOf(ticket)
+    entry.started.splice(i < 0 ? 0 : i, 1)
+  }
+
+  /**
+   * Ends a request begun with begin(); ok=false counts as a failure and ejects the upstream. The
+   * latency is peak-sensitive (Finagle's peak EWMA): an answer slower than the (faded) average is
+   * taken at once, faster ones bring it down gradually.
+   */
+  end(id: number, ok: boolean, latencyMs: number, ticket?: number): void {
     const entry = this.#entry(id)
     const inflight = Math.max(1, entry.inflight)
-    entry.inflight = Math.max(0, entry.inflight - 1)
+    this.#settle(entry, ticket)
     if (ok) {
       entry.failures = 0
       entry.ejectedUntil = 0
-      entry.ewma = this.#smooth(entry.ewma, latencyMs)
+      const current = this.#faded(entry)
+      entry.ewma =
+        current === undefined || latencyMs > current ? latencyMs : this.#smooth(current, latencyMs)
       entry.load = this.#smooth(entry.load, inflight)
       entry.measuredAt = this.#now()
     } else {
@@ -115,10 +156,21 @@ export class UpstreamState {
     return current === undefined ? sample : current + this.#alpha * (sample - current)
   }
 
-  /** Ends a request without a verdict (the client went away first): only the load count drops. */
-  release(id: number): void {
+  /**
+   * Ends a request without a verdict (the client went away first): no failure is counted, but the
+   * upstream took at least as long as the client waited, which the latency takes in when it is
+   * more (a client that gives up on a slow endpoint still tells that it is slow).
+   */
+  release(id: number, ticket?: number): void {
     const entry = this.#entries.get(id)
-    if (entry) entry.inflight = Math.max(0, entry.inflight - 1)
+    if (!entry) return
+    const waited = ticket === undefined ? 0 : this.#now() - ticket
+    this.#settle(entry, ticket)
+    const current = this.#faded(entry)
+    if (current !== undefined && waited > current) {
+      entry.ewma = waited
+      entry.measuredAt = this.#now()
+    }
   }
 
   /** What a policy sees of this state for one request. */
@@ -129,6 +181,7 @@ export class UpstreamState {
       latency: this.latency,
       concurrency: this.concurrency,
       age: this.age,
+      waited: this.waited,
       hashKey,
       balanceFactor,
     }

@@ -31,6 +31,10 @@ export interface FunctionServerOptions {
   /** Bucket header name. */
   header?: string
   delayMs?: number
+  /** Up to this much more, uniformly at random, on top of delayMs. */
+  jitterMs?: number
+  /** Between these wall-clock times (ms since the epoch) every answer takes delayMs instead. */
+  slow?: { from: number; until: number; delayMs: number }
   /** Requests served at once; more wait in a queue. */
   capacity?: number
   host?: string
@@ -46,6 +50,8 @@ export interface RunningFunctionServer {
   hits: Map<string, number>
   /** What /healthz answers from now on. */
   setHealthy(healthy: boolean): void
+  /** How long each answer waits from now on (ms; undefined: as started). */
+  setDelay(ms: number | undefined): void
   close(): Promise<void>
 }
 
@@ -70,6 +76,13 @@ export async function startFunctionServer(
   const header = (opts.header ?? 'X-FaDO-Bucket').toLowerCase()
   const hits = new Map<string, number>()
   let healthy = true
+  let delayOverride: number | undefined
+  const delayNow = (): number => {
+    if (delayOverride !== undefined) return delayOverride
+    const now = Date.now()
+    if (opts.slow && now >= opts.slow.from && now < opts.slow.until) return opts.slow.delayMs
+    return (opts.delayMs ?? 0) + (opts.jitterMs ? Math.random() * opts.jitterMs : 0)
+  }
   let active = 0
   const queue: (() => void)[] = []
   const acquire = async () => {
@@ -110,7 +123,8 @@ export async function startFunctionServer(
       hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1)
       await acquire()
       try {
-        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs))
+        const delay = delayNow()
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay))
         const mounted = Object.entries(opts.functions ?? {}).find(
           ([mount]) =>
             mount === '/' || url.pathname === mount || url.pathname.startsWith(`${mount}/`),
@@ -193,6 +207,9 @@ export async function startFunctionServer(
     setHealthy: (value) => {
       healthy = value
     },
+    setDelay: (ms) => {
+      delayOverride = ms
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -208,6 +225,8 @@ export interface FunctionServerSpec {
   remotes?: StorageConnection[]
   prefix?: string
   delayMs?: number
+  jitterMs?: number
+  slow?: { from: number; until: number; delayMs: number }
   capacity?: number
   functions?: Record<string, string>
 }

@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Upstream } from '../snapshot.js'
 import type { PickContext } from './policy.js'
-import { HALF_LIFE_MS } from './fastest.js'
 import { POLICIES } from './registry.js'
 
 const ups: Upstream[] = [
@@ -22,6 +21,7 @@ function ctx(
     latency?: Record<number, number>
     concurrency?: Record<number, number>
     age?: Record<number, number>
+    waited?: Record<number, number>
     hashKey?: string
     balanceFactor?: number
   } = {},
@@ -33,6 +33,7 @@ function ctx(
     latency: (id) => opts.latency?.[id],
     concurrency: (id) => opts.concurrency?.[id],
     age: (id) => opts.age?.[id] ?? 0,
+    waited: (id) => opts.waited?.[id] ?? 0,
     hashKey: opts.hashKey ?? 'client-1',
     balanceFactor: opts.balanceFactor ?? 0,
   }
@@ -144,13 +145,12 @@ describe('exact pick sequences', () => {
     expect(p.pick(ups, ctx({ ...parallel, inflight: { 1: 63 } }))?.id).toBe(2)
   })
 
-  it('fastest lets an old measurement fade, so a passed-over upstream is tried again', () => {
+  it('fastest charges a call in flight its age when that is more than the latency', () => {
     const p = POLICIES.fastest()
-    const load = { latency: { 1: 20, 2: 150, 3: 1000 } }
-    // Measured just now, B (150 ms) loses to A (20 ms).
-    expect(p.pick(ups, ctx({ ...load, age: { 1: 0, 2: 0, 3: 0 } }))?.id).toBe(1)
-    // B's measurement is three half-lives old (150 / 8 = 18.75 ms): B gets a call again.
-    expect(p.pick(ups, ctx({ ...load, age: { 1: 0, 2: 3 * HALF_LIFE_MS, 3: 0 } }))?.id).toBe(2)
+    const load = { latency: { 1: 20, 2: 50, 3: 1000 } }
+    expect(p.pick(ups, ctx({ ...load }))?.id).toBe(1)
+    // A's one call has waited 120 ms: max(20, 120) × 2 = 240 > B's 50.
+    expect(p.pick(ups, ctx({ ...load, inflight: { 1: 1 }, waited: { 1: 120 } }))?.id).toBe(2)
   })
 })
 

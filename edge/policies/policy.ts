@@ -16,6 +16,8 @@ export interface PickContext {
   concurrency(id: number): number | undefined
   /** ms since that latency was measured (Infinity before the first answer). */
   age(id: number): number
+  /** ms the oldest request in flight to this upstream has waited so far (0: none in flight). */
+  waited(id: number): number
   /** What `hash` hashes: a header value or the client address. */
   hashKey: string
   /**

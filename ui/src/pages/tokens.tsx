@@ -149,7 +149,7 @@ function TokenDialog(props: {
         const token = await send<Token & { token: string }>('POST', '/api/tokens', {
           name: name.trim(),
           scope,
-          ...(scope === 'notify' ? { storage_alias: storage.trim() } : {}),
+          ...(scope === 'notify' && storage.trim() ? { storage_alias: storage.trim() } : {}),
         })
         await props.onCreated(token)
       }}
