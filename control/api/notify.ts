@@ -48,9 +48,11 @@ export function notifyApi({ changeFeed }: ApiDeps): Hono<{ Variables: AuthVariab
       await readJson(c, 'a JSON notification ({"Records": [...]})'),
     )
     const events = parseRecords(body)
-    const alias = c.get('principal').storage_alias
-    // Only a notify token knows its storage deployment; an admin may deliver for any.
-    if (alias !== null) return c.json(await changeFeed.deliver(events, alias))
+    const principal = c.get('principal')
+    // A notify token delivers for its own storage deployment only (one made before tokens named
+    // theirs delivers for none); an admin may deliver for any.
+    if (principal.scope === 'notify')
+      return c.json(await changeFeed.deliver(events, principal.storage_alias))
     return c.json({ received: events.length, applied: await changeFeed.handle(events), refused: 0 })
   })
 }

@@ -113,19 +113,20 @@ export class ChangeFeed {
    * Events delivered to /api/notify with a token tied to the storage deployment `alias`: records
    * from any other deployment (by the deployment id MinIO puts in each) are refused and counted.
    */
-  async deliver(events: StorageEvent[], alias: string): Promise<Delivery> {
-    const storage = await findStorageByAlias(this.db, alias)
+  async deliver(events: StorageEvent[], alias: string | null): Promise<Delivery> {
+    const storage = alias === null ? undefined : await findStorageByAlias(this.db, alias)
     const mine = storage
       ? events.filter((e) => !e.deploymentId || e.deploymentId === storage.minio_deployment_id)
       : []
     const refused = events.length - mine.length
     if (refused > 0) {
       this.refusedRecords += refused
-      this.log.warn('notify records refused: they name another storage deployment than the token', {
-        token_storage: alias,
-        tracked: storage !== undefined,
-        refused,
-      })
+      this.log.warn(
+        alias === null
+          ? 'notify records refused: the token is tied to no storage deployment (make one with fado token create --scope notify --storage ALIAS)'
+          : 'notify records refused: they name another storage deployment than the token',
+        { for_storage: alias ?? 'none', tracked: storage !== undefined, refused },
+      )
     }
     const applied = storage && mine.length > 0 ? await this.handle(mine, storage) : 0
     return { received: events.length, applied, refused }
