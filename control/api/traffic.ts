@@ -31,11 +31,25 @@ const entry = z
     cluster: z.string({ error: 'must be a string' }).max(200),
     count,
     errors: count,
-    hist: z.array(count).length(LATENCY_BOUNDS_MS.length + 1, {
-      error: `must have ${LATENCY_BOUNDS_MS.length + 1} latency buckets`,
-    }),
+    // Plain numbers here, checked in the loop below: a zod schema per element made a report of
+    // 1,000 entries cost ~20 ms of control's main thread instead of ~3.
+    hist: z
+      .array(z.number({ error: 'must be whole numbers' }))
+      .length(LATENCY_BOUNDS_MS.length + 1, {
+        error: `must have ${LATENCY_BOUNDS_MS.length + 1} latency buckets`,
+      })
+      .describe(`whole numbers from 0 to ${MAX_REPORT_COUNT}`),
   })
   .superRefine((e, ctx) => {
+    for (const [j, h] of e.hist.entries())
+      if (!Number.isInteger(h) || h < 0 || h > MAX_REPORT_COUNT) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hist', j],
+          message: `must be a whole number from 0 to ${MAX_REPORT_COUNT}`,
+        })
+        return
+      }
     if (e.errors > e.count)
       ctx.addIssue({ code: 'custom', path: ['errors'], message: 'must not exceed count' })
     if (e.hist.reduce((a, b) => a + b, 0) !== e.count)
