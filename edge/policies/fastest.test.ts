@@ -130,7 +130,7 @@ describe('fastest when an endpoint turns slow', () => {
   it('wins its traffic back once it has recovered', () => {
     for (const seed of [1, 2, 3]) {
       const f = simulate(fastest(), { seed })
-      // Its 1 s measurement fades by half a second: back below the others' ~20 ms within
+      // Its 1 s measurement halves every second: back below the others' ~20 ms within
       // log2(1000 / 20) ≈ 6 s of recovering (second 23), so in the run's last 2 s it has at least
       // half of a fair share (~160 calls of ~790).
       expect(f.slowLast).toBeGreaterThan(160 / 2)
