@@ -14,13 +14,8 @@ import type { Logger } from './log.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { forwardedRest, normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import {
-  badTarget,
-  decideRoute,
-  edgeErrorBody,
-  PLACEMENT_HEADER,
-  type EdgeError,
-} from './routing.js'
+import { decideRoute, PLACEMENT_HEADER } from './routing.js'
+import { badTarget, edgeErrorBody, type EdgeError } from './edge-error.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { UpstreamState } from './upstream-state.js'
 

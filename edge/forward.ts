@@ -12,14 +12,8 @@
  */
 import type { Policy, PickContext } from './policies/policy.js'
 import type { RetryBudget } from './retry-budget.js'
-import {
-  hasAlternative,
-  mayRetry,
-  nextUpstream,
-  noHealthyUpstream,
-  upstreamFailed,
-  type EdgeError,
-} from './routing.js'
+import { hasAlternative, mayRetry, nextUpstream } from './routing.js'
+import { noHealthyUpstream, upstreamFailed, type EdgeError } from './edge-error.js'
 import type { Route, Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
 

@@ -12,7 +12,7 @@
  * The index is built once per snapshot (SnapshotStore), so a request costs a few map lookups and
  * one pass over the route's upstreams; routes are never multiplied by functions.
  */
-import type { EdgeError } from './routing.js'
+import type { EdgeError } from './edge-error.js'
 import type { Route, RouteSnapshot, Upstream } from './snapshot.js'
 
 /** An upstream a function's trigger reaches: its URL is the trigger's; `/` appends nothing. */

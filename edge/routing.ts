@@ -2,6 +2,7 @@
  * Pure: the routing decisions both edge runtimes share: which route a request takes, which
  * upstream to try next, and whether a failed try may be repeated on another upstream.
  */
+import type { EdgeError } from './edge-error.js'
 import { place } from './placement.js'
 import type { PickContext, Policy } from './policies/policy.js'
 import type { SnapshotStore } from './snapshot-store.js'
@@ -10,15 +11,6 @@ import type { UpstreamState } from './upstream-state.js'
 
 /** The `hash` policy hashes this header when a client sends it, else the client address. */
 export const HASH_HEADER = 'x-fado-hash-key'
-
-export interface EdgeError {
-  status: 400 | 404 | 502 | 503
-  code: string
-  message: string
-}
-
-export const edgeErrorBody = (e: EdgeError): string =>
-  JSON.stringify({ error: { code: e.code, message: e.message } })
 
 /** Answer header marking an invocation placed on a cluster holding only some of its buckets. */
 export const PLACEMENT_HEADER = 'x-fado-placement'
@@ -121,24 +113,6 @@ export function mayRetry(opts: {
   if (opts.notSent) return !opts.bodyConsumed
   return IDEMPOTENT.has(opts.method) && !opts.hasBody
 }
-
-export const noHealthyUpstream = (bucket: string): EdgeError => ({
-  status: 503,
-  code: 'no_healthy_upstream',
-  message: `no healthy upstream for bucket '${bucket}'`,
-})
-/** Names the cluster, never an address or a library message (those go to the edge's log). */
-export const upstreamFailed = (cluster: string): EdgeError => ({
-  status: 502,
-  code: 'upstream_failed',
-  message: `the function could not be reached or failed (last tried: cluster '${cluster}')`,
-})
-
-export const badTarget = (reason: string): EdgeError => ({
-  status: 400,
-  code: 'bad_request_target',
-  message: `request target refused: ${reason}`,
-})
 
 /** Is there an upstream left to try? (A 5xx is passed on as it is when there is none.) */
 export const hasAlternative = (

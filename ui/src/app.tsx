@@ -1,9 +1,8 @@
 /** The shell: sign-in when the tab has no token, else navigation + the page for the current path. */
-import { createContext } from 'preact'
-import { useContext, useEffect, useMemo } from 'preact/hooks'
+import { useEffect, useMemo } from 'preact/hooks'
 import { signOut, token } from './auth.js'
 import { currentPath, Link, matchPath } from './router.js'
-import { createAppState, startPolling, type AppState } from './state.js'
+import { AppContext, createAppState, startPolling, useApp } from './state.js'
 import { BucketsPage } from './pages/buckets.js'
 import { ClustersPage } from './pages/clusters.js'
 import { DashboardPage } from './pages/dashboard.js'
@@ -16,14 +15,6 @@ import { SignInPage } from './pages/sign-in.js'
 import { StoragePage } from './pages/storage.js'
 import { TokensPage } from './pages/tokens.js'
 import { TrafficPage } from './pages/traffic.js'
-
-const AppContext = createContext<AppState | undefined>(undefined)
-
-export function useApp(): AppState {
-  const state = useContext(AppContext)
-  if (!state) throw new Error('useApp outside <App>')
-  return state
-}
 
 const NAV = [
   { href: '/', label: 'Dashboard' },

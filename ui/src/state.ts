@@ -4,6 +4,8 @@
  * the functions that change it are separate (createAppState / startPolling / refresh).
  */
 import { computed, signal } from '@preact/signals'
+import { createContext } from 'preact'
+import { useContext } from 'preact/hooks'
 import { api, ApiError } from './api.js'
 import type { Resources } from './types.js'
 
@@ -78,4 +80,13 @@ export function startPolling(state: AppState): () => void {
     clearInterval(timer)
     document.removeEventListener('visibilitychange', onVisible)
   }
+}
+
+/** The app's state, provided by <App> (app.tsx) to every page. */
+export const AppContext = createContext<AppState | undefined>(undefined)
+
+export function useApp(): AppState {
+  const state = useContext(AppContext)
+  if (!state) throw new Error('useApp outside <App>')
+  return state
 }

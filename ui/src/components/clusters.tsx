@@ -1,5 +1,5 @@
 /** Pieces the deployment pages share: the cluster picker and the "add a cluster first" note. */
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Link } from '../router.js'
 import { SelectField } from './dialog.js'
 

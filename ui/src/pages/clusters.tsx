@@ -1,7 +1,7 @@
 /** Clusters and their zones (thesis §6.1, fig. B.2–B.4). */
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Empty, PageHeader, parseList, Zones } from '../components/common.js'
 import { FormDialog, TextField } from '../components/dialog.js'
 import { DataTable, EditDeleteCell } from '../components/table.js'

@@ -1,5 +1,5 @@
 /** Dashboard: what exists, whether replicas are in sync, and what the edge serves right now. */
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Badge, formatBytes, formatTime, PageHeader } from '../components/common.js'
 import { Link } from '../router.js'
 import type { ComponentChildren } from 'preact'

@@ -1,7 +1,7 @@
 /** FaaS deployments: function endpoints per cluster (thesis §6.1, fig. B.5–B.7). */
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Empty, PageHeader } from '../components/common.js'
 import { FormDialog, TextField } from '../components/dialog.js'
 import { DataTable, EditDeleteCell } from '../components/table.js'

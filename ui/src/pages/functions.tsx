@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Empty, PageHeader, parseList, Zones } from '../components/common.js'
 import { FormDialog, TextField } from '../components/dialog.js'
 import { DataTable, EditDeleteCell } from '../components/table.js'

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Badge, Empty, formatTime } from '../components/common.js'
 import { FormDialog, SelectField, TextField } from '../components/dialog.js'
 import { ConfirmButton, DataTable } from '../components/table.js'

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Badge, Empty, PageHeader } from '../components/common.js'
 import {
   CheckboxesField,

@@ -1,7 +1,7 @@
 /** Objects of a bucket: list, upload with progress, download, delete (thesis §6.2, fig. B.17–B.20). */
 import { useEffect, useId, useRef, useState } from 'preact/hooks'
 import { download, send, upload } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Empty, formatBytes, formatTime, PageHeader } from '../components/common.js'
 import { DataTable, ConfirmButton } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'

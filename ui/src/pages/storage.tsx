@@ -1,7 +1,7 @@
 /** Storage deployments: MinIO and other S3 servers FaDO tracks (thesis §6.1, fig. B.8–B.11). */
 import { useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { useApp } from '../app.js'
+import { useApp } from '../state.js'
 import { Badge, Empty, PageHeader } from '../components/common.js'
 import {
   CheckField,
