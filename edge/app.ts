@@ -8,13 +8,14 @@
 import { Hono, type Context } from 'hono'
 import { forward, type Transport } from './forward.js'
 import { forwardingHeaders } from './forwarded.js'
+import { answerHeaders, forwardDeps, FORWARDING_HEADERS } from './invocation.js'
 import { bearsToken } from './status-access.js'
 import { forwardableHeaders } from './headers.js'
 import type { Logger } from './log.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { forwardedRest, normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import { decideRoute, PLACEMENT_HEADER } from './routing.js'
+import { decideRoute } from './routing.js'
 import { badTarget, edgeErrorBody, type EdgeError } from './edge-error.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { UpstreamState } from './upstream-state.js'
@@ -128,9 +129,12 @@ function fetchTransport(
     )
     if (!body) finish('complete')
     const out = forwardableHeaders(res.headers)
-    out.set('X-FaDO-Cluster', upstream.cluster)
-    out.set(REQUEST_ID_HEADER, headers.get(REQUEST_ID_HEADER) ?? '')
-    if (partial) out.set(PLACEMENT_HEADER, 'partial')
+    for (const [name, value] of answerHeaders(
+      upstream,
+      headers.get(REQUEST_ID_HEADER) ?? '',
+      partial,
+    ))
+      out.set(name, value)
     deliver(
       new Response(body ?? null, { status: res.status, statusText: res.statusText, headers: out }),
     )
@@ -139,8 +143,6 @@ function fetchTransport(
     return { outcome: 'delivered', status: res.status, finished }
   }
 }
-
-const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']
 
 export function createEdgeApp(deps: EdgeDeps): Hono {
   const random = deps.random ?? Math.random
@@ -166,7 +168,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     const settings = deps.store.current?.settings
     const client = deps.clientAddress(c)
     const headers = forwardableHeaders(c.req.raw.headers)
-    for (const name of FORWARDING) headers.delete(name)
+    for (const name of FORWARDING_HEADERS) headers.delete(name)
     // Incoming X-Forwarded-For / Forwarded are the client's own words here: not believed.
     for (const [name, value] of Object.entries(
       forwardingHeaders(
@@ -191,17 +193,14 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
         hasBody: c.req.raw.body !== null,
         bodyConsumed: () => c.req.raw.bodyUsed,
       },
-      {
-        state: deps.upstreams,
-        pick: deps.upstreams.pickContext(
-          random,
-          (deps.hashHeader && c.req.header(deps.hashHeader)) || client,
-          settings?.hash_balance_factor ?? 0,
-        ),
+      forwardDeps({
+        settings,
+        upstreams: deps.upstreams,
         budget: deps.budget,
-        retries: settings?.retries ?? 2,
+        random,
+        hashKey: (deps.hashHeader && c.req.header(deps.hashHeader)) || client,
         now,
-      },
+      }),
       fetchTransport(c.req.raw, target, headers, partial, (r) => (response = r)),
     )
     if (result.kind === 'delivered' && response) return response

@@ -11,13 +11,14 @@ import { errors, type Dispatcher } from 'undici'
 import { forward, type Attempt, type Transport } from './forward.js'
 import { bucketLabel, type InvocationMetrics } from './edge-metrics.js'
 import { forwardingHeaders } from './forwarded.js'
+import { answerHeaders, forwardDeps, FORWARDING_HEADERS } from './invocation.js'
 import { forwardableNodeHeaders } from './headers.js'
 import type { Logger } from './log.js'
 import { ReplayableBody } from './replayable-body.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { forwardedRest, normalizeTarget } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import { decideRoute, PLACEMENT_HEADER } from './routing.js'
+import { decideRoute } from './routing.js'
 import { badTarget, edgeErrorBody, type EdgeError } from './edge-error.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Upstream } from './snapshot.js'
@@ -91,9 +92,6 @@ const notSent = (err: unknown): boolean => {
   return NOT_SENT_CODES.has(code) || err instanceof errors.ConnectTimeoutError
 }
 
-/** Set by the edge itself (forwarded.ts), never passed on as the client sent them. */
-const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']
-
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name]
   return Array.isArray(v) ? v.join(', ') : v
@@ -149,7 +147,7 @@ export function createNodeHandler(
         ? req.headers['content-length'] !== '0'
         : req.headers['transfer-encoding'] !== undefined
     const headers: Record<string, string | string[]> = forwardableNodeHeaders(req.headers)
-    for (const name of FORWARDING) delete headers[name]
+    for (const name of FORWARDING_HEADERS) delete headers[name]
     Object.assign(
       headers,
       forwardingHeaders(
@@ -187,10 +185,8 @@ export function createNodeHandler(
               const out = forwardableNodeHeaders(
                 upHeaders as Record<string, string | string[] | undefined>,
               )
-              out['x-fado-cluster'] = upstream.cluster
+              for (const [name, value] of answerHeaders(upstream, id, partial)) out[name] = value
               cluster = upstream.cluster
-              out[REQUEST_ID_HEADER] = id
-              if (partial) out[PLACEMENT_HEADER] = 'partial'
               res.writeHead(statusCode, out)
               resolve({
                 outcome: 'delivered',
@@ -221,17 +217,14 @@ export function createNodeHandler(
 
     void forward(
       { bucket, route, policy, method, hasBody, bodyConsumed: () => !(body?.intact ?? true) },
-      {
-        state: deps.upstreams,
-        pick: deps.upstreams.pickContext(
-          random,
-          (typeof hashValue === 'string' && hashValue) || peer,
-          settings?.hash_balance_factor ?? 0,
-        ),
+      forwardDeps({
+        settings,
+        upstreams: deps.upstreams,
         budget: deps.budget,
-        retries: settings?.retries ?? 2,
+        random,
+        hashKey: (typeof hashValue === 'string' && hashValue) || peer,
         now,
-      },
+      }),
       transport,
     ).then((result) => {
       deps.metrics?.retries(result.attempts - 1)

@@ -19,7 +19,7 @@ import { createNodeHandler } from './node-handler.js'
 import { budgetFor, RetryBudget } from './retry-budget.js'
 import { HASH_HEADER } from './routing.js'
 import { SnapshotStore } from './snapshot-store.js'
-import type { RouteSnapshot } from './snapshot.js'
+import { DEFAULT_EDGE_SETTINGS, type RouteSnapshot } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
 
 /** What a Node edge server needs to know; the same in every worker. */
@@ -57,7 +57,7 @@ export async function startEdge(
     metrics?: InvocationMetrics | undefined
   },
 ): Promise<RunningEdge> {
-  const budget = new RetryBudget(budgetFor(0.2))
+  const budget = new RetryBudget(budgetFor(DEFAULT_EDGE_SETTINGS.retry_budget))
   const store = new SnapshotStore((snapshot) => {
     budget.configure(budgetFor(snapshot.settings.retry_budget))
     opts.onApply?.(snapshot)

@@ -9,6 +9,7 @@
  */
 import type { Logger } from './log.js'
 import type { SnapshotStore } from './snapshot-store.js'
+import { pullSnapshot } from './snapshot-pull.js'
 import { snapshotTag } from './snapshot.js'
 
 export interface PollOptions {
@@ -40,20 +41,17 @@ export function pollSnapshots(opts: PollOptions): () => void {
 
   const poll = async () => {
     try {
-      const res = await fetch(`${opts.url}?wait=${waitS}`, {
-        headers: {
-          authorization: `Bearer ${opts.token}`,
-          ...(lastTag ? { 'if-none-match': lastTag } : {}),
-        },
-        signal: AbortSignal.timeout(timeout),
+      const pulled = await pullSnapshot({
+        url: opts.url,
+        token: opts.token,
+        lastTag,
+        waitS,
+        timeoutMs: timeout,
+        maxBytes,
       })
-      if (res.status !== 304) {
-        if (!res.ok) throw new Error(`control answered ${res.status}`)
-        if (Number(res.headers.get('content-length') ?? 0) > maxBytes)
-          throw new Error('snapshot too large')
-        const body = (await res.json()) as { lineage?: unknown; version?: unknown }
-        lastTag = res.headers.get('etag') ?? ''
-        const result = opts.store.offer(body)
+      if (pulled.changed) {
+        lastTag = pulled.etag
+        const result = opts.store.offer(pulled.body)
         opts.onResult?.()
         if (result.applied) {
           refusals = 0

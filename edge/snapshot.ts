@@ -88,6 +88,9 @@ export const DEFAULT_EDGE_SETTINGS: EdgeSettings = {
 
 export const DEFAULT_FUNCTION_HEADER = 'X-FaDO-Function'
 
+/** The Workers KV key under which control's cloudflare-kv publish hook writes each snapshot. */
+export const SNAPSHOT_KV_KEY = 'fado-snapshot'
+
 /** What a snapshot says, without its version stamp: compared to decide whether to publish. */
 export interface RouteTable {
   match_header: string

@@ -12,12 +12,13 @@
  * upstream's prefix there either.
  */
 import { createEdgeApp } from './app.js'
+import { pullSnapshot } from './snapshot-pull.js'
 import { tokenHash } from './status-access.js'
 import { createLogger } from './log.js'
 import { budgetFor, RetryBudget } from './retry-budget.js'
 import { HASH_HEADER } from './routing.js'
 import { SnapshotStore } from './snapshot-store.js'
-import { snapshotTag } from './snapshot.js'
+import { DEFAULT_EDGE_SETTINGS, SNAPSHOT_KV_KEY, snapshotTag } from './snapshot.js'
 import { UpstreamState } from './upstream-state.js'
 
 export interface Env {
@@ -29,14 +30,11 @@ export interface Env {
   FADO_SNAPSHOT_KV?: { get(key: string, type: 'text'): Promise<string | null> }
 }
 
-/** The key control's cloudflare-kv publish hook writes (control/snapshot/hooks.ts KV_KEY). */
-const KV_KEY = 'fado-snapshot'
-
 /** Offers what KV holds, if a namespace is bound; never throws (KV is a fallback). */
 async function fromKv(env: Env): Promise<void> {
   if (!env.FADO_SNAPSHOT_KV) return
   try {
-    const text = await env.FADO_SNAPSHOT_KV.get(KV_KEY, 'text')
+    const text = await env.FADO_SNAPSHOT_KV.get(SNAPSHOT_KV_KEY, 'text')
     if (text) store.offer(JSON.parse(text))
   } catch {
     // unreadable or absent: the pull from control decides
@@ -47,7 +45,7 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void
 }
 
-const budget = new RetryBudget(budgetFor(0.2))
+const budget = new RetryBudget(budgetFor(DEFAULT_EDGE_SETTINGS.retry_budget))
 const store = new SnapshotStore((snapshot) =>
   budget.configure(budgetFor(snapshot.settings.retry_budget)),
 )
@@ -56,6 +54,9 @@ let fetchedAt = 0
 /** What control last sent (applied or not): named in If-None-Match so it is not sent again. */
 let lastTag = ''
 let refreshing: Promise<void> | undefined
+/** A pull waits this long for control; an isolate (128 MB) takes a snapshot of at most this size. */
+const PULL_TIMEOUT_MS = 10_000
+const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 
 const app = createEdgeApp({
   store,
@@ -73,17 +74,17 @@ const app = createEdgeApp({
 let statusHash: Promise<string> | undefined
 
 async function refresh(env: Env): Promise<void> {
-  const res = await fetch(`${env.FADO_CONTROL_URL.replace(/\/$/, '')}/api/snapshot`, {
-    headers: {
-      authorization: `Bearer ${env.FADO_CONTROL_TOKEN}`,
-      ...(lastTag ? { 'if-none-match': lastTag } : {}),
-    },
+  const pulled = await pullSnapshot({
+    url: `${env.FADO_CONTROL_URL.replace(/\/$/, '')}/api/snapshot`,
+    token: env.FADO_CONTROL_TOKEN,
+    lastTag,
+    timeoutMs: PULL_TIMEOUT_MS,
+    maxBytes: MAX_SNAPSHOT_BYTES,
   })
   fetchedAt = Date.now()
-  if (res.status === 304) return
-  if (!res.ok) throw new Error(`control answered ${res.status}`)
-  lastTag = res.headers.get('etag') ?? ''
-  store.offer(await res.json())
+  if (!pulled.changed) return
+  lastTag = pulled.etag
+  store.offer(pulled.body)
   if (store.current && !lastTag) lastTag = snapshotTag(store.current)
 }
 

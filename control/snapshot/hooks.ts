@@ -11,14 +11,13 @@
  */
 import { createHmac } from 'node:crypto'
 import type { Logger } from '../../edge/log.js'
-import type { RouteSnapshot } from '../../edge/snapshot.js'
+import { SNAPSHOT_KV_KEY, type RouteSnapshot } from '../../edge/snapshot.js'
 import type { Db } from '../db/client.js'
 import { listHooks, recordDelivery, recordFailure, type HookRow } from '../db/hooks.js'
 import { CoalescedRunner } from '../coalesce.js'
 import type { SecretBox } from '../secrets.js'
 
-/** The Workers KV key holding the snapshot (the Workers edge reads the same key). */
-export const KV_KEY = 'fado-snapshot'
+/** Cloudflare's REST API (the cloudflare-kv hook writes SNAPSHOT_KV_KEY through it). */
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'
 
 export interface HookRequest {
@@ -48,7 +47,7 @@ export function hookRequest(
     }
   const base = (hook.url || CLOUDFLARE_API).replace(/\/+$/, '')
   return {
-    url: `${base}/accounts/${encodeURIComponent(hook.account_id)}/storage/kv/namespaces/${encodeURIComponent(hook.namespace_id)}/values/${KV_KEY}`,
+    url: `${base}/accounts/${encodeURIComponent(hook.account_id)}/storage/kv/namespaces/${encodeURIComponent(hook.namespace_id)}/values/${SNAPSHOT_KV_KEY}`,
     method: 'PUT',
     headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
     body,
