@@ -17,7 +17,6 @@ const ctx: PickContext = {
   inflight: () => 0,
   latency: () => undefined,
   concurrency: () => undefined,
-  age: () => Infinity,
   waited: () => 0,
   hashKey: '',
   balanceFactor: 0,

@@ -92,14 +92,10 @@ export class UpstreamState {
   }
   /** How many requests were in flight, smoothed, when latency() was measured. */
   concurrency = (id: number): number | undefined => this.#entries.get(id)?.load
-  /** ms since latency() was last measured; Infinity before the first answer. */
+  /** ms the oldest request in flight has waited so far; 0 when none is in flight. */
   waited = (id: number): number => {
     const first = this.#entries.get(id)?.started[0]
     return first === undefined ? 0 : Math.max(0, this.#now() - first)
-  }
-  age = (id: number): number => {
-    const entry = this.#entries.get(id)
-    return entry?.ewma === undefined ? Infinity : this.#now() - entry.measuredAt
   }
 
   isAvailable(id: number): boolean {
@@ -180,7 +176,6 @@ export class UpstreamState {
       inflight: this.inflight,
       latency: this.latency,
       concurrency: this.concurrency,
-      age: this.age,
       waited: this.waited,
       hashKey,
       balanceFactor,

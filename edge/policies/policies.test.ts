@@ -20,7 +20,6 @@ function ctx(
     inflight?: Record<number, number>
     latency?: Record<number, number>
     concurrency?: Record<number, number>
-    age?: Record<number, number>
     waited?: Record<number, number>
     hashKey?: string
     balanceFactor?: number
@@ -32,7 +31,6 @@ function ctx(
     inflight: (id) => opts.inflight?.[id] ?? 0,
     latency: (id) => opts.latency?.[id],
     concurrency: (id) => opts.concurrency?.[id],
-    age: (id) => opts.age?.[id] ?? 0,
     waited: (id) => opts.waited?.[id] ?? 0,
     hashKey: opts.hashKey ?? 'client-1',
     balanceFactor: opts.balanceFactor ?? 0,

@@ -10,12 +10,10 @@ export interface PickContext {
   random(): number
   /** Requests in flight to this upstream now. */
   inflight(id: number): number
-  /** Smoothed latency of this upstream in ms; undefined before its first answer. */
+  /** Smoothed latency of this upstream in ms, faded by the time since it was measured; undefined before its first answer. */
   latency(id: number): number | undefined
   /** Smoothed requests in flight when that latency was measured; undefined before the first answer. */
   concurrency(id: number): number | undefined
-  /** ms since that latency was measured (Infinity before the first answer). */
-  age(id: number): number
   /** ms the oldest request in flight to this upstream has waited so far (0: none in flight). */
   waited(id: number): number
   /** What `hash` hashes: a header value or the client address. */
