@@ -167,6 +167,22 @@ async function setUpWebhook(
       await setStorageSqsArn(tx, row.storage_id, arn)
       changed({ storage: true, reconcile: masterBuckets })
     })
+    // Subscribed here and now, not left to the next pass: a pass that began while the server
+    // restarted saw no target yet, and the next one may be a while off.
+    const names = new Map((await listBuckets(deps.db)).map((b) => [b.bucket_id, b.name]))
+    for (const id of masterBuckets) {
+      const bucket = names.get(id)
+      if (!bucket) continue
+      try {
+        await storage.notifyOnChanges(bucket, arn)
+      } catch (err) {
+        log.warn('cannot set bucket notifications yet; the next pass will', {
+          alias: row.alias,
+          bucket,
+          error: err,
+        })
+      }
+    }
     log.info('configured a webhook target for FaDO on the storage (server restarted once)', {
       alias: row.alias,
       arn,
