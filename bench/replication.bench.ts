@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import { promisify } from 'node:util'
-import { emptyStats, syncBucket } from '../control/replication/sync-bucket.js'
+import { emptyStats, syncReplica } from '../control/replication/sync-replica.js'
 import { startMinio } from '../test/helpers/minio.js'
 import { rcloneEnv, rcloneSync } from './rclone.js'
 import { putBytes, randomData, s3Of } from '../test/helpers/storage.js'
@@ -76,7 +76,7 @@ async function main() {
           async () => {
             await sb.removeBucket(bucket)
             const t0 = performance.now()
-            await syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() })
+            await syncReplica(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() })
             fado.push(performance.now() - t0)
           },
           async () => {
@@ -105,7 +105,7 @@ async function main() {
     await putBytes(a, bucket, 'obj-007', randomData(OBJECT_MB * 1024 * 1024))
     const stats = emptyStats()
     let t0 = performance.now()
-    await syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats })
+    await syncReplica(bucket, sa, sb, { concurrency: CONCURRENCY, stats })
     const fadoInc = {
       ms: Math.round(performance.now() - t0),
       objects: stats.objects_copied,

@@ -20,7 +20,7 @@ import {
   startSeaweedServer,
   weedPath,
 } from '../control/demo/seaweed-server.js'
-import { emptyStats, syncBucket } from '../control/replication/sync-bucket.js'
+import { emptyStats, syncReplica } from '../control/replication/sync-replica.js'
 import { S3Storage } from '../control/storage/s3.js'
 import { startMinio } from '../test/helpers/minio.js'
 import { randomData, s3Of } from '../test/helpers/storage.js'
@@ -103,7 +103,7 @@ async function main() {
           async () => {
             await emptyBucket(sb, bucket)
             const t = await timed(() =>
-              syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() }),
+              syncReplica(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() }),
             )
             fado.push(t.ms)
             fadoCpu.push(t.cpu)
@@ -123,7 +123,7 @@ async function main() {
       await sa.putObject(bucket, 'obj-00007', Readable.from([changed]), changed.length)
       const stats = emptyStats()
       const t0 = performance.now()
-      await syncBucket(bucket, sa, sb, { concurrency: CONCURRENCY, stats })
+      await syncReplica(bucket, sa, sb, { concurrency: CONCURRENCY, stats })
       const fadoInc = performance.now() - t0
       const rcloneInc = (await runRclone(bucket, env)).ms
       const [f, rc] = [median(fado), median(rclone)]

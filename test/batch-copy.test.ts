@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { emptyStats, SOURCE_ETAG_META, syncBucket } from '../control/replication/sync-bucket.js'
+import { emptyStats, SOURCE_ETAG_META, syncReplica } from '../control/replication/sync-replica.js'
 import { startMinios, type TestMinio } from './helpers/minio.js'
 import { fillBucket, listing, randomData, readBytes, s3Of, sha256 } from './helpers/storage.js'
 
@@ -47,7 +47,7 @@ describe('batched copies of small objects to MinIO', () => {
     expect(Object.keys(masterListing ?? {})).toHaveLength(FILLED + special.length)
 
     const stats = emptyStats()
-    await syncBucket(BUCKET, s3Of(master), s3Of(replica), { concurrency: 32, stats })
+    await syncReplica(BUCKET, s3Of(master), s3Of(replica), { concurrency: 32, stats })
 
     expect(await listing(replica, BUCKET)).toEqual(masterListing)
     expect(stats.objects_copied).toBe(FILLED + special.length)
@@ -74,7 +74,7 @@ describe('batched copies of small objects to MinIO', () => {
 
   it('a second pass finds nothing to copy', async () => {
     const stats = emptyStats()
-    await syncBucket(BUCKET, s3Of(master), s3Of(replica), { concurrency: 32, stats })
+    await syncReplica(BUCKET, s3Of(master), s3Of(replica), { concurrency: 32, stats })
     expect(stats).toEqual(emptyStats())
   })
 })

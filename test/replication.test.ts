@@ -17,7 +17,7 @@ import {
   waitSyncedNamed,
   type ScenarioEnv,
 } from './helpers/thesis-scenario.js'
-import { BATCH_LIMITS } from '../control/replication/sync-bucket.js'
+import { BATCH_LIMITS } from '../control/replication/sync-replica.js'
 
 let fado: TestControl
 let minios: TestMinio[]

@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { getBucket, listBuckets } from '../db/buckets.js'
 import { notFound } from '../errors.js'
-import { createBucket, removeBucket, syncBucket, updateBucket } from '../services/buckets.js'
+import { createBucket, removeBucket, checkBucketNow, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
 import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
 import { bucketView } from './views.js'
@@ -69,7 +69,7 @@ export function bucketsApi(deps: ApiDeps): Hono {
       return c.json(bucketView(bucket))
     })
     .post('/:id/sync', async (c) => {
-      const bucket = await syncBucket(deps, parseId(c.req.param('id'), 'bucket_id'))
+      const bucket = await checkBucketNow(deps, parseId(c.req.param('id'), 'bucket_id'))
       return c.json(bucketView(bucket), 202)
     })
     .delete('/:id', async (c) => {

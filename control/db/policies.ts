@@ -5,7 +5,7 @@
  */
 import type { Queryable } from './client.js'
 
-export type PolicyName =
+export type SettingName =
   | 'lb_policy'
   | 'lb_match_header'
   | 'lb_route_overrides'
@@ -21,9 +21,9 @@ export type PolicyName =
 
 export async function getGlobalPolicies(
   q: Queryable,
-  names: readonly PolicyName[],
-): Promise<Map<PolicyName, unknown>> {
-  const rows = await q.query<{ name: PolicyName; value: unknown }>(
+  names: readonly SettingName[],
+): Promise<Map<SettingName, unknown>> {
+  const rows = await q.query<{ name: SettingName; value: unknown }>(
     `SELECT p.name, COALESCE(g.value, p.default_value) AS value
      FROM policies p LEFT JOIN global_policies g ON g.policy_id = p.policy_id
      WHERE p.name = ANY($1::text[])`,
@@ -34,7 +34,7 @@ export async function getGlobalPolicies(
 
 export async function setGlobalPolicy(
   q: Queryable,
-  name: PolicyName,
+  name: SettingName,
   value: unknown,
 ): Promise<void> {
   await q.query(
@@ -56,7 +56,7 @@ async function setScopedPolicy(
   q: Queryable,
   scope: keyof typeof SCOPES,
   ownerId: number,
-  name: PolicyName,
+  name: SettingName,
   value: unknown,
 ): Promise<void> {
   const { table, key } = SCOPES[scope]
@@ -71,19 +71,23 @@ async function setScopedPolicy(
 export const setClusterPolicy = (
   q: Queryable,
   clusterId: number,
-  name: PolicyName,
+  name: SettingName,
   value: unknown,
 ) => setScopedPolicy(q, 'cluster', clusterId, name, value)
 
-export const setBucketPolicy = (q: Queryable, bucketId: number, name: PolicyName, value: unknown) =>
-  setScopedPolicy(q, 'bucket', bucketId, name, value)
+export const setBucketPolicy = (
+  q: Queryable,
+  bucketId: number,
+  name: SettingName,
+  value: unknown,
+) => setScopedPolicy(q, 'bucket', bucketId, name, value)
 
 /** SQL for "the value of policy NAME for the row aliased ALIAS of a per-cluster/per-bucket table". */
 export function policyValueSql(
   table: 'clusters_policies' | 'buckets_policies',
   key: 'cluster_id' | 'bucket_id',
   alias: string,
-  name: PolicyName,
+  name: SettingName,
 ): string {
   return `COALESCE(
     (SELECT t.value FROM ${table} t JOIN policies p ON p.policy_id = t.policy_id

@@ -20,7 +20,7 @@ import { Backlog } from './observer.js'
 import type { PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
 import { ReplicaRecords } from './replica-records.js'
-import { syncBucket } from './sync-bucket.js'
+import { syncReplica } from './sync-replica.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
@@ -80,7 +80,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
         try {
           if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
           // The master was listed once, into the index just refreshed: replicas sync from that.
-          await syncBucket(bucket.name, master, await ctx.storages.get(storageId), {
+          await syncReplica(bucket.name, master, await ctx.storages.get(storageId), {
             concurrency: ctx.copyConcurrency,
             stats: ctx.stats,
             source: indexedEntries(ctx.db, bucket.bucket_id),

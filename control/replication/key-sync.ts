@@ -11,7 +11,7 @@ import { Backlog } from './observer.js'
 import type { PassContext } from './pass-context.js'
 import { replicaVerdict } from './diff.js'
 import { ReplicaRecords } from './replica-records.js'
-import { copyObject, runBounded } from './sync-bucket.js'
+import { copyObject, runBounded } from './sync-replica.js'
 
 export async function syncKeys(
   ctx: PassContext,

@@ -4,7 +4,7 @@ import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import type { MasterNotifications } from './notifications.js'
 import type { ReplicationObserver } from './observer.js'
-import type { SyncStats } from './sync-bucket.js'
+import type { SyncStats } from './sync-replica.js'
 
 export interface PassContext {
   db: Db

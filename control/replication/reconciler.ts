@@ -14,7 +14,7 @@ import { syncKeys } from './key-sync.js'
 import { MasterNotifications } from './notifications.js'
 import type { PassContext } from './pass-context.js'
 import { ignoreReplication, type ReplicationObserver } from './observer.js'
-import { emptyStats, type SyncStats } from './sync-bucket.js'
+import { emptyStats, type SyncStats } from './sync-replica.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
 
 /** Advisory-lock namespace for "reconciling bucket N". */

@@ -16,7 +16,7 @@ import {
 } from '../db/buckets.js'
 import { getStorageDeployment, listStorageDeployments } from '../db/storage-deployments.js'
 import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
-import { removeCopies } from './copies.js'
+import { removeCopies } from './remove-copies.js'
 import type { ServiceDeps } from './deps.js'
 
 export interface NewBucket {
@@ -86,7 +86,7 @@ export async function updateBucket(
  * Asks for a full pass over the bucket now rather than at the next periodic one: master, replicas
  * and what FaDO copied are compared and every difference is repaired. Runs in the background.
  */
-export async function syncBucket(deps: ServiceDeps, bucketId: number): Promise<BucketRow> {
+export async function checkBucketNow(deps: ServiceDeps, bucketId: number): Promise<BucketRow> {
   const bucket = await getBucket(deps.db, bucketId)
   if (!bucket) throw notFound('bucket', bucketId)
   await deps.changes.record({ reconcile: [bucketId] })

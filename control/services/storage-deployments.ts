@@ -26,7 +26,7 @@ import { planUntrack } from '../replication/untrack-plan.js'
 import { configureWebhook, pickWebhookArn } from '../storage/webhook.js'
 import { deleteTokenByName, insertToken } from '../db/api-tokens.js'
 import { hashToken, newTokenSecret } from '../tokens.js'
-import { removeCopies } from './copies.js'
+import { removeCopies } from './remove-copies.js'
 import type { ServiceDeps } from './deps.js'
 
 export interface NewStorage {

@@ -127,7 +127,7 @@ export async function* replicaActions(
   }
 }
 
-export async function syncBucket(
+export async function syncReplica(
   bucket: string,
   master: S3Storage,
   replica: S3Storage,

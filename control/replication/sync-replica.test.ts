@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { ObjectEntry } from '../storage/s3.js'
 import type { SyncAction } from './diff.js'
 import { Backlog } from './observer.js'
-import { batchableKey, batchSmallCopies, limiter, readAhead } from './sync-bucket.js'
+import { batchableKey, batchSmallCopies, limiter, readAhead } from './sync-replica.js'
 
 const copy = (key: string, size: number, etag = 'e'): SyncAction<ObjectEntry> => ({
   op: 'copy',
