@@ -16,7 +16,9 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { insertToken } from '../control/db/api-tokens.js'
 import type { NotificationRule } from '../control/storage/notification-rules.js'
+import { hashToken } from '../control/tokens.js'
 import { createToken, startTestControl, type TestControl } from './helpers/control.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
 import { freePort, waitFor } from './helpers/ports.js'
@@ -234,6 +236,24 @@ describe("someone else's webhook target and bucket rules", () => {
     const metrics = await fado.fetch('/metrics')
     expect(await metrics.text()).toMatch(/^fado_notify_records_refused_total 1$/m)
     // The object is still indexed: nothing acted on the forged delete.
+    expect(
+      (await fado.api('GET', '/api/objects?path=ledger/payroll/2026-salaries.csv')).status,
+    ).toBe(200)
+
+    // A notify token made before tokens named their deployment (none named) delivers for none.
+    const legacy = 'fado_notify_legacy-token-made-before-storage-aliases'
+    await insertToken(fado.running.db, {
+      name: 'legacy-hooks',
+      scope: 'notify',
+      token_hash: hashToken(legacy),
+    })
+    const fromLegacy = await fado.api(
+      'POST',
+      '/api/notify',
+      { Records: [record('s3:ObjectRemoved:Delete', 'ledger', 'payroll/2026-salaries.csv')] },
+      legacy,
+    )
+    expect(fromLegacy.body).toMatchObject({ received: 1, applied: 0, refused: 1 })
     expect(
       (await fado.api('GET', '/api/objects?path=ledger/payroll/2026-salaries.csv')).status,
     ).toBe(200)
