@@ -14,7 +14,12 @@ import tls from 'node:tls'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
-import { startTestControl, TEST_TOKEN, type TestControl } from './helpers/control.js'
+import {
+  startTestControl,
+  TEST_TOKEN,
+  type TestControl,
+  waitForEdgeToServe,
+} from './helpers/control.js'
 import { cleanEnv, FADO_BIN, standaloneArgs } from './helpers/fado-process.js'
 import { sleep } from './helpers/faults.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
@@ -77,10 +82,7 @@ afterAll(async () => {
 async function overrides(body: Record<string, unknown>) {
   const res = await fado.api('PUT', '/api/load-balancer/route-overrides', body)
   expect(res.status, res.text).toBe(200)
-  await waitFor('the edge to serve the routes', async () => {
-    const edge = (await fado.api('GET', '/api/load-balancer')).body.edge
-    return edge?.snapshot_version === fado.running.publisher.current?.version
-  })
+  await waitForEdgeToServe(fado)
 }
 
 /** A request written by hand (as curl --path-as-is or a hostile client would), its answer parsed. */

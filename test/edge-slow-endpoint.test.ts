@@ -9,9 +9,8 @@
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
-import { startTestControl, type TestControl } from './helpers/control.js'
+import { startTestControl, type TestControl, waitForEdgeToServe } from './helpers/control.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
-import { waitFor } from './helpers/ports.js'
 import { s3Of, trackBody } from './helpers/storage.js'
 
 let minio: TestMinio
@@ -48,10 +47,7 @@ beforeAll(async () => {
   await fado.api('PUT', '/api/load-balancer/route-overrides', {
     data: { policy: 'fastest', faas_ids: ids },
   })
-  await waitFor('the edge to serve the route', async () => {
-    const edge = (await fado.api('GET', '/api/load-balancer')).body.edge
-    return edge?.snapshot_version === fado.running.publisher.current?.version
-  })
+  await waitForEdgeToServe(fado)
 }, 120_000)
 
 afterAll(async () => {

@@ -10,7 +10,12 @@ import net from 'node:net'
 import { Pool, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
-import { createToken, startTestControl, type TestControl } from './helpers/control.js'
+import {
+  createToken,
+  startTestControl,
+  type TestControl,
+  waitForEdgeToServe,
+} from './helpers/control.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
 import { freePort, waitFor } from './helpers/ports.js'
 import { s3Of, trackBody } from './helpers/storage.js'
@@ -53,10 +58,7 @@ beforeAll(async () => {
     bodies: { policy: 'round_robin', faas_ids: [...ids.dead, ids.good] },
   })
   expect(res.status, res.text).toBe(200)
-  await waitFor('the edge to serve the routes', async () => {
-    const edge = (await fado.api('GET', '/api/load-balancer')).body.edge
-    return edge?.snapshot_version === fado.running.publisher.current?.version
-  })
+  await waitForEdgeToServe(fado)
 }, 120_000)
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { defaultConfig, type Config } from '../../control/config.js'
 import type { DbTarget } from '../../control/db/client.js'
 import { createLogger } from '../../edge/log.js'
 import { startControl, type RunningControl } from '../../control/main.js'
+import { waitFor } from '../../control/demo/ports.js'
 import type { ReconcilerOptions } from '../../control/replication/reconciler.js'
 
 export const TEST_TOKEN = 'test-admin-token-0123456789'
@@ -45,6 +46,14 @@ export async function webhookTo(
     endpoint: `${fado.running.apiUrl}/api/notify`,
     token: await createToken(fado, 'notify', undefined, alias),
   }
+}
+
+/** Waits until the in-process edge serves the snapshot version control published last. */
+export async function waitForEdgeToServe(fado: TestControl): Promise<void> {
+  await waitFor('the edge to serve the published snapshot', async () => {
+    const edge = (await fado.api('GET', '/api/load-balancer')).body.edge
+    return edge?.snapshot_version === fado.running.publisher.current?.version
+  })
 }
 
 export interface TestControl {
