@@ -28,6 +28,25 @@ export default tseslint.config(
     },
   },
   {
+    // The local platform (MinIO and function-server launchers, WAN relays, test credentials)
+    // is for tests, benches and the demo; production code names it in types at most.
+    files: ['control/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/platform', '**/platform/**'],
+              allowTypeImports: true,
+              message: 'platform/ is for tests, benches and the demo bundle',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: [
       'control/snapshot/compile.ts',
       'control/replication/plan.ts',

@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['control/**/*.test.ts', 'edge/**/*.test.ts'],
+          include: ['control/**/*.test.ts', 'edge/**/*.test.ts', 'platform/**/*.test.ts'],
         },
       },
       {

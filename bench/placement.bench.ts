@@ -17,10 +17,10 @@
 import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
-import { startDemo } from '../control/demo/demo.js'
+import { startDemo } from '../platform/demo.js'
 import { createLogger } from '../edge/log.js'
-import { freePort } from '../control/demo/ports.js'
-import { spawnFunctionServer } from '../control/demo/function-server-process.js'
+import { freePort } from '../platform/ports.js'
+import { spawnFunctionServer } from '../platform/function-server-process.js'
 import { percentile, runLoad, summarize } from './load-generator.js'
 
 const REQUESTS = Number(process.env.REQUESTS ?? 40)

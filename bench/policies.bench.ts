@@ -14,10 +14,10 @@
 import { defaultConfig } from '../control/config.js'
 import fs from 'node:fs'
 import os from 'node:os'
-import { DEMO_CLUSTERS, startDemo } from '../control/demo/demo.js'
-import { spawnFunctionServer } from '../control/demo/function-server-process.js'
+import { DEMO_CLUSTERS, startDemo } from '../platform/demo.js'
+import { spawnFunctionServer } from '../platform/function-server-process.js'
 import { createLogger } from '../edge/log.js'
-import { freePort } from '../control/demo/ports.js'
+import { freePort } from '../platform/ports.js'
 import { runLoad, summarize, type Call } from './load-generator.js'
 
 const SECONDS = Number(process.env.SECONDS ?? 15)

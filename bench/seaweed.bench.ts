@@ -19,8 +19,9 @@ import {
   SEAWEED_USER,
   startSeaweedServer,
   weedPath,
-} from '../control/demo/seaweed-server.js'
-import { emptyStats, syncReplica } from '../control/replication/sync-replica.js'
+} from '../platform/seaweed-server.js'
+import { emptyStats } from '../control/replication/copy.js'
+import { syncReplica } from '../control/replication/sync-replica.js'
 import { S3Storage } from '../control/storage/s3.js'
 import { startMinio } from '../test/helpers/minio.js'
 import { randomData, s3Of } from '../test/helpers/storage.js'

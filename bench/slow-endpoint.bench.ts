@@ -17,8 +17,8 @@ import { defaultConfig } from '../control/config.js'
 import {
   spawnFunctionServer,
   type FunctionServerProcess,
-} from '../control/demo/function-server-process.js'
-import { freePort } from '../control/demo/ports.js'
+} from '../platform/function-server-process.js'
+import { freePort } from '../platform/ports.js'
 import { startControl } from '../control/main.js'
 import { createLogger } from '../edge/log.js'
 import { startMinio } from '../test/helpers/minio.js'

@@ -7,23 +7,23 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Hono } from 'hono'
 import { startEdgeWorkers, type EdgeWorkers } from '../edge/node-workers.js'
-import { resolveAdminToken, type AdminToken } from './admin-token.js'
+import { resolveAdminToken, type AdminToken } from './auth/admin-token.js'
 import { createControlApp } from './api/app.js'
 import { loadUiAssets } from './api/ui.js'
-import { Changes } from './changes.js'
+import { ChangeHub } from './changes/hub.js'
 import { dbTarget, tlsOf, type Config } from './config.js'
 import { openDb, type Db } from './db/client.js'
 import { migrate } from './db/migrate.js'
-import { privateDataDir } from './private-files.js'
-import { adoptSecretsKey, loadSecretsKey } from './secrets.js'
-import { TokenVerifier } from './tokens.js'
+import { privateDataDir } from './auth/private-files.js'
+import { adoptSecretsKey, loadSecretsKey } from './auth/secrets.js'
+import { TokenVerifier } from './auth/tokens.js'
 import { listen } from '../edge/http-server.js'
 import type { Logger } from '../edge/log.js'
-import { ChangeFeed } from './replication/change-feed.js'
-import { ControlMetrics } from './metrics.js'
+import { ChangeFeed } from './changes/change-feed.js'
+import { ControlMetrics } from './observe/metrics.js'
 import { HookDeliverer } from './snapshot/hooks.js'
-import { observeAll, TrafficSeries } from './traffic.js'
-import { ListingPoller } from './replication/listing-poller.js'
+import { observeAll, TrafficSeries } from './observe/traffic.js'
+import { ListingPoller } from './changes/listing-poller.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
@@ -38,7 +38,7 @@ export interface RunningControl {
   publisher: SnapshotPublisher
   reconciler: Reconciler
   changeFeed: ChangeFeed
-  changes: Changes
+  changes: ChangeHub
   app: Hono
   close(): Promise<void>
 }
@@ -79,7 +79,7 @@ export async function startControl(
     if (sealed > 0) log.info('sealed storage secrets stored in plain text', { count: sealed })
     const tokens = new TokenVerifier(db, adminToken.token)
 
-    const changes = new Changes(db, log)
+    const changes = new ChangeHub(db, log)
     const publisher = new SnapshotPublisher(db, log)
     closers.push(async () => publisher.close())
     await publisher.publishNow()

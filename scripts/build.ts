@@ -7,8 +7,13 @@ import { build } from 'esbuild'
 import { buildUi } from '../ui/build.js'
 
 await build({
-  // The CLI, and the edge worker process it forks (edge/node-workers.ts).
-  entryPoints: { fado: 'control/cli.ts', 'edge-worker': 'edge/node-worker-main.ts' },
+  // The CLI, the edge worker process it forks (edge/node-workers.ts), and the local platform only
+  // `fado demo` loads (platform/: test credentials and server launchers stay out of the others).
+  entryPoints: {
+    fado: 'control/cli/cli.ts',
+    'edge-worker': 'edge/node-worker-main.ts',
+    'fado-demo': 'platform/demo-command.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -1,13 +1,13 @@
 /**
  * Fails when the project's own modules import each other in a circle (type-only imports count:
  * a newcomer reading the code follows them too). Reads the relative imports of every .ts/.tsx
- * file under control/, edge/, ui/src/, bench/, scripts/ and test/, finds the strongly connected
+ * file under control/, edge/, ui/src/, platform/, bench/, scripts/ and test/, finds the strongly connected
  * components (Tarjan) and prints each circle. Run by `npm run lint`.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 
-const ROOTS = ['control', 'edge', 'ui/src', 'bench', 'scripts', 'test']
+const ROOTS = ['control', 'edge', 'ui/src', 'platform', 'bench', 'scripts', 'test']
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/g
 
 function files(dir: string): string[] {

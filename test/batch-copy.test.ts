@@ -7,7 +7,8 @@
  */
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { emptyStats, SOURCE_ETAG_META, syncReplica } from '../control/replication/sync-replica.js'
+import { emptyStats, SOURCE_ETAG_META } from '../control/replication/copy.js'
+import { syncReplica } from '../control/replication/sync-replica.js'
 import { startMinios, type TestMinio } from './helpers/minio.js'
 import { fillBucket, listing, randomData, readBytes, s3Of, sha256 } from './helpers/storage.js'
 

@@ -13,7 +13,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
 import {
   startTestControl,
   TEST_TOKEN,

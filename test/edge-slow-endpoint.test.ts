@@ -8,7 +8,7 @@
  */
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
 import { startTestControl, type TestControl, waitForEdgeToServe } from './helpers/control.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
 import { s3Of, trackBody } from './helpers/storage.js'

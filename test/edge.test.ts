@@ -16,7 +16,7 @@ import {
   type TestCluster,
   type TestPlatform,
 } from './helpers/platform.js'
-import { startFunctionServer } from '../control/demo/function-server.js'
+import { startFunctionServer } from '../platform/function-server.js'
 import { putBytes, randomData, s3Of, sha256 } from './helpers/storage.js'
 
 let p: TestPlatform

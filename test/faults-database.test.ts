@@ -6,7 +6,7 @@
  * everything must work again afterwards without restarting FaDO.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
 import { startTestControl, type TestControl } from './helpers/control.js'
 import { sleep } from './helpers/faults.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'

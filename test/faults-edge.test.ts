@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { Pool, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
 import {
   createToken,
   startTestControl,

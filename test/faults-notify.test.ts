@@ -18,11 +18,13 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertToken } from '../control/db/api-tokens.js'
 import type { NotificationRule } from '../control/storage/notification-rules.js'
-import { hashToken } from '../control/tokens.js'
+import { hashToken } from '../control/auth/tokens.js'
 import { createToken, startTestControl, type TestControl } from './helpers/control.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
 import { freePort, waitFor } from './helpers/ports.js'
 import { putBytes, s3Of, trackBody, uploadForm } from './helpers/storage.js'
+import { serverInfo } from '../control/storage/admin-api.js'
+import { notificationRules, setNotificationRules } from '../control/storage/bucket-notifications.js'
 
 const AUDIT_ARN = 'arn:minio:sqs::AUDIT:webhook'
 const FADO_ARN = 'arn:minio:sqs::fado:webhook'
@@ -58,7 +60,7 @@ const operatorRules: NotificationRule[] = [
   },
 ]
 
-const rulesOn = async (bucket: string) => s3Of(minio).notificationRules(bucket)
+const rulesOn = async (bucket: string) => notificationRules(s3Of(minio), bucket)
 const operatorsOnly = (rules: NotificationRule[]) =>
   rules
     .filter((r) => r.arn === AUDIT_ARN)
@@ -119,10 +121,10 @@ beforeAll(async () => {
     MINIO_NOTIFY_WEBHOOK_ENDPOINT_AUDIT: auditUrl,
   })
   await waitFor('the AUDIT target to load', async () =>
-    (await s3Of(minio).serverInfo()).sqsArns.includes(AUDIT_ARN),
+    (await serverInfo(s3Of(minio))).sqsArns.includes(AUDIT_ARN),
   )
   await s3Of(minio).makeBucket('ledger')
-  await s3Of(minio).setNotificationRules('ledger', operatorRules)
+  await setNotificationRules(s3Of(minio), 'ledger', operatorRules)
   await expectOperatorRulesIntact('ledger')
 
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-notify-'))
@@ -156,7 +158,7 @@ describe("someone else's webhook target and bucket rules", () => {
     storageId = res.body.storage_id
     // Not the AUDIT target, although it was the only webhook there: one of FaDO's own.
     expect(res.body.sqs_arn).toBe(FADO_ARN)
-    expect((await s3Of(minio).serverInfo()).sqsArns).toEqual(
+    expect((await serverInfo(s3Of(minio))).sqsArns).toEqual(
       expect.arrayContaining([AUDIT_ARN, FADO_ARN]),
     )
     await waitFor('the bucket to be subscribed to FaDO’s target', async () =>
@@ -217,7 +219,7 @@ describe("someone else's webhook target and bucket rules", () => {
   }, 90_000)
 
   it('notify: a token tied to another deployment is refused; 1,000 records cost one storage call', async () => {
-    const info = await s3Of(minio).serverInfo()
+    const info = await serverInfo(s3Of(minio))
     const record = (eventName: string, bucket: string, key?: string) => ({
       eventName,
       s3: { bucket: { name: bucket }, ...(key ? { object: { key } } : {}) },

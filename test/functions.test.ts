@@ -9,7 +9,7 @@
  */
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
 import { createToken } from './helpers/control.js'
 import { waitFor } from './helpers/ports.js'
 import { startWorkerEdge } from './helpers/workerd.js'

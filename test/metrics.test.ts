@@ -15,7 +15,7 @@ import {
   type TestPlatform,
 } from './helpers/platform.js'
 import { startPrometheus, type TestPrometheus } from './helpers/prometheus.js'
-import { startWanRelay } from '../control/demo/wan-relay.js'
+import { startWanRelay } from '../platform/wan-relay.js'
 import { startMinio } from './helpers/minio.js'
 import { putBytes, randomData, trackBody } from './helpers/storage.js'
 

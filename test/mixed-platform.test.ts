@@ -8,11 +8,7 @@
  */
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  SEAWEED_PASSWORD,
-  SEAWEED_USER,
-  type SeaweedServer,
-} from '../control/demo/seaweed-server.js'
+import { SEAWEED_PASSWORD, SEAWEED_USER, type SeaweedServer } from '../platform/seaweed-server.js'
 import { POSTGRES } from './helpers/engines.js'
 import { startTestControl, type TestControl } from './helpers/control.js'
 import { startMinios, startSeaweed, type TestMinio } from './helpers/minio.js'

@@ -17,7 +17,7 @@ import {
   waitSyncedNamed,
   type ScenarioEnv,
 } from './helpers/thesis-scenario.js'
-import { BATCH_LIMITS } from '../control/replication/sync-replica.js'
+import { BATCH_LIMITS } from '../control/replication/batch.js'
 
 let fado: TestControl
 let minios: TestMinio[]

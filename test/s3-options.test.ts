@@ -11,12 +11,8 @@
 import type { LookupFunction } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  SEAWEED_PASSWORD,
-  SEAWEED_USER,
-  type SeaweedServer,
-} from '../control/demo/seaweed-server.js'
-import { startMinioServer } from '../control/demo/minio-server.js'
+import { SEAWEED_PASSWORD, SEAWEED_USER, type SeaweedServer } from '../platform/seaweed-server.js'
+import { startMinioServer } from '../platform/minio-server.js'
 import { S3Storage } from '../control/storage/s3.js'
 import { POSTGRES } from './helpers/engines.js'
 import { startTestControl, type TestControl } from './helpers/control.js'

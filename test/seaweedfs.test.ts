@@ -8,12 +8,8 @@
  */
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunctionServer, type RunningFunctionServer } from '../control/demo/function-server.js'
-import {
-  SEAWEED_PASSWORD,
-  SEAWEED_USER,
-  type SeaweedServer,
-} from '../control/demo/seaweed-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
+import { SEAWEED_PASSWORD, SEAWEED_USER, type SeaweedServer } from '../platform/seaweed-server.js'
 import type { S3Storage } from '../control/storage/s3.js'
 import { startSeaweed } from './helpers/minio.js'
 import { waitFor } from './helpers/ports.js'

@@ -12,6 +12,7 @@ import { startTestControl, type TestControl } from './helpers/control.js'
 import { startMinios, type TestMinio } from './helpers/minio.js'
 import { waitFor } from './helpers/ports.js'
 import { s3Of, trackBody } from './helpers/storage.js'
+import { serverInfo } from '../control/storage/admin-api.js'
 
 let fado: TestControl
 let master: TestMinio, replica: TestMinio, untouched: TestMinio
@@ -45,7 +46,7 @@ describe('FaDO configures MinIO webhooks itself', () => {
       ['minio-b', replica, 'b'],
     ] as const) {
       // Nothing about FaDO is configured on the server before.
-      expect((await s3Of(minio).serverInfo()).sqsArns).toEqual([])
+      expect((await serverInfo(s3Of(minio))).sqsArns).toEqual([])
       const res = await fado.api(
         'POST',
         '/api/storage-deployments',
@@ -54,7 +55,7 @@ describe('FaDO configures MinIO webhooks itself', () => {
       expect(res.status, res.text).toBe(201)
       expect(res.body.sqs_arn).toBe('arn:minio:sqs::fado:webhook')
       ids[alias] = res.body.storage_id
-      expect((await s3Of(minio).serverInfo()).sqsArns).toContain('arn:minio:sqs::fado:webhook')
+      expect((await serverInfo(s3Of(minio))).sqsArns).toContain('arn:minio:sqs::fado:webhook')
     }
     const names = (await tokens()).map((t) => t.name)
     expect(names).toEqual(
@@ -74,7 +75,7 @@ describe('FaDO configures MinIO webhooks itself', () => {
     })
     expect(res.status, res.text).toBe(201)
     expect(res.body.sqs_arn).toBe('')
-    expect((await s3Of(untouched).serverInfo()).sqsArns).toEqual([])
+    expect((await serverInfo(s3Of(untouched))).sqsArns).toEqual([])
     expect((await tokens()).map((t) => t.name)).not.toContain(
       `storage-${res.body.storage_id}-webhook`,
     )
@@ -139,7 +140,7 @@ describe('FaDO configures MinIO webhooks itself', () => {
     const res = await fado.api('POST', path)
     expect(res.status, res.text).toBe(200)
     expect(res.body.sqs_arn).toBe('arn:minio:sqs::fado:webhook')
-    expect((await s3Of(untouched).serverInfo()).sqsArns).toContain('arn:minio:sqs::fado:webhook')
+    expect((await serverInfo(s3Of(untouched))).sqsArns).toContain('arn:minio:sqs::fado:webhook')
     expect((await tokens()).map((t) => t.name)).toContain(`storage-${ids['minio-c']}-webhook`)
     const again = await fado.api('POST', path)
     expect(again.status).toBe(200)

@@ -22,7 +22,7 @@ import type {
   StorageDeploymentView,
   TokenView,
 } from './views.js'
-import type { TrafficView } from '../traffic.js'
+import type { TrafficView } from '../observe/traffic.js'
 import type { HookView } from './hooks.js'
 
 const int = z.number().int()

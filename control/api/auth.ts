@@ -7,8 +7,8 @@
  */
 import { createMiddleware } from 'hono/factory'
 import type { Scope } from '../db/api-tokens.js'
-import { FadoError } from '../errors.js'
-import type { Principal, TokenVerifier } from '../tokens.js'
+import { FadoError } from '../lib/errors.js'
+import type { Principal, TokenVerifier } from '../auth/tokens.js'
 
 /** What each narrow scope may reach; `admin` reaches everything. */
 const SCOPE_ROUTES: Record<Exclude<Scope, 'admin'>, { methods: string[]; path: string }[]> = {

@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { getBucket, listBuckets } from '../db/buckets.js'
-import { notFound } from '../errors.js'
+import { notFound } from '../lib/errors.js'
 import { createBucket, removeBucket, checkBucketNow, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
 import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'

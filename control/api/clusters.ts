@@ -12,7 +12,7 @@ import {
   updateCluster,
 } from '../db/clusters.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
-import { conflict, notFound } from '../errors.js'
+import { conflict, notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import { checkUnchanged, name, parseBody, parseId, readOnly, zones } from './validate.js'
 import { clusterView } from './views.js'

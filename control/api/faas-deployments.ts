@@ -10,7 +10,7 @@ import {
   listFaasDeployments,
   updateFaasDeployment,
 } from '../db/faas-deployments.js'
-import { invalidField, notFound } from '../errors.js'
+import { invalidField, notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import { checkUnchanged, httpUrl, id, parseBody, parseId, readOnly } from './validate.js'
 import { faasView } from './views.js'

@@ -15,7 +15,7 @@ import {
   updateFunction,
   type TriggerRow,
 } from '../db/functions.js'
-import { invalidField, notFound } from '../errors.js'
+import { invalidField, notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import {
   checkUnchanged,

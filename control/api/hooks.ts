@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { deleteHook, insertHook, listHooks, type HookRow } from '../db/hooks.js'
-import { notFound } from '../errors.js'
+import { notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import { httpUrl, parseBody, parseId } from './validate.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FadoError } from '../errors.js'
+import { FadoError } from '../lib/errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan, strictDecode, textProblem } from './input.js'
 import { objectKey } from './validate.js'
 

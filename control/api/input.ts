@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { ClientGoneError, invalidField } from '../errors.js'
+import { ClientGoneError, invalidField } from '../lib/errors.js'
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 

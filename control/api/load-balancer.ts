@@ -14,7 +14,7 @@ import {
   setRouteOverrides,
   setSettings,
 } from '../db/load-balancer.js'
-import { invalidField } from '../errors.js'
+import { invalidField } from '../lib/errors.js'
 import type { RouteOverride } from '../snapshot/compile.js'
 import type { ApiDeps } from './deps.js'
 import { id, parseBody } from './validate.js'

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { parseRecords } from '../storage/events.js'
+import { parseRecords } from '../changes/event-stream.js'
 import type { AuthVariables } from './auth.js'
 import type { ApiDeps } from './deps.js'
 import { parseWith } from './validate.js'

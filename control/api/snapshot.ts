@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import { snapshotTag, type RouteSnapshot } from '../../edge/snapshot.js'
-import { FadoError, invalidField } from '../errors.js'
+import { FadoError, invalidField } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 
 const MAX_WAIT_S = 60

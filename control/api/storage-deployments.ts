@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { getStorageDeployment, listStorageDeployments } from '../db/storage-deployments.js'
-import { invalidField, notFound } from '../errors.js'
+import { invalidField, notFound } from '../lib/errors.js'
 import {
   configureStorageWebhook,
   trackStorage,
@@ -13,7 +13,7 @@ import {
 } from '../services/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { endpoint, httpUrl, id, name, parseBody, parseId } from './validate.js'
-import { DEFAULT_REGION, STORAGE_ADDRESSING, STORAGE_KINDS } from '../storage/s3.js'
+import { DEFAULT_REGION, STORAGE_ADDRESSING, STORAGE_KINDS } from '../storage/types.js'
 import { storageView } from './views.js'
 
 const secret = z

@@ -14,7 +14,7 @@ import {
   MAX_REPORT_ENTRIES,
   type StatsEntry,
 } from '../../edge/invocation-stats.js'
-import { FadoError, tooLarge } from '../errors.js'
+import { FadoError, tooLarge } from '../lib/errors.js'
 import type { AuthVariables } from './auth.js'
 import type { ApiDeps } from './deps.js'
 import { parseBody } from './validate.js'

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
 import type { Context } from 'hono'
-import { ClientGoneError, FadoError, invalidField, tooLarge } from '../errors.js'
+import { ClientGoneError, FadoError, invalidField, tooLarge } from '../lib/errors.js'
 
 export interface UploadLimits {
   /** Largest object accepted (bytes). */

@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import { z } from 'zod'
-import { FadoError, invalidField } from '../errors.js'
+import { FadoError, invalidField } from '../lib/errors.js'
 import { isTriggerTarget } from '../../edge/snapshot.js'
 import { readJson } from './input.js'
 

@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import type { PGlite as PGliteType, Transaction } from '@electric-sql/pglite'
-import { runInTransaction } from '../transaction-scope.js'
+import { runInTransaction } from '../lib/transaction-scope.js'
 import {
   EMBEDDED_POSTGRESQL_CONF,
   initialiseInChild,

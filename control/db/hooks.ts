@@ -1,4 +1,4 @@
-/** Snapshot publish hooks and their delivery state. `secret` is sealed (control/secrets.ts). */
+/** Snapshot publish hooks and their delivery state. `secret` is sealed (auth/secrets.ts). */
 import type { Queryable } from './client.js'
 
 export type HookKind = 'webhook' | 'cloudflare-kv'

@@ -2,7 +2,7 @@
  * Storage deployments (thesis §4.1.4): MinIO servers FaDO tracks. The secret key is stored sealed
  * (secrets.ts) and read only to connect.
  */
-import type { StorageAddressing, StorageConnection, StorageKind } from '../storage/s3.js'
+import type { StorageAddressing, StorageConnection, StorageKind } from '../storage/types.js'
 import type { Queryable } from './client.js'
 
 /** What the API may show: every column but secret_key (write-only) and the unused sqs_arn. */

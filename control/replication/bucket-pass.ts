@@ -16,10 +16,8 @@ import { listClusters } from '../db/clusters.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { S3Storage } from '../storage/s3.js'
 import { indexedEntries, refreshObjectIndex } from './object-index.js'
-import { Backlog } from './observer.js'
-import type { PassContext } from './pass-context.js'
+import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
-import { ReplicaRecords } from './replica-records.js'
 import { syncReplica } from './sync-replica.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
@@ -36,7 +34,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
   let routesChanged = false
   const errors: string[] = []
   const started = Date.now()
-  const alias = (id: number) => storages.find((s) => s.storage_id === id)?.alias ?? String(id)
+  const alias = aliasLookup(storages)
   const mark = async (storageId: number, status: ReplicaStatus, error: string | null = null) => {
     if (await setReplicaStatus(ctx.db, bucket.bucket_id, storageId, status, error))
       routesChanged = true
@@ -76,21 +74,17 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
     const current = new Map(bucket.replicas.map((r) => [r.storage_id, r.status]))
     await Promise.all(
       plan.desired.map(async (storageId) => {
-        const backlog = new Backlog(ctx.observer, bucket.name, alias(storageId), started)
+        let replica: OpenReplica | undefined
         try {
           if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
+          replica = await openReplica(ctx, bucket, storageId, alias(storageId), started)
           // The master was listed once, into the index just refreshed: replicas sync from that.
-          await syncReplica(bucket.name, master, await ctx.storages.get(storageId), {
+          await syncReplica(bucket.name, master, replica.storage, {
             concurrency: ctx.copyConcurrency,
             stats: ctx.stats,
             source: indexedEntries(ctx.db, bucket.bucket_id),
-            backlog,
-            records: new ReplicaRecords(
-              ctx.db,
-              bucket,
-              { storage_id: storageId, alias: alias(storageId) },
-              { log: ctx.log, observer: ctx.observer },
-            ),
+            backlog: replica.backlog,
+            records: replica.records,
           })
           await mark(storageId, 'synced')
         } catch (err) {
@@ -98,7 +92,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
           await mark(storageId, 'error', message(err))
           errors.push(`replica on ${storageId}: ${message(err)}`)
         } finally {
-          backlog.close()
+          replica?.backlog.close()
         }
       }),
     )

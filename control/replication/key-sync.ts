@@ -7,11 +7,11 @@ import type { BucketRow } from '../db/buckets.js'
 import type { S3Storage } from '../storage/s3.js'
 import { deleteObjectByName, upsertObject } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
-import { Backlog } from './observer.js'
-import type { PassContext } from './pass-context.js'
-import { replicaVerdict } from './diff.js'
-import { ReplicaRecords } from './replica-records.js'
-import { copyObject, runBounded } from './sync-replica.js'
+import { runBounded } from '../lib/concurrency.js'
+import { actionFor, type ReplicaAction } from './actions.js'
+import { applyAction, backlogBytes } from './apply.js'
+import { batchBounds, type BatchBounds } from './copy.js'
+import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
 
 export async function syncKeys(
   ctx: PassContext,
@@ -21,29 +21,15 @@ export async function syncKeys(
   since = Date.now(),
 ): Promise<void> {
   const master = await ctx.storages.get(bucket.storage_id)
-  const aliases = new Map(
-    (await listStorageDeployments(ctx.db)).map((s) => [s.storage_id, s.alias]),
-  )
+  const alias = aliasLookup(await listStorageDeployments(ctx.db))
   const replicas = await Promise.all(
-    bucket.replicas.map(async (r) => {
-      const alias = aliases.get(r.storage_id) ?? String(r.storage_id)
-      return {
-        storage: await ctx.storages.get(r.storage_id),
-        alias,
-        backlog: new Backlog(ctx.observer, bucket.name, alias, since),
-        records: new ReplicaRecords(
-          ctx.db,
-          bucket,
-          { storage_id: r.storage_id, alias },
-          { log: ctx.log, observer: ctx.observer },
-        ),
-      }
-    }),
+    bucket.replicas.map((r) => openReplica(ctx, bucket, r.storage_id, alias(r.storage_id), since)),
   )
+  const batches = batchBounds(ctx.copyConcurrency)
   let failure: { error: unknown } | undefined
   try {
     await runBounded(keys, ctx.copyConcurrency, (key: string) =>
-      syncKey(ctx, bucket, key, master, replicas),
+      syncKey(ctx, bucket, key, master, replicas, batches),
     )
   } catch (error) {
     failure = { error }
@@ -62,41 +48,36 @@ async function syncKey(
   bucket: BucketRow,
   key: string,
   master: S3Storage,
-  replicas: { storage: S3Storage; backlog: Backlog; records: ReplicaRecords }[],
+  replicas: OpenReplica[],
+  batches: BatchBounds,
 ): Promise<void> {
   const entry = await master.stat(bucket.name, key)
-  if (!entry) {
+  if (entry) {
+    await upsertObject(ctx.db, {
+      bucket_id: bucket.bucket_id,
+      name: key,
+      size: entry.size,
+      etag: entry.etag,
+      last_modified: entry.last_modified,
+    })
+  } else {
     await deleteObjectByName(ctx.db, bucket.bucket_id, key)
-    for (const { storage: replica, backlog, records } of replicas) {
-      backlog.found(0)
-      await replica.removeObject(bucket.name, key)
-      await records.removed(key)
-      ctx.stats.objects_deleted++
-      backlog.done(0, true)
-    }
-    return
   }
-  await upsertObject(ctx.db, {
-    bucket_id: bucket.bucket_id,
-    name: key,
-    size: entry.size,
-    etag: entry.etag,
-    last_modified: entry.last_modified,
-  })
   for (const { storage: replica, backlog, records } of replicas) {
-    const existing = await replica.stat(bucket.name, key)
-    const verdict = replicaVerdict(entry, existing, await records.get(key))
-    if (verdict === 'same') continue
-    if (verdict === 'adopt' && existing) {
-      await records.copied(key, entry, existing.etag)
-      continue
-    }
-    backlog.found(entry.size)
-    const copied = await copyObject(bucket.name, key, master, replica, ctx.stats)
-    if (copied) {
-      await records.copied(key, copied.entry, copied.etag)
-      if (verdict === 'repair') records.repaired(key)
-    }
-    backlog.done(entry.size, copied !== undefined)
+    // The master no longer has it: gone from every replica, whatever the replica holds.
+    const action: ReplicaAction | undefined = entry
+      ? actionFor(key, entry, await replica.stat(bucket.name, key), await records.get(key))
+      : { op: 'delete', key }
+    if (!action) continue
+    if (action.op !== 'adopt') backlog.found(backlogBytes(action))
+    await applyAction(action, {
+      bucket: bucket.name,
+      master,
+      replica,
+      stats: ctx.stats,
+      records,
+      backlog,
+      batches,
+    })
   }
 }

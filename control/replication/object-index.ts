@@ -11,7 +11,7 @@ import {
   type ObjectEntryInput,
   type ObjectRow,
 } from '../db/objects.js'
-import type { ObjectEntry } from '../storage/s3.js'
+import type { ObjectEntry } from '../storage/types.js'
 import { diffListings } from './diff.js'
 
 const PAGE = 1_000

@@ -1,5 +1,5 @@
 /**
- * What replication reports as it works, for metrics (control/metrics.ts implements it): objects
+ * What replication reports as it works, for metrics (observe/metrics.ts implements it): objects
  * found to differ on a replica and not yet copied (the backlog), each copy's lag, and failures.
  * Replication code calls it; it never waits on it.
  */

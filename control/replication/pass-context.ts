@@ -1,10 +1,14 @@
-/** What a reconcile pass over one bucket works with. */
+/** What a reconcile pass over one bucket works with, and how it opens one of its replicas. */
 import type { Db } from '../db/client.js'
+import type { BucketRow } from '../db/buckets.js'
+import type { StorageDeploymentRow } from '../db/storage-deployments.js'
 import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import type { MasterNotifications } from './notifications.js'
-import type { ReplicationObserver } from './observer.js'
-import type { SyncStats } from './sync-replica.js'
+import type { S3Storage } from '../storage/s3.js'
+import type { MasterNotifications } from '../changes/master-notifications.js'
+import type { SyncStats } from './copy.js'
+import { Backlog, type ReplicationObserver } from './observer.js'
+import { ReplicaRecords } from './replica-records.js'
 
 export interface PassContext {
   db: Db
@@ -17,4 +21,42 @@ export interface PassContext {
   observer: ReplicationObserver
   /** A replica's status changed (or it was removed): routes must be published again. */
   routesChanged(): void
+}
+
+/** A storage deployment's alias by id (its id when it is gone), as metrics and logs name it. */
+export function aliasLookup(rows: readonly StorageDeploymentRow[]): (storageId: number) => string {
+  const byId = new Map(rows.map((s) => [s.storage_id, s.alias]))
+  return (storageId) => byId.get(storageId) ?? String(storageId)
+}
+
+/** One replica of a bucket as a pass works on it. */
+export interface OpenReplica {
+  storageId: number
+  alias: string
+  storage: S3Storage
+  /** What is left to copy there, from `since`. */
+  backlog: Backlog
+  /** FaDO's records of what it copied there. */
+  records: ReplicaRecords
+}
+
+export async function openReplica(
+  ctx: PassContext,
+  bucket: BucketRow,
+  storageId: number,
+  alias: string,
+  since: number,
+): Promise<OpenReplica> {
+  return {
+    storageId,
+    alias,
+    storage: await ctx.storages.get(storageId),
+    backlog: new Backlog(ctx.observer, bucket.name, alias, since),
+    records: new ReplicaRecords(
+      ctx.db,
+      bucket,
+      { storage_id: storageId, alias },
+      { log: ctx.log, observer: ctx.observer },
+    ),
+  }
 }

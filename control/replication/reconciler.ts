@@ -11,10 +11,10 @@ import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import { fullPass } from './bucket-pass.js'
 import { syncKeys } from './key-sync.js'
-import { MasterNotifications } from './notifications.js'
+import { MasterNotifications } from '../changes/master-notifications.js'
 import type { PassContext } from './pass-context.js'
 import { ignoreReplication, type ReplicationObserver } from './observer.js'
-import { emptyStats, type SyncStats } from './sync-replica.js'
+import { emptyStats, type SyncStats } from './copy.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
 
 /** Advisory-lock namespace for "reconciling bucket N". */

@@ -14,7 +14,7 @@ import {
   upsertReplicaObjects,
   type ReplicaObjectRow,
 } from '../db/replica-objects.js'
-import type { ObjectEntry } from '../storage/s3.js'
+import type { ObjectEntry } from '../storage/types.js'
 import type { CopyRecord } from './diff.js'
 import type { ReplicationObserver } from './observer.js'
 

@@ -3,7 +3,7 @@
  * before or after the database transaction, never inside it; a storage failure changes nothing
  * in the database.
  */
-import { IDENTITY_BUCKET } from '../storage/s3.js'
+import { IDENTITY_BUCKET } from '../storage/identity.js'
 import type { Queryable } from '../db/client.js'
 import {
   deleteBucket,
@@ -15,7 +15,7 @@ import {
   type BucketRow,
 } from '../db/buckets.js'
 import { getStorageDeployment, listStorageDeployments } from '../db/storage-deployments.js'
-import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
+import { conflict, invalidField, notFound, storageFailed } from '../lib/errors.js'
 import { removeCopies } from './remove-copies.js'
 import type { ServiceDeps } from './deps.js'
 

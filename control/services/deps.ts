@@ -1,5 +1,5 @@
 /** What the services (the API's domain operations) work with. */
-import type { Changes } from '../changes.js'
+import type { ChangeHub } from '../changes/hub.js'
 import type { Db } from '../db/client.js'
 import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
@@ -7,7 +7,7 @@ import type { StorageRegistry } from '../storage/registry.js'
 export interface ServiceDeps {
   db: Db
   storages: StorageRegistry
-  changes: Changes
+  changes: ChangeHub
   log: Logger
   /**
    * Where MinIO deployments deliver bucket events to FaDO (/api/notify), as they reach it; FaDO

@@ -5,8 +5,8 @@
 import type { Readable } from 'node:stream'
 import type { BucketRow } from '../db/buckets.js'
 import { deleteObjectByName, upsertObject, type ObjectRow } from '../db/objects.js'
-import { notFound, storageFailed } from '../errors.js'
-import type { ObjectStream } from '../storage/s3.js'
+import { notFound, storageFailed } from '../lib/errors.js'
+import type { ObjectStream } from '../storage/types.js'
 import type { ServiceDeps } from './deps.js'
 
 /** Streams `body` (exactly `size` bytes) into the master copy and records the object. */

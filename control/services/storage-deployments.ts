@@ -15,19 +15,18 @@ import {
   setStorageSqsArn,
   type StorageDeploymentRow,
 } from '../db/storage-deployments.js'
-import { conflict, invalidField, notFound, storageFailed } from '../errors.js'
-import {
-  IDENTITY_BUCKET,
-  type S3Storage,
-  type StorageAddressing,
-  type StorageKind,
-} from '../storage/s3.js'
+import { conflict, invalidField, notFound, storageFailed } from '../lib/errors.js'
+import { IDENTITY_BUCKET } from '../storage/identity.js'
+import { type S3Storage } from '../storage/s3.js'
+import { type StorageAddressing, type StorageKind } from '../storage/types.js'
 import { planUntrack } from '../replication/untrack-plan.js'
-import { configureWebhook, pickWebhookArn } from '../storage/webhook.js'
+import { configureWebhook, pickWebhookArn } from '../changes/webhook-target.js'
 import { deleteTokenByName, insertToken } from '../db/api-tokens.js'
-import { hashToken, newTokenSecret } from '../tokens.js'
+import { hashToken, newTokenSecret } from '../auth/tokens.js'
 import { removeCopies } from './remove-copies.js'
 import type { ServiceDeps } from './deps.js'
+import { notifyOnChanges, stopNotifying } from '../storage/bucket-notifications.js'
+import { claimMarker, identify } from '../storage/identity.js'
 
 export interface NewStorage {
   alias: string
@@ -65,7 +64,7 @@ export async function trackStorage(
   let sqsArns: string[]
   let buckets: string[]
   try {
-    ;({ deploymentId, identities, sqsArns } = await storage.identify())
+    ;({ deploymentId, identities, sqsArns } = await identify(storage))
     buckets = (await storage.listBuckets()).filter((b) => b !== IDENTITY_BUCKET)
   } catch (err) {
     throw storageFailed(`cannot track ${input.endpoint}`, err)
@@ -97,7 +96,7 @@ export async function trackStorage(
   // A marker an earlier 's3' tracking left names this server no more: from now on it is its id.
   if (identities.some((id) => id !== deploymentId)) {
     try {
-      await storage.claimMarker(deploymentId)
+      await claimMarker(storage, deploymentId)
     } catch (err) {
       log.warn('cannot update the storage identity marker', { alias: row.alias, error: err })
     }
@@ -135,7 +134,7 @@ export async function trackStorage(
 const webhookTokenName = (storageId: number) => `storage-${storageId}-webhook`
 
 /**
- * Gives a tracked MinIO a webhook target for FaDO (storage/webhook.ts) with a notify token of its
+ * Gives a tracked MinIO a webhook target for FaDO (changes/webhook-target.ts) with a notify token of its
  * own, then subscribes its master buckets. A failure revokes the token and is thrown: the
  * deployment stays as it was (event stream and periodic pass).
  */
@@ -174,7 +173,7 @@ async function setUpWebhook(
       const bucket = names.get(id)
       if (!bucket) continue
       try {
-        await storage.notifyOnChanges(bucket, arn)
+        await notifyOnChanges(storage, bucket, arn)
       } catch (err) {
         log.warn('cannot set bucket notifications yet; the next pass will', {
           alias: row.alias,
@@ -242,7 +241,7 @@ export async function untrackStorage(
   const buckets = await listBuckets(db)
   const plan = planUntrack(buckets, storageId, deleteMasterData)
   await removeCopies(deps, plan.removals, { untracking: row.alias })
-  if (!deleteMasterData && row.sqs_arn) await stopNotifying(deps, row, buckets)
+  if (!deleteMasterData && row.sqs_arn) await unsubscribeBuckets(deps, row, buckets)
   await changes.commit(async (tx, changed) => {
     await deleteStorageDeployment(tx, storageId)
     await deleteTokenByName(tx, webhookTokenName(storageId))
@@ -252,7 +251,7 @@ export async function untrackStorage(
 }
 
 /** Takes FaDO's notification rule out of the master buckets it leaves on a server; the rest stays. */
-async function stopNotifying(
+async function unsubscribeBuckets(
   deps: ServiceDeps,
   row: StorageDeploymentRow,
   buckets: readonly { name: string; storage_id: number }[],
@@ -260,7 +259,7 @@ async function stopNotifying(
   const storage = await deps.storages.get(row.storage_id)
   for (const bucket of buckets.filter((b) => b.storage_id === row.storage_id)) {
     try {
-      await storage.stopNotifying(bucket.name)
+      await stopNotifying(storage, bucket.name)
     } catch (err) {
       deps.log.warn("cannot take FaDO's notification rule off a bucket it no longer tracks", {
         alias: row.alias,

@@ -14,8 +14,8 @@ import type { Logger } from '../../edge/log.js'
 import { SNAPSHOT_KV_KEY, type RouteSnapshot } from '../../edge/snapshot.js'
 import type { Db } from '../db/client.js'
 import { listHooks, recordDelivery, recordFailure, type HookRow } from '../db/hooks.js'
-import { CoalescedRunner } from '../coalesce.js'
-import type { SecretBox } from '../secrets.js'
+import { CoalescedRunner } from '../lib/coalesce.js'
+import type { SecretBox } from '../auth/secrets.js'
 
 /** Cloudflare's REST API (the cloudflare-kv hook writes SNAPSHOT_KV_KEY through it). */
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'

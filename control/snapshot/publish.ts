@@ -13,7 +13,7 @@ import { listFaasDeployments } from '../db/faas-deployments.js'
 import { getRouteOverrides, getSettings } from '../db/load-balancer.js'
 import { insertSnapshot, latestSnapshot } from '../db/route-snapshots.js'
 import type { Logger } from '../../edge/log.js'
-import { CoalescedRunner } from '../coalesce.js'
+import { CoalescedRunner } from '../lib/coalesce.js'
 import { compileRoutes } from './compile.js'
 
 /** Distinct from the migration lock: serialises publishes across control processes. */

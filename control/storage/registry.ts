@@ -4,8 +4,10 @@
  */
 import type { Queryable } from '../db/client.js'
 import { getStorageConnection } from '../db/storage-deployments.js'
-import type { SecretBox } from '../secrets.js'
-import { S3Storage, StorageError, type StorageConnection, type StorageOptions } from './s3.js'
+import type { SecretBox } from '../auth/secrets.js'
+import { StorageError } from './errors.js'
+import { S3Storage } from './s3.js'
+import { type StorageConnection, type StorageOptions } from './types.js'
 
 export class StorageRegistry {
   readonly #cache = new Map<number, S3Storage>()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { exactParts } from './s3.js'
+import { exactParts } from './multipart.js'
 
 async function* chunked(data: Buffer, sizes: number[]) {
   let at = 0

@@ -6,7 +6,7 @@ import { defaultConfig, type Config } from '../../control/config.js'
 import type { DbTarget } from '../../control/db/client.js'
 import { createLogger } from '../../edge/log.js'
 import { startControl, type RunningControl } from '../../control/main.js'
-import { waitFor } from '../../control/demo/ports.js'
+import { waitFor } from '../../platform/ports.js'
 import type { ReconcilerOptions } from '../../control/replication/reconciler.js'
 
 export const TEST_TOKEN = 'test-admin-token-0123456789'

@@ -1,7 +1,7 @@
 /** Real MinIO servers for tests; a missing binary fails loudly with the command that installs it. */
 import { createHash } from 'node:crypto'
 import { encryptAdminBody } from '../../control/storage/madmin.js'
-import { encodeRfc3986 } from '../../control/storage/s3.js'
+import { encodeRfc3986 } from '../../control/storage/transport.js'
 import {
   MINIO_INSTALL_HINT,
   MINIO_PASSWORD,
@@ -9,15 +9,15 @@ import {
   startMinioServer,
   type MinioServer,
   type WebhookTarget,
-} from '../../control/demo/minio-server.js'
+} from '../../platform/minio-server.js'
 import {
   SEAWEED_INSTALL_HINT,
   startSeaweedServer,
   weedPath,
   type SeaweedServer,
-} from '../../control/demo/seaweed-server.js'
+} from '../../platform/seaweed-server.js'
 
-export { MINIO_PASSWORD, MINIO_USER, type WebhookTarget } from '../../control/demo/minio-server.js'
+export { MINIO_PASSWORD, MINIO_USER, type WebhookTarget } from '../../platform/minio-server.js'
 export type TestMinio = MinioServer
 
 export function requireMinio(): string {

@@ -2,10 +2,7 @@
  * A local multi-cluster platform for system tests: per cluster a real MinIO and a function
  * server, all tracked by a real FaDO control (+ edge) on PostgreSQL.
  */
-import {
-  startFunctionServer,
-  type RunningFunctionServer,
-} from '../../control/demo/function-server.js'
+import { startFunctionServer, type RunningFunctionServer } from '../../platform/function-server.js'
 import { POSTGRES } from './engines.js'
 import { startTestControl, type TestControl } from './control.js'
 import { startMinio, type TestMinio } from './minio.js'
@@ -33,7 +30,7 @@ export async function startPlatform(
   options: Parameters<typeof startTestControl>[1] = {},
 ): Promise<TestPlatform> {
   const fado = await startTestControl(await POSTGRES.target(), options)
-  // Plain MinIO servers: tracking them gives each FaDO's webhook target (storage/webhook.ts).
+  // Plain MinIO servers: tracking them gives each FaDO's webhook target (changes/webhook-target.ts).
   const minios = await Promise.all(specs.map(() => startMinio()))
   const clusters: Record<string, TestCluster> = {}
   for (const [i, spec] of specs.entries()) {

@@ -1,1 +1,1 @@
-export { freePort, waitFor } from '../../control/demo/ports.js'
+export { freePort, waitFor } from '../../platform/ports.js'

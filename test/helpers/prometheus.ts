@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { stopChild } from '../../control/demo/child.js'
+import { stopChild } from '../../platform/child.js'
 import { freePort, waitFor } from './ports.js'
 
 export const PROMETHEUS = 'prometheus'

@@ -7,7 +7,7 @@ import {
   SEAWEED_PASSWORD,
   SEAWEED_USER,
   type SeaweedServer,
-} from '../../control/demo/seaweed-server.js'
+} from '../../platform/seaweed-server.js'
 import { MINIO_PASSWORD, MINIO_USER, type TestMinio } from './minio.js'
 
 export const s3Of = (minio: TestMinio): S3Storage =>

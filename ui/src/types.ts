@@ -19,7 +19,7 @@ import type {
 
 export type { HookView, LoadBalancerSettings, PolicyName, Scope } from '../../control/api/views.js'
 export type Token = TokenView
-export type { TrafficView } from '../../control/traffic.js'
+export type { TrafficView } from '../../control/observe/traffic.js'
 export type { EdgeStatus, RouteOverride }
 export type Cluster = ClusterView
 export type FaasDeployment = FaasDeploymentView

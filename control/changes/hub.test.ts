@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { merge } from './changes.js'
+import { merge } from './hub.js'
 
 describe('merge (the changes one transaction reports, as one)', () => {
   it('unions buckets, keeps every object change and every flag', () => {

@@ -15,8 +15,10 @@
  * that long. Nothing is lost without it: FaDO runs a full pass over every bucket at start and
  * periodically, and listens to the event stream as a second source.
  */
-import { isFadoArn } from './notification-rules.js'
-import { StorageError, type S3Storage } from './s3.js'
+import { isFadoArn } from '../storage/notification-rules.js'
+import { StorageError } from '../storage/errors.js'
+import { type S3Storage } from '../storage/s3.js'
+import { restartServer, serverInfo, setConfig } from '../storage/admin-api.js'
 
 /** The id of the target FaDO configures: its ARN is arn:minio:sqs::fado:webhook. */
 export const FADO_TARGET_ID = 'fado'
@@ -49,8 +51,8 @@ export async function configureWebhook(
   target: { endpoint: string; token: string },
   opts: { readyWithinMs?: number } = {},
 ): Promise<string> {
-  await storage.setConfig(webhookConfigLine(target.endpoint, target.token))
-  await storage.restartServer()
+  await setConfig(storage, webhookConfigLine(target.endpoint, target.token))
+  await restartServer(storage)
   const deadline = Date.now() + (opts.readyWithinMs ?? 60_000)
   let last: unknown
   // The restart answers first and then takes the server down: an answer listing the target is the
@@ -58,7 +60,7 @@ export async function configureWebhook(
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     try {
-      const arn = pickWebhookArn((await storage.serverInfo()).sqsArns)
+      const arn = pickWebhookArn((await serverInfo(storage)).sqsArns)
       if (arn) return arn
     } catch (err) {
       last = err

@@ -3,16 +3,21 @@
  * 0 done or stopped by SIGINT/SIGTERM, 1 failed at run time, 2 bad command line or configuration.
  * Everything FaDO writes is private to its user (umask 077).
  */
-import { execFileSync } from 'node:child_process'
 import v8 from 'node:v8'
-import { startEdgeFromControl } from '../edge/edge-command.js'
-import { COMMANDS, ConfigError, helpText, parseConfig, tlsOf, type CommandName } from './config.js'
-import { startDemo } from './demo/demo.js'
-import { goAvailable, MINIO_MODULE, minioPath } from './demo/minio-server.js'
-import { createLogger } from '../edge/log.js'
-import { runMigrate, startControl } from './main.js'
-import { restrictUmask } from './private-files.js'
+import { startEdgeFromControl } from '../../edge/edge-command.js'
+import { COMMANDS, ConfigError, helpText, parseConfig, tlsOf, type CommandName } from '../config.js'
+import type * as Demo from '../../platform/demo-command.js'
+import { createLogger } from '../../edge/log.js'
+import { runMigrate, startControl } from '../main.js'
+import { restrictUmask } from '../auth/private-files.js'
 import { runTokenCommand, TOKEN_SUBCOMMANDS } from './token-command.js'
+
+/**
+ * `fado demo`'s local platform (MinIO and function-server launchers, WAN relays, their test
+ * credentials) is a bundle of its own next to this one (scripts/build.ts), loaded only by the
+ * demo: none of it ships in the code that runs control or the edge.
+ */
+const DEMO_BUNDLE = new URL('./fado-demo.mjs', import.meta.url).href
 
 const isCommand = (c: string | undefined): c is CommandName =>
   c !== undefined && Object.hasOwn(COMMANDS, c)
@@ -70,13 +75,8 @@ async function main(argv: string[]): Promise<number> {
 
   let close: () => Promise<void>
   if (command === 'demo') {
-    if (!minioPath() && goAvailable()) {
-      process.stdout.write(
-        `The MinIO server is missing; installing it: go install ${MINIO_MODULE} (a few minutes)\n`,
-      )
-      execFileSync('go', ['install', MINIO_MODULE], { stdio: 'inherit' })
-    }
-    const demo = await startDemo(config, log, { showToken: toTerminal() })
+    const { runDemo } = (await import(DEMO_BUNDLE)) as typeof Demo
+    const demo = await runDemo(config, log, { showToken: toTerminal() })
     close = demo.close
     process.stdout.write(demo.summary + '\n')
   } else if (command === 'edge') {

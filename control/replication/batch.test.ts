@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { ObjectEntry } from '../storage/s3.js'
+import type { ObjectEntry } from '../storage/types.js'
 import type { SyncAction } from './diff.js'
 import { Backlog } from './observer.js'
-import { batchableKey, batchSmallCopies, limiter, readAhead } from './sync-replica.js'
+import { limiter, readAhead } from '../lib/concurrency.js'
+import { batchableKey, batchSmallCopies } from './batch.js'
 
 const copy = (key: string, size: number, etag = 'e'): SyncAction<ObjectEntry> => ({
   op: 'copy',

@@ -11,8 +11,8 @@ import type { Queryable } from '../db/client.js'
 import { listObjectsPage, type ObjectRow } from '../db/objects.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import { CAPABILITIES, type ObjectEntry } from '../storage/s3.js'
-import { compareKeys } from './diff.js'
+import { CAPABILITIES, type ObjectEntry } from '../storage/types.js'
+import { compareKeys } from '../replication/diff.js'
 
 export interface ListingPollerOptions {
   intervalMs?: number

@@ -14,10 +14,10 @@
  *   fado_api_requests_total{method,route,code}        admin API requests answered
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Queryable } from './db/client.js'
-import { listBuckets } from './db/buckets.js'
-import { listStorageDeployments } from './db/storage-deployments.js'
-import type { ReplicationObserver } from './replication/observer.js'
+import type { Queryable } from '../db/client.js'
+import { listBuckets } from '../db/buckets.js'
+import { listStorageDeployments } from '../db/storage-deployments.js'
+import type { ReplicationObserver } from '../replication/observer.js'
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 

@@ -10,8 +10,8 @@
  * notification channel catches up with a full resync when it is back.
  */
 import { randomUUID } from 'node:crypto'
-import type { Db, Queryable } from './db/client.js'
-import type { Logger } from '../edge/log.js'
+import type { Db, Queryable } from '../db/client.js'
+import type { Logger } from '../../edge/log.js'
 
 export interface Change {
   /** Buckets to reconcile with a full pass; 'all' = every bucket. */
@@ -52,7 +52,7 @@ interface Message {
   tokens?: boolean
 }
 
-export class Changes {
+export class ChangeHub {
   readonly #id = randomUUID()
   #targets: ChangeTargets | undefined
   #stopListening: (() => Promise<void>) | undefined

@@ -8,9 +8,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Agent, fetch as undiciFetch } from 'undici'
-import { S3Storage } from '../storage/s3.js'
+import { S3Storage } from '../control/storage/s3.js'
 import { findBinary } from './child.js'
 import { freePort, waitFor } from './ports.js'
+import { serverInfo } from '../control/storage/admin-api.js'
 
 /** MinIO's source of February 2026 (the community edition ships source only); see TOOLCHAIN.md. */
 export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c'
@@ -141,7 +142,7 @@ export async function startMinioServer(opts: {
       // Notification targets load shortly after the server answers; wait for FaDO's.
       await waitFor(
         'the FADO webhook target to be registered',
-        async () => (await storage().serverInfo()).sqsArns.length > 0,
+        async () => (await serverInfo(storage())).sqsArns.length > 0,
         30_000,
       )
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { InvocationStats, quantileMs } from '../edge/invocation-stats.js'
+import { InvocationStats, quantileMs } from '../../edge/invocation-stats.js'
 import { SLOT_MS, SLOTS, TrafficSeries } from './traffic.js'
 
 describe('InvocationStats', () => {

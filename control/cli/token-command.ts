@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { ConfigError, type Config } from './config.js'
+import { ConfigError, type Config } from '../config.js'
 
 export const TOKEN_SUBCOMMANDS = ['create', 'list', 'revoke'] as const
 export type TokenSubcommand = (typeof TOKEN_SUBCOMMANDS)[number]

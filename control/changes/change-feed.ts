@@ -4,7 +4,7 @@
  * a master copy re-syncs just that object; a bucket created directly on a tracked deployment is
  * imported; a listener that reconnects triggers a full pass over that deployment's buckets.
  */
-import type { Changes } from '../changes.js'
+import type { ChangeHub } from './hub.js'
 import type { Db } from '../db/client.js'
 import {
   findBucketsByName,
@@ -20,9 +20,9 @@ import {
   type StorageDeploymentRow,
 } from '../db/storage-deployments.js'
 import type { Logger } from '../../edge/log.js'
-import { listenToEvents, type EventListenerHandle, type StorageEvent } from '../storage/events.js'
+import { listenToEvents, type EventListenerHandle, type StorageEvent } from './event-stream.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import { CAPABILITIES } from '../storage/s3.js'
+import { CAPABILITIES } from '../storage/types.js'
 
 /** Buckets one batch of events may make FaDO look for on storage (created buckets to import). */
 export const MAX_BUCKET_CHECKS = 16
@@ -43,7 +43,7 @@ export class ChangeFeed {
   constructor(
     private readonly db: Db,
     private readonly storages: StorageRegistry,
-    private readonly changes: Changes,
+    private readonly changes: ChangeHub,
     private readonly log: Logger,
   ) {}
 

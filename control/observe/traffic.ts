@@ -10,8 +10,8 @@ import {
   emptyHistogram,
   quantileMs,
   type StatsEntry,
-} from '../edge/invocation-stats.js'
-import type { ReplicationObserver } from './replication/observer.js'
+} from '../../edge/invocation-stats.js'
+import type { ReplicationObserver } from '../replication/observer.js'
 
 export const SLOT_MS = 10_000
 export const SLOTS = 90

@@ -13,7 +13,9 @@ import {
 } from '../db/storage-deployments.js'
 import type { Logger } from '../../edge/log.js'
 import type { S3Storage } from '../storage/s3.js'
-import { pickWebhookArn } from '../storage/webhook.js'
+import { pickWebhookArn } from './webhook-target.js'
+import { serverInfo } from '../storage/admin-api.js'
+import { notifyOnChanges } from '../storage/bucket-notifications.js'
 
 const ARN_RECHECK_MS = 60_000
 
@@ -35,7 +37,7 @@ export class MasterNotifications {
     const arn = await this.#webhookArn(row, master)
     if (!arn) return
     try {
-      await master.notifyOnChanges(bucket.name, arn)
+      await notifyOnChanges(master, bucket.name, arn)
       this.#subscribed.add(key)
     } catch (err) {
       this.log.warn('cannot set bucket notifications; relying on the event stream', {
@@ -54,7 +56,7 @@ export class MasterNotifications {
     if (Date.now() - last < ARN_RECHECK_MS) return ''
     this.#arnChecked.set(row.storage_id, Date.now())
     try {
-      const arn = pickWebhookArn((await storage.serverInfo()).sqsArns)
+      const arn = pickWebhookArn((await serverInfo(storage)).sqsArns)
       if (arn) {
         await setStorageSqsArn(this.db, row.storage_id, arn)
         this.log.info('storage webhook target found', { storage: row.alias, arn })

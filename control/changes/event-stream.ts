@@ -8,7 +8,8 @@
  * is what makes replication prompt, and this stream a second source.
  */
 import type { Logger } from '../../edge/log.js'
-import { encodeRfc3986, type S3Storage } from './s3.js'
+import { type S3Storage } from '../storage/s3.js'
+import { encodeRfc3986 } from '../storage/transport.js'
 
 export interface StorageEvent {
   eventName: string

@@ -3,11 +3,11 @@
  * works; every other token is created through the API or `fado token create`, shown once, and
  * stored only as its SHA-256. A verified token is remembered for a few seconds so the API keeps
  * answering edges while the database is briefly away; a revoked token is forgotten at once here
- * and, through Changes, in every other control process.
+ * and, through ChangeHub, in every other control process.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Queryable } from './db/client.js'
-import { findTokenByHash, touchToken, type Scope } from './db/api-tokens.js'
+import type { Queryable } from '../db/client.js'
+import { findTokenByHash, touchToken, type Scope } from '../db/api-tokens.js'
 
 export interface Principal {
   scope: Scope
