@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, dbTarget, isLoopback, parseConfig } from './config.js'
+import { parseConfig } from './cli/commands.js'
+import { dbTarget, isLoopback } from './config.js'
+import { ConfigError } from './lib/errors.js'
 
 describe('parseConfig', () => {
   it('takes a flag over an environment variable over a default', () => {
@@ -22,6 +24,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig('standalone', ['--database', 'sqlite://x'], {})).toThrow(/--database/)
     expect(() => parseConfig('control', ['--edge-port', '1'], {})).toThrow(/edge-port/) // not a control option
     expect(() => parseConfig('standalone', ['positional'], {})).toThrow(ConfigError)
+  })
+
+  it('reads a WAN bandwidth as Mbit/s, not as milliseconds', () => {
+    expect(parseConfig('demo', ['--wan-mbit', '250'], {}).wanMbit).toBe(250)
+    expect(() => parseConfig('demo', ['--wan-mbit', '0'], {})).toThrow(/--wan-mbit.*Mbit\/s/)
+    expect(() => parseConfig('demo', ['--wan-mbit', '1000000'], {})).toThrow(/--wan-mbit/)
   })
 
   it('knows where the database is', () => {

@@ -11,8 +11,16 @@ import { resolveAdminToken, type AdminToken } from './auth/admin-token.js'
 import { createControlApp } from './api/app.js'
 import { loadUiAssets } from './api/ui.js'
 import { ChangeHub } from './changes/hub.js'
-import { dbTarget, tlsOf, type Config } from './config.js'
-import { openDb, type Db } from './db/client.js'
+import {
+  dbTarget,
+  edgeServing,
+  storageSettings,
+  tlsOf,
+  type ControlConfig,
+  type DatabaseConfig,
+} from './config.js'
+import { type Db } from './db/client.js'
+import { openDb } from './db/open.js'
 import { migrate } from './db/migrate.js'
 import { privateDataDir } from './auth/private-files.js'
 import { adoptSecretsKey, loadSecretsKey } from './auth/secrets.js'
@@ -52,7 +60,7 @@ function prepareSpoolDir(dataDir: string): string {
 }
 
 export async function startControl(
-  config: Config,
+  config: ControlConfig,
   log: Logger,
   withEdge: boolean,
   reconcilerOptions: ReconcilerOptions = {},
@@ -85,10 +93,7 @@ export async function startControl(
     await publisher.publishNow()
     publisher.refreshEvery(10_000)
 
-    const storages = new StorageRegistry(db, secrets, {
-      timeoutMs: config.storageTimeout,
-      multipartThresholdBytes: config.multipartThreshold,
-    })
+    const storages = new StorageRegistry(db, secrets, storageSettings(config))
     const metrics = new ControlMetrics({
       db,
       snapshotVersion: () => publisher.current?.version ?? 0,
@@ -136,22 +141,8 @@ export async function startControl(
       // The edge in worker processes of its own: control's work (the embedded database runs on
       // this thread) never delays an invocation.
       const running = await startEdgeWorkers({
-        host,
-        port: config.edgePort,
-        connectTimeoutMs: config.connectTimeout,
-        upstreamTimeoutMs: config.upstreamTimeout,
-        headerTimeoutMs: config.headerTimeout,
-        maxClientConnections: config.maxClientConnections,
-        workers: config.workers,
-        trustedProxies: config.trustedProxies,
-        tls: tlsOf(config),
+        ...edgeServing(config),
         log,
-        quiet: config.logLevel === 'warn',
-        logFormat: config.logFormat,
-        metrics:
-          config.metricsPort === undefined
-            ? undefined
-            : { host: config.metricsHost, port: config.metricsPort },
         onStats: (entries) => traffic.add(entries),
       })
       closers.push(() => running.close())
@@ -226,7 +217,7 @@ export function notifyUrlOf(
   return `${apiUrl}/api/notify`
 }
 
-export async function runMigrate(config: Config, log: Logger): Promise<void> {
+export async function runMigrate(config: DatabaseConfig, log: Logger): Promise<void> {
   const db = await openDb(dbTarget(config))
   try {
     const { applied, version } = await migrate(db)

@@ -3,13 +3,13 @@
  * server when it is missing and Go is there, then starts the demo.
  */
 import { execFileSync } from 'node:child_process'
-import type { Config } from '../control/config.js'
+import type { DemoConfig } from '../control/config.js'
 import type { Logger } from '../edge/log.js'
 import { startDemo, type DemoOptions, type RunningDemo } from './demo.js'
 import { goAvailable, MINIO_MODULE, minioPath } from './minio-server.js'
 
 export async function runDemo(
-  config: Config,
+  config: DemoConfig,
   log: Logger,
   options: DemoOptions,
 ): Promise<RunningDemo> {

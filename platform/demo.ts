@@ -13,8 +13,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import type { Config } from '../control/config.js'
+import { defaultConfig, type DemoConfig } from '../control/config.js'
 import type { Logger } from '../edge/log.js'
+import { FadoError } from '../control/lib/errors.js'
 import { startControl } from '../control/main.js'
 import type { StorageConnection } from '../control/storage/types.js'
 import { startFunctionServerFromSpec, type FunctionServerSpec } from './function-server.js'
@@ -58,7 +59,13 @@ export interface RunningDemo {
   close(): Promise<void>
 }
 
-export class DemoError extends Error {}
+/** The demo cannot start (a server it needs is missing). */
+export class DemoError extends FadoError {
+  constructor(message: string) {
+    super(500, 'demo_failed', message)
+    this.name = 'DemoError'
+  }
+}
 
 export interface DemoOptions {
   /** How to run a cluster's function server; default: in this process. */
@@ -90,7 +97,7 @@ const connection = (endpoint: string): StorageConnection => ({
 })
 
 export async function startDemo(
-  config: Config,
+  config: DemoConfig,
   log: Logger,
   options: DemoOptions = {},
 ): Promise<RunningDemo> {
@@ -109,6 +116,7 @@ export async function startDemo(
     const host = config.listenHost
     const control = await startControl(
       {
+        ...defaultConfig(),
         ...config,
         listenHost: host,
         apiPort,

@@ -336,7 +336,7 @@ describe.each(ENGINES)('schema on $name', (engine) => {
 describe('migrations on a PostgreSQL server', () => {
   it('two processes migrating the same database at once apply each migration exactly once', async () => {
     const target = await POSTGRES.target()
-    const { openDb } = await import('../control/db/client.js')
+    const { openDb } = await import('../control/db/open.js')
     const runners = await Promise.all([openDb(target), openDb(target), openDb(target)])
     open.push(...runners)
     const results = await Promise.all(runners.map((db) => migrate(db)))
@@ -350,7 +350,7 @@ describe('migrations on a PostgreSQL server', () => {
 describe('exclusive locks (one bucket is never reconciled twice at once)', () => {
   it('PostgreSQL: a lock held by one process is refused to another until released', async () => {
     const target = await POSTGRES.target()
-    const { openDb } = await import('../control/db/client.js')
+    const { openDb } = await import('../control/db/open.js')
     const [a, b] = [await openDb(target), await openDb(target)]
     open.push(a, b)
     let release: () => void = () => {}

@@ -111,11 +111,12 @@ export function createControlApp(deps: ApiDeps): Hono {
       // Nobody is there to read an answer; not a failure of FaDO or of what it depends on.
       return c.json(err.toJSON(), 499 as 400)
     }
+    // The database's own words stay in the log; a client is told to try again.
     const known =
-      err instanceof FadoError
-        ? err
-        : err instanceof DatabaseUnavailableError
-          ? databaseUnavailable(err)
+      err instanceof DatabaseUnavailableError
+        ? databaseUnavailable(err)
+        : err instanceof FadoError
+          ? err
           : fromDatabaseError(err)
     if (known) {
       if (known.status >= 500)

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ConfigError, isLoopback } from '../config.js'
+import { isLoopback } from '../config.js'
+import { ConfigError } from '../lib/errors.js'
 import { requirePrivateFile } from './private-files.js'
 
 export interface AdminToken {

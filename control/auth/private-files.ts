@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { ConfigError } from '../config.js'
+import { ConfigError } from '../lib/errors.js'
 
 /** Everything this process creates from now on: rw for its user only. */
 export function restrictUmask(): void {

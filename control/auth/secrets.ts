@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ConfigError } from '../config.js'
+import { ConfigError } from '../lib/errors.js'
 import type { Queryable } from '../db/client.js'
 import { setMetaOnce } from '../db/meta.js'
 import { requirePrivateFile } from './private-files.js'

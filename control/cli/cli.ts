@@ -5,7 +5,9 @@
  */
 import v8 from 'node:v8'
 import { startEdgeFromControl } from '../../edge/edge-command.js'
-import { COMMANDS, ConfigError, helpText, parseConfig, tlsOf, type CommandName } from '../config.js'
+import { edgeServing } from '../config.js'
+import { ConfigError } from '../lib/errors.js'
+import { COMMANDS, helpText, parseConfig, type CommandName } from './commands.js'
 import type * as Demo from '../../platform/demo-command.js'
 import { createLogger } from '../../edge/log.js'
 import { runMigrate, startControl } from '../main.js'
@@ -81,25 +83,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(demo.summary + '\n')
   } else if (command === 'edge') {
     const running = await startEdgeFromControl({
-      host: config.listenHost,
-      port: config.edgePort,
-      connectTimeoutMs: config.connectTimeout,
-      upstreamTimeoutMs: config.upstreamTimeout,
-      headerTimeoutMs: config.headerTimeout,
-      maxClientConnections: config.maxClientConnections,
-      trustedProxies: config.trustedProxies,
-      tls: tlsOf(config),
+      ...edgeServing(config),
       controlUrl: config.controlUrl as string,
       controlToken: config.controlToken as string,
       dataDir: config.dataDir,
-      workers: config.workers,
       log,
-      quiet: config.logLevel === 'warn',
-      logFormat: config.logFormat,
-      metrics:
-        config.metricsPort === undefined
-          ? undefined
-          : { host: config.metricsHost, port: config.metricsPort },
     })
     close = running.close
     process.stdout.write(

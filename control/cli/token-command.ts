@@ -5,12 +5,13 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { ConfigError, type Config } from '../config.js'
+import type { TokenCommandConfig } from '../config.js'
+import { ConfigError } from '../lib/errors.js'
 
 export const TOKEN_SUBCOMMANDS = ['create', 'list', 'revoke'] as const
 export type TokenSubcommand = (typeof TOKEN_SUBCOMMANDS)[number]
 
-function adminToken(config: Config): string {
+function adminToken(config: TokenCommandConfig): string {
   if (config.adminToken) return config.adminToken
   const file = path.join(config.dataDir, 'admin-token')
   try {
@@ -22,7 +23,10 @@ function adminToken(config: Config): string {
   }
 }
 
-export async function runTokenCommand(sub: TokenSubcommand, config: Config): Promise<string> {
+export async function runTokenCommand(
+  sub: TokenSubcommand,
+  config: TokenCommandConfig,
+): Promise<string> {
   const base = config.controlUrl ?? `http://${config.listenHost}:${config.apiPort}`
   const call = async (method: string, p: string, body?: unknown) => {
     let res: Response

@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { FadoError } from '../lib/errors.js'
 import type { Db, Queryable } from './client.js'
 
 /** Arbitrary constant shared by every FaDO process: "FaDO" in ASCII. */
@@ -18,12 +19,14 @@ export interface Migration {
   sql: string
 }
 
-export class SchemaTooNewError extends Error {
+export class SchemaTooNewError extends FadoError {
   constructor(
     readonly databaseVersion: number,
     readonly codeVersion: number,
   ) {
     super(
+      500,
+      'schema_too_new',
       `the database schema is at migration ${databaseVersion}, but this FaDO only knows migrations up to ${codeVersion}: run a newer FaDO, or point it at another database`,
     )
     this.name = 'SchemaTooNewError'

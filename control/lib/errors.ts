@@ -1,6 +1,10 @@
 /**
  * One error base for the control process. Each error carries a stable `code` that clients and
- * tests match on, the HTTP status the API answers with, and optionally the request field at fault.
+ * tests match on, the HTTP status the API answers with (500 for errors no request causes), and
+ * optionally the request field at fault. The classes below it name the failures callers tell
+ * apart: a bad configuration, a storage deployment's failure (storage/errors.ts), the database
+ * out of reach (db/client.ts), a schema newer than the code (db/migrate.ts), an external call
+ * inside a transaction (lib/transaction-scope.ts), a client gone.
  */
 export class FadoError extends Error {
   readonly code: string
@@ -84,5 +88,13 @@ export class ClientGoneError extends FadoError {
   constructor(cause?: unknown) {
     super(499, 'client_closed_request', 'the client closed the connection', { cause })
     this.name = 'ClientGoneError'
+  }
+}
+
+/** A bad option value or command line: the CLI prints it and exits with code 2. */
+export class ConfigError extends FadoError {
+  constructor(message: string) {
+    super(500, 'invalid_config', message)
+    this.name = 'ConfigError'
   }
 }

@@ -5,6 +5,7 @@
  * side takes. The database layer marks its transactions; adaptors call assertNoTransaction().
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { FadoError } from './errors.js'
 
 const scope = new AsyncLocalStorage<true>()
 
@@ -12,9 +13,13 @@ export const runInTransaction = <T>(fn: () => Promise<T>): Promise<T> => scope.r
 
 export const inTransaction = (): boolean => scope.getStore() === true
 
-export class ExternalCallInTransactionError extends Error {
+export class ExternalCallInTransactionError extends FadoError {
   constructor(what: string) {
-    super(`${what} was called inside a database transaction; external calls belong outside`)
+    super(
+      500,
+      'external_call_in_transaction',
+      `${what} was called inside a database transaction; external calls belong outside`,
+    )
     this.name = 'ExternalCallInTransactionError'
   }
 }

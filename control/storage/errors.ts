@@ -1,17 +1,22 @@
 /** Storage failures by kind (StorageError), classified from whatever a call threw or answered. */
 import type { Dispatcher } from 'undici'
+import { FadoError } from '../lib/errors.js'
 import { errors as undiciErrors } from 'undici'
 
 export type StorageErrorKind =
   'unreachable' | 'timeout' | 'credentials' | 'permission' | 'not_found' | 'invalid_key' | 'failed'
 
-export class StorageError extends Error {
+/**
+ * A storage deployment failed; `kind` says why. Its code is `storage_<kind>`, its status 504 when
+ * the deployment did not answer in time and 502 otherwise.
+ */
+export class StorageError extends FadoError {
   constructor(
     message: string,
     readonly kind: StorageErrorKind,
     options?: { cause?: unknown },
   ) {
-    super(message, options)
+    super(kind === 'timeout' ? 504 : 502, `storage_${kind}`, message, options)
     this.name = 'StorageError'
   }
 }

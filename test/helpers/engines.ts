@@ -1,6 +1,7 @@
 /** The two database engines every schema and API test runs against. */
 import { inject } from 'vitest'
-import { openDb, type Db, type DbTarget } from '../../control/db/client.js'
+import { type Db, type DbTarget } from '../../control/db/client.js'
+import { openDb } from '../../control/db/open.js'
 import { createDatabase } from './postgres.js'
 
 export interface Engine {
