@@ -1,109 +1,65 @@
 /**
  * The route snapshot: the one document control hands to edges (DESIGN.md "Route snapshot").
- * Pure: no I/O. Control builds it, edges parse and validate it before swapping it in.
+ * Pure: no I/O. Control builds it, edges parse and validate it before swapping it in. Its shape is
+ * described once, by the schema in snapshot-schema.ts (types only here); parseSnapshot is the
+ * edge's fast check of it, held to the schema by snapshot-schema.test.ts.
  */
+import type {
+  ClusterInfoShape,
+  EdgeSettingsShape,
+  FunctionSpecShape,
+  HealthCheckShape,
+  RouteShape,
+  RouteTableShape,
+  UpstreamShape,
+} from './snapshot-schema.js'
+import {
+  BOUNDS,
+  DEFAULT_EDGE_SETTINGS as SETTINGS_DEFAULTS,
+  DEFAULT_FUNCTION_HEADER,
+  FAAS_ID_KEY,
+  HEADER_NAME,
+  HEALTH_PATH,
+  isHashBalanceFactor,
+  isTriggerTarget,
+  LINEAGE,
+  POLICY_NAMES,
+  UPSTREAM_URL,
+  ZONE,
+} from './snapshot-rules.js'
 
-export const POLICY_NAMES = [
-  'round_robin',
-  'least_conn',
-  'random',
-  'first',
-  'hash',
-  'fastest',
-] as const
+export {
+  DEFAULT_FUNCTION_HEADER,
+  HEADER_NAME,
+  isTriggerTarget,
+  POLICY_NAMES,
+  TRIGGER_PATH,
+  TRIGGER_URL,
+} from './snapshot-rules.js'
+
 export type PolicyName = (typeof POLICY_NAMES)[number]
 
 export const isPolicyName = (value: unknown): value is PolicyName =>
   typeof value === 'string' && (POLICY_NAMES as readonly string[]).includes(value)
 
-export interface Upstream {
-  /** The FaaS deployment id: health state at the edge is keyed by it and survives swaps. */
-  id: number
-  /** http or https, maybe with a path prefix, no trailing slash. */
-  url: string
-  /** Cluster name, returned to clients as X-FaDO-Cluster. */
-  cluster: string
+export type Upstream = UpstreamShape & {
   /** Set by the edge (never on the wire) when `url` is a function trigger's (placement.ts). */
   trigger?: true
 }
-
-export interface Route {
-  policy: PolicyName
-  upstreams: Upstream[]
-  /**
-   * The bucket's size (two significant digits, so growth does not churn versions): what "data
-   * gravity" weighs when no cluster holds every bucket an invocation names. Absent = unknown (0).
-   */
-  bytes?: number | undefined
-  /** Overrides settings.allow_partial for invocations naming this bucket with others. */
-  allow_partial?: boolean | undefined
-}
-
+export type Route = Omit<RouteShape, 'upstreams'> & { upstreams: Upstream[] }
 /** A function's trigger on one FaaS deployment: a path under its URL, or an absolute URL. */
 export type TriggerTarget = string
-
-export interface FunctionSpec {
-  /** Zones a cluster must have (every one) to run the function. */
-  zones: string[]
-  /** FaaS deployment id (decimal) → trigger target. */
-  triggers: Record<string, TriggerTarget>
-}
-
-export interface ClusterInfo {
-  zones: string[]
-}
-
-/** Active health checks: an upstream is probed at `path` (appended to its URL) every interval. */
-export interface HealthCheck {
-  path: string
-  interval_ms: number
-  timeout_ms: number
-  /** Consecutive successes that make an unhealthy upstream healthy again. */
-  healthy_threshold: number
-  /** Consecutive failures that take an upstream out. */
-  unhealthy_threshold: number
-}
-
-/** How edges forward, beyond routes (load-balancer settings). */
-export interface EdgeSettings {
-  /** Further upstreams tried after the first fails (where retrying is safe). */
-  retries: number
-  /** Share of requests that may be retried, 0..1: retries never multiply load on a failing cluster. */
-  retry_budget: number
-  /** `hash` with bounded load: a key moves on when its upstream has more than this × the mean load (0 = off). */
-  hash_balance_factor: number
-  /** null = passive health checks only. */
-  health_check: HealthCheck | null
-  /** May an invocation naming several buckets go to the cluster holding most of their bytes? */
-  allow_partial: boolean
-}
-
-export const DEFAULT_EDGE_SETTINGS: EdgeSettings = {
-  retries: 2,
-  retry_budget: 0.2,
-  hash_balance_factor: 0,
-  health_check: null,
-  allow_partial: true,
-}
-
-export const DEFAULT_FUNCTION_HEADER = 'X-FaDO-Function'
+export type FunctionSpec = FunctionSpecShape
+export type ClusterInfo = ClusterInfoShape
+export type HealthCheck = HealthCheckShape
+export type EdgeSettings = EdgeSettingsShape
+export const DEFAULT_EDGE_SETTINGS: EdgeSettings = SETTINGS_DEFAULTS
 
 /** The Workers KV key under which control's cloudflare-kv publish hook writes each snapshot. */
 export const SNAPSHOT_KV_KEY = 'fado-snapshot'
 
 /** What a snapshot says, without its version stamp: compared to decide whether to publish. */
-export interface RouteTable {
-  match_header: string
-  /** The header naming the function an invocation calls (absent: bucket-only routing). */
-  function_header: string
-  default_policy: PolicyName
-  routes: Record<string, Route>
-  settings: EdgeSettings
-  /** Cluster name → its zones: what function and invocation zone constraints are checked against. */
-  clusters: Record<string, ClusterInfo>
-  /** Function name → required zones and triggers; routes are not multiplied by functions. */
-  functions: Record<string, FunctionSpec>
-}
+export type RouteTable = Omit<RouteTableShape, 'routes'> & { routes: Record<string, Route> }
 
 export interface RouteSnapshot extends RouteTable {
   /**
@@ -119,9 +75,6 @@ export interface RouteSnapshot extends RouteTable {
 /** The entity tag control gives a snapshot, and an edge names in If-None-Match. */
 export const snapshotTag = (s: { lineage: string; version: number }): string =>
   `"${s.lineage}:${s.version}"`
-
-/** RFC 9110 token characters: what a header name may contain. */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 export class SnapshotError extends Error {
   constructor(message: string) {
@@ -140,7 +93,7 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     throw new SnapshotError('version must be a positive integer')
   }
-  if (typeof lineage !== 'string' || !/^[0-9A-Za-z-]{1,64}$/.test(lineage))
+  if (typeof lineage !== 'string' || !LINEAGE.test(lineage))
     throw new SnapshotError('lineage must be an identifier')
   const settings = parseSettings(input.settings)
   if (typeof generated_at !== 'string' || Number.isNaN(Date.parse(generated_at))) {
@@ -149,12 +102,14 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
   if (typeof match_header !== 'string' || !HEADER_NAME.test(match_header)) {
     throw new SnapshotError('match_header must be a header name')
   }
-  if (!isPolicyName(default_policy)) throw new SnapshotError(`unknown default_policy`)
+  if (!isPolicyName(default_policy))
+    throw new SnapshotError('default_policy must be a known policy')
   if (!isRecord(routes)) throw new SnapshotError('routes must be an object')
   const parsed: Record<string, Route> = Object.create(null) as Record<string, Route>
   for (const [bucket, route] of Object.entries(routes)) {
     if (!isRecord(route)) throw new SnapshotError(`routes.${bucket} must be an object`)
-    if (!isPolicyName(route.policy)) throw new SnapshotError(`routes.${bucket}.policy is unknown`)
+    if (!isPolicyName(route.policy))
+      throw new SnapshotError(`routes.${bucket}.policy must be a known policy`)
     if (!Array.isArray(route.upstreams)) {
       throw new SnapshotError(`routes.${bucket}.upstreams must be an array`)
     }
@@ -164,7 +119,7 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
       if (typeof u.id !== 'number' || !Number.isSafeInteger(u.id)) {
         throw new SnapshotError(`${where}.id must be an integer`)
       }
-      if (typeof u.url !== 'string' || !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(u.url)) {
+      if (typeof u.url !== 'string' || !UPSTREAM_URL.test(u.url)) {
         throw new SnapshotError(`${where}.url must be an http(s) URL without query`)
       }
       if (typeof u.cluster !== 'string')
@@ -184,7 +139,9 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
     }
     parsed[bucket] = out
   }
-  const function_header = input.function_header ?? DEFAULT_FUNCTION_HEADER
+  // Absent in snapshots from before functions existed; null is not absent.
+  const function_header =
+    input.function_header === undefined ? DEFAULT_FUNCTION_HEADER : input.function_header
   if (typeof function_header !== 'string' || !HEADER_NAME.test(function_header))
     throw new SnapshotError('function_header must be a header name')
   return {
@@ -201,7 +158,6 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
   }
 }
 
-const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 const zoneList = (v: unknown, where: string): string[] => {
   if (!Array.isArray(v) || !v.every((z) => typeof z === 'string' && ZONE.test(z)))
     throw new SnapshotError(`${where} must be an array of zone names`)
@@ -219,12 +175,6 @@ function parseClusters(input: unknown): Record<string, ClusterInfo> {
   return out
 }
 
-/** A trigger path (no query, no dot or empty segment) or an absolute http(s) URL without query. */
-export const TRIGGER_PATH = /^(\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$/
-export const TRIGGER_URL = /^https?:\/\/[^/?#\s@]+(\/[^?#\s]*)?$/
-export const isTriggerTarget = (t: string): boolean =>
-  t.length <= 2048 && (t.startsWith('/') ? TRIGGER_PATH.test(t) : TRIGGER_URL.test(t))
-
 function parseFunctions(input: unknown): Record<string, FunctionSpec> {
   const out = Object.create(null) as Record<string, FunctionSpec>
   if (input === undefined) return out
@@ -232,16 +182,17 @@ function parseFunctions(input: unknown): Record<string, FunctionSpec> {
   for (const [name, f] of Object.entries(input)) {
     const where = `functions.${name}`
     if (!isRecord(f)) throw new SnapshotError(`${where} must be an object`)
+    const zones = zoneList(f.zones, `${where}.zones`)
     if (!isRecord(f.triggers)) throw new SnapshotError(`${where}.triggers must be an object`)
     const triggers = Object.create(null) as Record<string, TriggerTarget>
     for (const [id, target] of Object.entries(f.triggers)) {
-      if (!/^[1-9][0-9]{0,9}$/.test(id))
+      if (!FAAS_ID_KEY.test(id))
         throw new SnapshotError(`${where}.triggers keys must be FaaS deployment ids`)
       if (typeof target !== 'string' || !isTriggerTarget(target))
         throw new SnapshotError(`${where}.triggers.${id} must be a path or an http(s) URL`)
       triggers[id] = target
     }
-    out[name] = { zones: zoneList(f.zones, `${where}.zones`), triggers }
+    out[name] = { zones, triggers }
   }
   return out
 }
@@ -253,28 +204,30 @@ function parseSettings(input: unknown): EdgeSettings {
   if (input === undefined) return DEFAULT_EDGE_SETTINGS // snapshots from before settings existed
   if (!isRecord(input)) throw new SnapshotError('settings must be an object')
   const { retries, retry_budget, hash_balance_factor, health_check } = input
-  const allow_partial = input.allow_partial ?? true
+  const allow_partial = input.allow_partial === undefined ? true : input.allow_partial
   if (typeof allow_partial !== 'boolean')
     throw new SnapshotError('settings.allow_partial must be a boolean')
-  if (!isInt(retries, 0, 10)) throw new SnapshotError('settings.retries must be 0 to 10')
+  if (!isInt(retries, ...BOUNDS.retries))
+    throw new SnapshotError('settings.retries must be 0 to 10')
   if (typeof retry_budget !== 'number' || !(retry_budget >= 0 && retry_budget <= 1))
     throw new SnapshotError('settings.retry_budget must be from 0 to 1')
-  if (
-    typeof hash_balance_factor !== 'number' ||
-    !(hash_balance_factor === 0 || (hash_balance_factor > 1 && hash_balance_factor <= 100))
-  )
+  if (typeof hash_balance_factor !== 'number' || !isHashBalanceFactor(hash_balance_factor))
     throw new SnapshotError('settings.hash_balance_factor must be 0 or above 1')
   let check: HealthCheck | null = null
   if (health_check !== null) {
     if (!isRecord(health_check))
       throw new SnapshotError('settings.health_check must be an object or null')
     const { path, interval_ms, timeout_ms, healthy_threshold, unhealthy_threshold } = health_check
-    if (typeof path !== 'string' || !/^\/[^\s?#]*(\?[^\s#]*)?$/.test(path))
+    if (typeof path !== 'string' || !HEALTH_PATH.test(path))
       throw new SnapshotError('settings.health_check.path must be a path starting with /')
-    if (!isInt(interval_ms, 100, 3_600_000) || !isInt(timeout_ms, 10, 60_000))
-      throw new SnapshotError('settings.health_check interval_ms/timeout_ms out of range')
-    if (!isInt(healthy_threshold, 1, 100) || !isInt(unhealthy_threshold, 1, 100))
-      throw new SnapshotError('settings.health_check thresholds must be 1 to 100')
+    if (!isInt(interval_ms, ...BOUNDS.interval_ms))
+      throw new SnapshotError('settings.health_check.interval_ms must be from 100 to 3600000')
+    if (!isInt(timeout_ms, ...BOUNDS.timeout_ms))
+      throw new SnapshotError('settings.health_check.timeout_ms must be from 10 to 60000')
+    if (!isInt(healthy_threshold, ...BOUNDS.threshold))
+      throw new SnapshotError('settings.health_check.healthy_threshold must be 1 to 100')
+    if (!isInt(unhealthy_threshold, ...BOUNDS.threshold))
+      throw new SnapshotError('settings.health_check.unhealthy_threshold must be 1 to 100')
     check = { path, interval_ms, timeout_ms, healthy_threshold, unhealthy_threshold }
   }
   return { retries, retry_budget, hash_balance_factor, health_check: check, allow_partial }

@@ -1,29 +1,26 @@
 /**
- * The admin API's answers as zod schemas, for its OpenAPI document (openapi.ts). Each is checked
- * against the answer type the handlers build (views.ts) at compile time (`satisfies`), so a field
- * added to an answer without its schema does not compile.
+ * What the admin API answers, described once: a zod schema per answer (for the OpenAPI document,
+ * openapi.ts), the answer's type inferred from it (handlers and the admin page use these), and the
+ * function that makes it from database rows. Handlers answer only these, so a column added to a
+ * table — a secret, say — never leaks by accident. Shapes owned elsewhere (the route snapshot,
+ * the edge's status, load-balancer settings, traffic) are checked against their types with
+ * `satisfies`, so a field added there without its schema does not compile.
  */
 import { z } from 'zod'
 import { POLICY_NAMES } from '../../edge/snapshot.js'
-import type { RouteSnapshot } from '../../edge/snapshot.js'
+import { routeSchema, routeSnapshotSchema } from '../../edge/snapshot-schema.js'
 import { SCOPES } from '../db/api-tokens.js'
-import type {
-  BucketView,
-  ClusterView,
-  EdgeStatus,
-  FaasDeploymentView,
-  FunctionView,
-  LoadBalancerSettings,
-  LoadBalancerView,
-  ObjectPage,
-  ObjectView,
-  ResourcesView,
-  RouteOverride,
-  StorageDeploymentView,
-  TokenView,
-} from './views.js'
+import type { EdgeStatus } from '../../edge/app.js'
+import type { BucketRow } from '../db/buckets.js'
+import type { ClusterRow } from '../db/clusters.js'
+import type { FaasDeploymentRow } from '../db/faas-deployments.js'
+import type { FunctionRow } from '../db/functions.js'
+import type { LoadBalancerSettings } from '../db/load-balancer.js'
+import type { ObjectRow } from '../db/objects.js'
+import type { StorageDeploymentRow } from '../db/storage-deployments.js'
+import type { TokenRow } from '../db/api-tokens.js'
+import type { RouteOverride } from '../snapshot/compile.js'
 import type { TrafficView } from '../observe/traffic.js'
-import type { HookView } from './hooks.js'
 
 const int = z.number().int()
 const dateTime = z.string().describe('ISO 8601 date and time')
@@ -41,11 +38,11 @@ export const errorAnswer = z
 
 export const clusterAnswer = z
   .object({ cluster_id: int, name: z.string(), zones: z.array(z.string()) })
-  .meta({ id: 'Cluster' }) satisfies z.ZodType<ClusterView>
+  .meta({ id: 'Cluster' })
 
 export const faasAnswer = z
   .object({ faas_id: int, cluster_id: int, url: z.string() })
-  .meta({ id: 'FaasDeployment' }) satisfies z.ZodType<FaasDeploymentView>
+  .meta({ id: 'FaasDeployment' })
 
 export const functionAnswer = z
   .object({
@@ -54,7 +51,7 @@ export const functionAnswer = z
     zones: z.array(z.string()),
     triggers: z.array(z.object({ faas_id: int, target: z.string() })),
   })
-  .meta({ id: 'Function' }) satisfies z.ZodType<FunctionView>
+  .meta({ id: 'Function' })
 
 export const storageAnswer = z
   .object({
@@ -74,7 +71,7 @@ export const storageAnswer = z
   .meta({
     id: 'StorageDeployment',
     description: 'secret_key is write-only: never part of an answer',
-  }) satisfies z.ZodType<StorageDeploymentView>
+  })
 
 export const bucketAnswer = z
   .object({
@@ -96,7 +93,7 @@ export const bucketAnswer = z
     object_count: int,
     total_bytes: int,
   })
-  .meta({ id: 'Bucket' }) satisfies z.ZodType<BucketView>
+  .meta({ id: 'Bucket' })
 
 export const objectAnswer = z
   .object({
@@ -107,14 +104,14 @@ export const objectAnswer = z
     etag: z.string(),
     last_modified: dateTime,
   })
-  .meta({ id: 'Object' }) satisfies z.ZodType<ObjectView>
+  .meta({ id: 'Object' })
 
 export const objectPageAnswer = z
   .object({
     objects: z.array(objectAnswer),
     next_after: z.string().nullable().describe('pass as ?after= for the next page; null: done'),
   })
-  .meta({ id: 'ObjectPage' }) satisfies z.ZodType<ObjectPage>
+  .meta({ id: 'ObjectPage' })
 
 export const tokenAnswer = z
   .object({
@@ -128,7 +125,7 @@ export const tokenAnswer = z
     created_at: dateTime,
     last_used_at: dateTime.nullable(),
   })
-  .meta({ id: 'Token' }) satisfies z.ZodType<TokenView>
+  .meta({ id: 'Token' })
 
 export const createdTokenAnswer = tokenAnswer
   .extend({ token: z.string().describe('the secret: shown in this answer only') })
@@ -155,14 +152,6 @@ export const settingsAnswer = z
   })
   .meta({ id: 'LoadBalancerSettings' }) satisfies z.ZodType<LoadBalancerSettings>
 
-const upstream = z.object({ id: int, url: z.string(), cluster: z.string() })
-const route = z.object({
-  policy,
-  upstreams: z.array(upstream),
-  bytes: z.number().optional(),
-  allow_partial: z.boolean().optional(),
-})
-
 export const routeOverridesAnswer = z
   .record(
     z.string(),
@@ -174,27 +163,10 @@ export const routeOverridesAnswer = z
   )
   .meta({ id: 'RouteOverrides' }) satisfies z.ZodType<Record<string, RouteOverride>>
 
-export const snapshotAnswer = z
-  .object({
-    lineage: z.string(),
-    version: int,
-    generated_at: dateTime,
-    match_header: z.string(),
-    function_header: z.string(),
-    default_policy: policy,
-    routes: z.record(z.string(), route),
-    settings: settingsAnswer.omit({
-      default_policy: true,
-      match_header: true,
-      function_header: true,
-    }),
-    clusters: z.record(z.string(), z.object({ zones: z.array(z.string()) })),
-    functions: z.record(
-      z.string(),
-      z.object({ zones: z.array(z.string()), triggers: z.record(z.string(), z.string()) }),
-    ),
-  })
-  .meta({ id: 'RouteSnapshot' }) satisfies z.ZodType<RouteSnapshot>
+export const snapshotAnswer = routeSnapshotSchema.meta({
+  id: 'RouteSnapshot',
+  description: 'the schema edges hold a snapshot to (edge/snapshot-schema.ts)',
+})
 
 const edgeStatus = z.object({
   snapshot_version: int,
@@ -228,7 +200,7 @@ const edgeStatus = z.object({
 export const loadBalancerAnswer = z
   .object({
     settings: settingsAnswer,
-    routes: z.record(z.string(), route),
+    routes: z.record(z.string(), routeSchema),
     route_overrides: routeOverridesAnswer,
     snapshot_version: int,
     edge: edgeStatus
@@ -236,7 +208,7 @@ export const loadBalancerAnswer = z
       .nullable()
       .describe('the in-process edge (standalone); null when control runs alone'),
   })
-  .meta({ id: 'LoadBalancer' }) satisfies z.ZodType<LoadBalancerView>
+  .meta({ id: 'LoadBalancer' })
 
 export const hookAnswer = z
   .object({
@@ -260,7 +232,7 @@ export const hookAnswer = z
   .meta({
     id: 'Hook',
     description: 'the secret (webhook secret, API token) is write-only: never part of an answer',
-  }) satisfies z.ZodType<HookView>
+  })
 
 export const resourcesAnswer = z
   .object({
@@ -272,7 +244,7 @@ export const resourcesAnswer = z
     load_balancer: loadBalancerAnswer,
     hooks: z.array(hookAnswer),
   })
-  .meta({ id: 'Resources' }) satisfies z.ZodType<ResourcesView>
+  .meta({ id: 'Resources' })
 
 const series = z.object({
   invocations: z.array(int).describe('per 10-second slot, oldest first'),
@@ -314,4 +286,91 @@ export const healthAnswer = z.object({
   status: z.enum(['ok', 'unavailable']),
   snapshot_version: int.optional(),
   error: errorAnswer.shape.error.optional(),
+})
+
+export type ClusterView = z.infer<typeof clusterAnswer>
+export type FaasDeploymentView = z.infer<typeof faasAnswer>
+export type FunctionView = z.infer<typeof functionAnswer>
+/** secret_key is write-only: it is never part of an answer. */
+export type StorageDeploymentView = z.infer<typeof storageAnswer>
+export type BucketView = z.infer<typeof bucketAnswer>
+export type ReplicaView = BucketView['replicas'][number]
+export type ObjectView = z.infer<typeof objectAnswer>
+/** GET /api/objects?bucket=…: one page in key order; `next_after` continues it (null: done). */
+export type ObjectPage = z.infer<typeof objectPageAnswer>
+/** A token as listed: never its secret (shown once, in the answer that created it). */
+export type TokenView = z.infer<typeof tokenAnswer>
+export type LoadBalancerView = z.infer<typeof loadBalancerAnswer>
+export type HookView = z.infer<typeof hookAnswer>
+/** Everything the admin page shows at once; objects are listed by page (ObjectPage). */
+export type ResourcesView = z.infer<typeof resourcesAnswer>
+
+export const clusterView = (r: ClusterRow): ClusterView => ({
+  cluster_id: r.cluster_id,
+  name: r.name,
+  zones: r.zones,
+})
+
+export const faasView = (r: FaasDeploymentRow): FaasDeploymentView => ({
+  faas_id: r.faas_id,
+  cluster_id: r.cluster_id,
+  url: r.url,
+})
+
+export const functionView = (r: FunctionRow): FunctionView => ({
+  function_id: r.function_id,
+  name: r.name,
+  zones: r.zones,
+  triggers: r.triggers.map((t) => ({ faas_id: t.faas_id, target: t.target })),
+})
+
+export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => ({
+  storage_id: r.storage_id,
+  cluster_id: r.cluster_id,
+  alias: r.alias,
+  endpoint: r.endpoint,
+  use_ssl: r.use_ssl,
+  access_key: r.access_key,
+  minio_deployment_id: r.minio_deployment_id,
+  management_url: r.management_url,
+  sqs_arn: r.sqs_arn,
+  kind: r.kind,
+  region: r.region,
+  addressing: r.addressing,
+})
+
+export const bucketView = (r: BucketRow): BucketView => ({
+  bucket_id: r.bucket_id,
+  name: r.name,
+  storage_id: r.storage_id,
+  zones: r.zones,
+  target_replica_count: r.target_replica_count,
+  replica_locations: r.replica_locations,
+  replicas: r.replicas.map((x) => ({
+    storage_id: x.storage_id,
+    status: x.status,
+    error: x.error,
+    repaired_objects: x.repaired_objects,
+    last_repair_at: x.last_repair_at,
+  })),
+  object_count: r.object_count,
+  total_bytes: r.total_bytes,
+})
+
+export const objectView = (r: ObjectRow): ObjectView => ({
+  object_id: r.object_id,
+  bucket_id: r.bucket_id,
+  name: r.name,
+  size: r.size,
+  etag: r.etag,
+  last_modified: new Date(r.last_modified).toISOString(),
+})
+
+export const tokenView = (r: TokenRow): TokenView => ({
+  token_id: r.token_id,
+  name: r.name,
+  scope: r.scope,
+  storage_alias: r.storage_alias,
+  created_at: new Date(r.created_at).toISOString(),
+  last_used_at: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
 })

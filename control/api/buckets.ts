@@ -10,7 +10,7 @@ import { notFound } from '../lib/errors.js'
 import { createBucket, removeBucket, checkBucketNow, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
 import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
-import { bucketView } from './views.js'
+import { bucketView } from './answers.js'
 
 const targetReplicaCount = z
   .number({ error: 'must be a whole number from 0 to 100' })

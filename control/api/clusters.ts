@@ -15,7 +15,7 @@ import { listStorageDeployments } from '../db/storage-deployments.js'
 import { conflict, notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import { checkUnchanged, name, parseBody, parseId, readOnly, zones } from './validate.js'
-import { clusterView } from './views.js'
+import { clusterView } from './answers.js'
 
 export const createBody = z.strictObject({ name, zones: zones.default([]) })
 export const updateBody = z.strictObject({

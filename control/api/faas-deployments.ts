@@ -13,7 +13,7 @@ import {
 import { invalidField, notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import { checkUnchanged, httpUrl, id, parseBody, parseId, readOnly } from './validate.js'
-import { faasView } from './views.js'
+import { faasView } from './answers.js'
 
 export const createBody = z.strictObject({ cluster_id: id, url: httpUrl })
 export const updateBody = z.strictObject({

@@ -27,7 +27,7 @@ import {
   triggerTarget,
   zones,
 } from './validate.js'
-import { functionView } from './views.js'
+import { functionView } from './answers.js'
 
 const triggers = z
   .array(z.strictObject({ faas_id: id, target: triggerTarget }), {

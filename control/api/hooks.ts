@@ -9,6 +9,7 @@ import { deleteHook, insertHook, listHooks, type HookRow } from '../db/hooks.js'
 import { notFound } from '../lib/errors.js'
 import type { ApiDeps } from './deps.js'
 import { httpUrl, parseBody, parseId } from './validate.js'
+import type { HookView } from './answers.js'
 
 const secret = (what: string) =>
   z
@@ -34,22 +35,6 @@ export const createBody = z.discriminatedUnion(
   ],
   { error: "kind must be 'webhook' or 'cloudflare-kv'" },
 )
-
-export interface HookView {
-  hook_id: number
-  kind: HookRow['kind']
-  url: string
-  account_id: string
-  namespace_id: string
-  created_at: string
-  /** delivered: has the newest snapshot; failing: its last attempt failed; pending: on its way. */
-  status: 'delivered' | 'failing' | 'pending'
-  delivered_version: number | null
-  delivered_at: string | null
-  attempts: number
-  last_attempt_at: string | null
-  last_error: string | null
-}
 
 const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString())
 

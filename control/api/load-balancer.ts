@@ -18,7 +18,7 @@ import { invalidField } from '../lib/errors.js'
 import type { RouteOverride } from '../snapshot/compile.js'
 import type { ApiDeps } from './deps.js'
 import { id, parseBody } from './validate.js'
-import type { LoadBalancerView } from './views.js'
+import type { LoadBalancerView } from './answers.js'
 
 const policy = z.enum(POLICY_NAMES, { error: `must be one of ${POLICY_NAMES.join(', ')}` })
 const matchHeader = z

@@ -15,7 +15,7 @@ import { openObject, removeObject, storeObject } from '../services/objects.js'
 import type { ApiDeps } from './deps.js'
 import { requestBody, shieldedStream, spoolBody, spoolForm } from './uploads.js'
 import { MAX_KEY_BYTES, objectKey, parseId } from './validate.js'
-import { objectView, type ObjectPage } from './views.js'
+import { objectView, type ObjectPage } from './answers.js'
 
 const DEFAULT_PAGE = 100
 const MAX_PAGE = 1000

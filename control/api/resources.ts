@@ -20,7 +20,7 @@ import {
   functionView,
   storageView,
   type ResourcesView,
-} from './views.js'
+} from './answers.js'
 
 export function resourcesApi(deps: ApiDeps): Hono {
   const { db } = deps

@@ -14,7 +14,7 @@ import {
 import type { ApiDeps } from './deps.js'
 import { endpoint, httpUrl, id, name, parseBody, parseId } from './validate.js'
 import { DEFAULT_REGION, STORAGE_ADDRESSING, STORAGE_KINDS } from '../storage/types.js'
-import { storageView } from './views.js'
+import { storageView } from './answers.js'
 
 const secret = z
   .string({ error: 'must be a string' })

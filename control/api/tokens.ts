@@ -9,7 +9,7 @@ import { notFound } from '../lib/errors.js'
 import { hashToken, newTokenSecret } from '../auth/tokens.js'
 import type { ApiDeps } from './deps.js'
 import { name, parseBody, parseId } from './validate.js'
-import { tokenView } from './views.js'
+import { tokenView } from './answers.js'
 
 export const createBody = z
   .strictObject({

@@ -1,23 +1,26 @@
 /**
  * The admin API's JSON shapes as the page reads them: the API's own answer types
- * (control/api/views.ts; type-only imports, erased from the bundle).
+ * (control/api/answers.ts, inferred from its schemas; type-only imports, erased from the bundle).
  */
+import type { EdgeStatus } from '../../edge/app.js'
+import type { RouteOverride } from '../../control/snapshot/compile.js'
 import type {
   BucketView,
   ClusterView,
-  EdgeStatus,
   FaasDeploymentView,
   FunctionView,
   LoadBalancerView,
   ObjectPage,
   ObjectView,
   ResourcesView,
-  RouteOverride,
   StorageDeploymentView,
   TokenView,
-} from '../../control/api/views.js'
+} from '../../control/api/answers.js'
 
-export type { HookView, LoadBalancerSettings, PolicyName, Scope } from '../../control/api/views.js'
+export type { HookView } from '../../control/api/answers.js'
+export type { LoadBalancerSettings } from '../../control/db/load-balancer.js'
+export type { Scope } from '../../control/db/api-tokens.js'
+export type { PolicyName } from '../../edge/snapshot.js'
 export type Token = TokenView
 export type { TrafficView } from '../../control/observe/traffic.js'
 export type { EdgeStatus, RouteOverride }
