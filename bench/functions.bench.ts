@@ -20,6 +20,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { PolicyStates } from '../edge/policy-state.js'
 import { decideRoute } from '../edge/routing.js'
 import { SnapshotStore } from '../edge/snapshot-store.js'
 import { freePort, waitFor } from '../test/helpers/ports.js'
@@ -98,8 +99,10 @@ function decisionCost(upstreams: string[]) {
         ]),
       )
       const header = (name: string) => headers.get(name.toLowerCase())
+      const policies = new PolicyStates()
       const t0 = process.hrtime.bigint()
-      for (let k = 0; k < N; k++) if (!decideRoute(store, header).ok) throw new Error(m.mode)
+      for (let k = 0; k < N; k++)
+        if (!decideRoute(store, policies, header).ok) throw new Error(m.mode)
       ns[i]!.push(Number(process.hrtime.bigint() - t0) / N)
     }
   return MODES.map((m, i) => ({ mode: m.mode, ns_per_decision: Math.round(median(ns[i]!)) }))

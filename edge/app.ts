@@ -6,17 +6,15 @@
  * healthy upstream (or no snapshot yet), 502 upstream failed after retries.
  */
 import { Hono, type Context } from 'hono'
-import { forward, type Transport } from './forward.js'
-import { forwardingHeaders } from './forwarded.js'
-import { answerHeaders, forwardDeps, FORWARDING_HEADERS } from './invocation.js'
+import type { Transport } from './forward.js'
+import { answerHeaders, FORWARDING_HEADERS, invocationPipeline } from './invocation.js'
 import { bearsToken } from './status-access.js'
 import { forwardableHeaders } from './headers.js'
 import type { Logger } from './log.js'
-import { REQUEST_ID_HEADER, requestId } from './request-id.js'
-import { forwardedRest, normalizeTarget } from './request-target.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
+import { forwardedRest } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import { decideRoute } from './routing.js'
-import { badTarget, edgeErrorBody, type EdgeError } from './edge-error.js'
+import { edgeErrorBody, type EdgeError } from './edge-error.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { UpstreamState } from './upstream-state.js'
 
@@ -145,70 +143,58 @@ function fetchTransport(
 }
 
 export function createEdgeApp(deps: EdgeDeps): Hono {
-  const random = deps.random ?? Math.random
-  const now = deps.now ?? (() => performance.now())
   const app = createStatusApp(
     () => statusBody(deps.store, deps.upstreams, deps.budget),
     () => briefStatus(deps.store),
     deps.statusTokenHash ?? (() => undefined),
   )
-
-  const generateId = deps.generateId ?? (() => crypto.randomUUID())
+  const start = invocationPipeline({
+    store: deps.store,
+    upstreams: deps.upstreams,
+    budget: deps.budget,
+    log: deps.log,
+    random: deps.random ?? Math.random,
+    now: deps.now ?? (() => performance.now()),
+    generateId: deps.generateId ?? (() => crypto.randomUUID()),
+  })
 
   app.all('*', async (c) => {
-    const id = requestId(c.req.header(REQUEST_ID_HEADER), generateId)
-    const decision = decideRoute(deps.store, (name) => c.req.header(name))
-    if (!decision.ok) return answer(decision.error, id)
     const url = new URL(c.req.url)
-    // On Workers the platform has parsed the target already (dot segments resolved, clamped at
-    // the root), so only what is left of it is checked here; on Node the raw target is.
-    const target = normalizeTarget(url.pathname + url.search)
-    if (!target.ok) return answer(badTarget(target.reason), id)
-    const { bucket, route, policy, partial } = decision
-    const settings = deps.store.current?.settings
     const client = deps.clientAddress(c)
+    const invocation = start({
+      header: (name) => c.req.header(name),
+      // On Workers the platform has parsed the target already (dot segments resolved, clamped at
+      // the root), so only what is left of it is checked; on Node the raw target is.
+      target: url.pathname + url.search,
+      method: c.req.method,
+      hasBody: c.req.raw.body !== null,
+      bodyConsumed: () => c.req.raw.bodyUsed,
+      hop: {
+        peer: client,
+        proto: url.protocol === 'https:' ? 'https' : 'http',
+        host: url.host,
+        trusted: false,
+      },
+      // Incoming X-Forwarded-For / Forwarded are the client's own words here: not believed.
+      forwarded: {},
+      hashKey: deps.hashHeader ? c.req.header(deps.hashHeader) : undefined,
+    })
+    if (!invocation.ok) return answer(invocation.error, invocation.id)
     const headers = forwardableHeaders(c.req.raw.headers)
     for (const name of FORWARDING_HEADERS) headers.delete(name)
-    // Incoming X-Forwarded-For / Forwarded are the client's own words here: not believed.
-    for (const [name, value] of Object.entries(
-      forwardingHeaders(
-        {},
-        {
-          peer: client,
-          proto: url.protocol === 'https:' ? 'https' : 'http',
-          host: url.host,
-          trusted: false,
-        },
-      ),
-    ))
-      headers.set(name, value)
-    headers.set(REQUEST_ID_HEADER, id)
+    for (const [name, value] of Object.entries(invocation.headers)) headers.set(name, value)
     let response: Response | undefined
-    const result = await forward(
-      {
-        bucket,
-        route,
-        policy,
-        method: c.req.method,
-        hasBody: c.req.raw.body !== null,
-        bodyConsumed: () => c.req.raw.bodyUsed,
-      },
-      forwardDeps({
-        settings,
-        upstreams: deps.upstreams,
-        budget: deps.budget,
-        random,
-        hashKey: (deps.hashHeader && c.req.header(deps.hashHeader)) || client,
-        now,
-      }),
-      fetchTransport(c.req.raw, target, headers, partial, (r) => (response = r)),
+    const result = await invocation.forward(
+      fetchTransport(
+        c.req.raw,
+        invocation.target,
+        headers,
+        invocation.partial,
+        (r) => (response = r),
+      ),
     )
     if (result.kind === 'delivered' && response) return response
-    if (result.kind === 'error') {
-      if (result.detail)
-        deps.log.warn('invocation failed', { bucket, request_id: id, detail: result.detail })
-      return answer(result.error, id)
-    }
+    if (result.kind === 'error') return answer(result.error, invocation.id)
     return new Response(null, { status: 499 })
   })
   return app

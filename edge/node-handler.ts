@@ -8,18 +8,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Writable } from 'node:stream'
 import { errors, type Dispatcher } from 'undici'
-import { forward, type Attempt, type Transport } from './forward.js'
+import type { Attempt, Transport } from './forward.js'
 import { bucketLabel, type InvocationMetrics } from './edge-metrics.js'
-import { forwardingHeaders } from './forwarded.js'
-import { answerHeaders, forwardDeps, FORWARDING_HEADERS } from './invocation.js'
+import { answerHeaders, FORWARDING_HEADERS, invocationPipeline } from './invocation.js'
 import { forwardableNodeHeaders } from './headers.js'
 import type { Logger } from './log.js'
 import { ReplayableBody } from './replayable-body.js'
-import { REQUEST_ID_HEADER, requestId } from './request-id.js'
-import { forwardedRest, normalizeTarget } from './request-target.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
+import { forwardedRest } from './request-target.js'
 import type { RetryBudget } from './retry-budget.js'
-import { decideRoute } from './routing.js'
-import { badTarget, edgeErrorBody, type EdgeError } from './edge-error.js'
+import { edgeErrorBody, type EdgeError } from './edge-error.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
@@ -100,23 +98,47 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 export function createNodeHandler(
   deps: NodeHandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const random = deps.random ?? Math.random
   const hashHeader = deps.hashHeader?.toLowerCase()
   const trusted = deps.trustedProxy ?? (() => false)
   const proto = deps.proto ?? 'http'
   const now = () => performance.now()
-  const generateId = deps.generateId ?? (() => crypto.randomUUID())
+  const start = invocationPipeline({
+    store: deps.store,
+    upstreams: deps.upstreams,
+    budget: deps.budget,
+    log: deps.log,
+    random: deps.random ?? Math.random,
+    now,
+    generateId: deps.generateId ?? (() => crypto.randomUUID()),
+  })
 
   return function handle(req, res) {
     const rawTarget = req.url ?? '/'
     if (rawTarget.startsWith('/_fado/')) return deps.fallback(req, res)
-    const id = requestId(header(req, REQUEST_ID_HEADER), generateId)
-    const decision = decideRoute(deps.store, (name) => header(req, name.toLowerCase()))
+    const peer = req.socket.remoteAddress ?? ''
+    const hashValue = hashHeader ? req.headers[hashHeader] : undefined
+    const hasBody =
+      req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined
+    const invocation = start({
+      header: (name) => header(req, name.toLowerCase()),
+      target: rawTarget,
+      method: req.method ?? 'GET',
+      hasBody,
+      bodyConsumed: () => !(body?.intact ?? true),
+      hop: { peer, proto, host: req.headers.host, trusted: trusted(peer) },
+      forwarded: {
+        xForwardedFor: header(req, 'x-forwarded-for'),
+        forwarded: header(req, 'forwarded'),
+      },
+      hashKey: typeof hashValue === 'string' ? hashValue : undefined,
+    })
     let cluster = ''
     if (deps.metrics) {
       const metrics = deps.metrics
       const started = now()
-      const routed = decision.ok ? decision.bucket : undefined
+      const routed = invocation.bucket
       res.once('close', () =>
         metrics.invocation(
           {
@@ -128,34 +150,15 @@ export function createNodeHandler(
         ),
       )
     }
-    if (!decision.ok) {
+    if (!invocation.ok) {
       req.resume()
-      return send(res, decision.error, id)
+      return send(res, invocation.error, invocation.id)
     }
-    const target = normalizeTarget(rawTarget)
-    if (!target.ok) {
-      req.resume()
-      return send(res, badTarget(target.reason), id)
-    }
-    const { bucket, route, policy, partial } = decision
-    const settings = deps.store.current?.settings
-    const peer = req.socket.remoteAddress ?? ''
-    const hashValue = hashHeader ? req.headers[hashHeader] : undefined
+    const { id, partial, target } = invocation
     const method = req.method ?? 'GET'
-    const hasBody =
-      req.headers['content-length'] !== undefined
-        ? req.headers['content-length'] !== '0'
-        : req.headers['transfer-encoding'] !== undefined
     const headers: Record<string, string | string[]> = forwardableNodeHeaders(req.headers)
     for (const name of FORWARDING_HEADERS) delete headers[name]
-    Object.assign(
-      headers,
-      forwardingHeaders(
-        { xForwardedFor: header(req, 'x-forwarded-for'), forwarded: header(req, 'forwarded') },
-        { peer, proto, host: req.headers.host, trusted: trusted(peer) },
-      ),
-    )
-    headers[REQUEST_ID_HEADER] = id
+    Object.assign(headers, invocation.headers)
     // Each attempt gets the whole body or none: a stream undici destroyed is never sent again.
     const body = hasBody ? new ReplayableBody(req) : undefined
 
@@ -215,22 +218,9 @@ export function createNodeHandler(
           )
       })
 
-    void forward(
-      { bucket, route, policy, method, hasBody, bodyConsumed: () => !(body?.intact ?? true) },
-      forwardDeps({
-        settings,
-        upstreams: deps.upstreams,
-        budget: deps.budget,
-        random,
-        hashKey: (typeof hashValue === 'string' && hashValue) || peer,
-        now,
-      }),
-      transport,
-    ).then((result) => {
+    void invocation.forward(transport).then((result) => {
       deps.metrics?.retries(result.attempts - 1)
       if (result.kind !== 'error') return
-      if (result.detail)
-        deps.log.warn('invocation failed', { bucket, request_id: id, detail: result.detail })
       if (body) body.release()
       else req.resume()
       send(res, result.error, id)

@@ -5,6 +5,7 @@
 import type { EdgeError } from './edge-error.js'
 import { place } from './placement.js'
 import type { PickContext, Policy } from './policies/policy.js'
+import type { PolicyStates } from './policy-state.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { Route, Upstream } from './snapshot.js'
 import type { UpstreamState } from './upstream-state.js'
@@ -37,6 +38,7 @@ export type RouteDecision =
  */
 export function decideRoute(
   store: SnapshotStore,
+  policies: PolicyStates,
   header: (name: string) => string | undefined,
 ): RouteDecision {
   const snapshot = store.current
@@ -65,7 +67,7 @@ export function decideRoute(
         ok: false,
         error: { status: 404, code: 'unknown_bucket', message: `no route for bucket '${bucket}'` },
       }
-    return { ok: true, bucket, route, policy: store.policyFor(bucket, route), partial: false }
+    return { ok: true, bucket, route, policy: policies.of(snapshot, bucket, route), partial: false }
   }
   const placed = place(
     { buckets: bucket, function: fn, zones },
@@ -77,7 +79,7 @@ export function decideRoute(
     ok: true,
     bucket: placed.key,
     route: placed.route,
-    policy: store.policyFor(placed.key, placed.route),
+    policy: policies.of(snapshot, placed.key, placed.route),
     partial: placed.partial,
   }
 }

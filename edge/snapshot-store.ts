@@ -4,14 +4,12 @@
  * restored or reset, so its versions started again); an older one of the same lineage, or an
  * invalid one, is refused and the current one kept. A snapshot restored from disk at start is
  * provisional: whatever valid snapshot control answers first replaces it.
- * Per-route policy instances (e.g. round-robin counters) are made lazily and reset on a swap.
+ * It holds snapshots (and the placement index of the current one), not policy state
+ * (policy-state.ts).
  */
 import { buildPlacementIndex, type PlacementIndex } from './placement.js'
-import { createPolicy } from './policies/registry.js'
-import type { Policy } from './policies/policy.js'
 import { parseSnapshot, type Route, type RouteSnapshot } from './snapshot.js'
 
-const MAX_POLICY_KEYS = 100_000
 const EMPTY = {
   routes: {},
   functions: {},
@@ -36,7 +34,6 @@ export class SnapshotStore {
   #provisional = false
   #refused: Refusal | undefined
   #appliedAt: Date | undefined
-  #policies = new Map<string, Policy>()
   #placement: PlacementIndex = buildPlacementIndex(EMPTY)
   #onApply: ((snapshot: RouteSnapshot) => void) | undefined
 
@@ -87,7 +84,6 @@ export class SnapshotStore {
     }
     this.#provisional = options.provisional === true
     this.#refused = undefined
-    this.#policies = new Map()
     this.#placement = buildPlacementIndex(next)
     this.#current = next
     this.#appliedAt = new Date()
@@ -114,17 +110,5 @@ export class SnapshotStore {
   /** Functions and cluster zones of the current snapshot, indexed for placement. */
   get placement(): PlacementIndex {
     return this.#placement
-  }
-
-  /** The policy state kept for a bucket (or a set of buckets named together). */
-  policyFor(key: string, route: Route): Policy {
-    let policy = this.#policies.get(key)
-    if (!policy || policy.name !== route.policy) {
-      // Keys of bucket combinations come from clients: their number is bounded.
-      if (this.#policies.size >= MAX_POLICY_KEYS) this.#policies.clear()
-      policy = createPolicy(route.policy)
-      this.#policies.set(key, policy)
-    }
-    return policy
   }
 }
