@@ -32,6 +32,13 @@ import {
 
 const DURATION = Number(process.env.DURATION ?? 10)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
+/**
+ * BASELINE=<another checkout>/dist/fado.mjs adds that build as `fado_standalone_baseline`, set
+ * up the same way, so a change is measured against the code before it in the same run;
+ * TARGETS=a,b keeps only those targets (e.g. TARGETS=fado_standalone,fado_standalone_baseline).
+ */
+const BASELINE = process.env.BASELINE
+const ONLY = process.env.TARGETS?.split(',')
 const CORES = os.availableParallelism()
 const TOKEN = 'bench-edge-admin-token-012345'
 const HEADER = 'X-FaDO-Bucket: bucket-a'
@@ -145,16 +152,30 @@ async function main() {
   const upstreams = await startUpstreamPorts(start, dir, 3)
   try {
     // FaDO, set up through its API as a user would.
-    const fado = await startStandalone(start, dir, TOKEN, ['--workers', String(CORES)])
-    const cluster = (await fado.json('POST', '/api/clusters', { name: 'site' })).cluster_id
-    const storage = await fado.json(
-      'POST',
-      '/api/storage-deployments',
-      trackBody(minio, 'm', cluster),
-    )
-    for (const url of upstreams)
-      await fado.json('POST', '/api/faas-deployments', { cluster_id: cluster, url })
-    await fado.json('POST', '/api/buckets', { name: 'bucket-a', storage_id: storage.storage_id })
+    const setUp = async (bin?: string) => {
+      const fado = await startStandalone(
+        start,
+        bin ? path.join(dir, 'baseline') : dir,
+        TOKEN,
+        ['--workers', String(CORES)],
+        bin,
+      )
+      const cluster = (await fado.json('POST', '/api/clusters', { name: 'site' })).cluster_id
+      // The baseline tracks the same MinIO and imports bucket-a from it (left alone otherwise).
+      const storage = await fado.json('POST', '/api/storage-deployments', {
+        ...trackBody(minio, bin ? 'm-baseline' : 'm', cluster),
+        ...(bin ? { configure_webhook: false } : {}),
+      })
+      for (const url of upstreams)
+        await fado.json('POST', '/api/faas-deployments', { cluster_id: cluster, url })
+      if (!bin)
+        await fado.json('POST', '/api/buckets', {
+          name: 'bucket-a',
+          storage_id: storage.storage_id,
+        })
+      return fado
+    }
+    const fado = await setUp()
     const edgeToken = (
       await fado.json('POST', '/api/tokens', { name: 'bench-edge', scope: 'edge' })
     ).token
@@ -163,7 +184,8 @@ async function main() {
       String(CORES),
     ])
     const edgeUrl = `${edge.url}/`
-    for (const url of [`${fado.edgeUrl}/`, edgeUrl])
+    const baseline = BASELINE ? await setUp(BASELINE) : undefined
+    for (const url of [`${fado.edgeUrl}/`, edgeUrl, ...(baseline ? [`${baseline.edgeUrl}/`] : [])])
       await waitFor(
         `${url} routing`,
         async () => (await fetch(url, { headers: { 'X-FaDO-Bucket': 'bucket-a' } })).ok,
@@ -172,16 +194,27 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', url: `${upstreams[0]}/`, pids: [] },
       { name: 'fado_standalone', url: `${fado.edgeUrl}/`, pids: [fado.proc.pid as number] },
+      ...(baseline
+        ? [
+            {
+              name: 'fado_standalone_baseline',
+              url: `${baseline.edgeUrl}/`,
+              pids: [baseline.proc.pid as number],
+            },
+          ]
+        : []),
       { name: 'fado_edge', url: edgeUrl, pids: [edge.proc.pid as number] },
       { name: 'caddy', ...(await startCaddy(upstreams)) },
       { name: 'nginx', ...(await startNginx(upstreams)) },
       { name: 'haproxy', ...(await startHaproxy(upstreams)) },
     ]
+    if (ONLY) targets.splice(0, targets.length, ...targets.filter((t) => ONLY.includes(t.name)))
     type Run = WrkResult & { cpu_us_per_request: number | null }
     const rounds: Record<string, Run>[] = []
     for (let round = 0; round < ROUNDS; round++) {
       const results: Record<string, Run> = {}
-      for (const t of targets) {
+      // Every other round in reverse order: no target is always measured first (colder).
+      for (const t of round % 2 ? [...targets].reverse() : targets) {
         await runWrk(t.url, HEADER, 2, 50) // warm up
         const before = cpuSeconds(t.pids)
         const r = await runWrk(t.url, HEADER, DURATION, 50)
@@ -197,7 +230,7 @@ async function main() {
       rounds.push(results)
     }
     const ratio = (a: string, b: string) =>
-      rounds.map((r) => +((r[a]?.rps ?? 0) / (r[b]?.rps ?? 1)).toFixed(2))
+      rounds.flatMap((r) => (r[a] && r[b] ? [+(r[a].rps / r[b].rps).toFixed(2)] : []))
     const result = {
       machine: `${CORES} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
       date: new Date().toISOString(),
@@ -214,10 +247,15 @@ async function main() {
         fado_standalone_vs_caddy: ratio('fado_standalone', 'caddy'),
         fado_edge_vs_haproxy: ratio('fado_edge', 'haproxy'),
         fado_standalone_vs_haproxy: ratio('fado_standalone', 'haproxy'),
+        ...(baseline
+          ? { fado_standalone_vs_baseline: ratio('fado_standalone', 'fado_standalone_baseline') }
+          : {}),
       },
+      ...(BASELINE ? { baseline: BASELINE } : {}),
     }
     fs.mkdirSync('bench/results', { recursive: true })
-    fs.writeFileSync('bench/results/edge.json', JSON.stringify(result, null, 2) + '\n')
+    const file = BASELINE ? 'bench/results/edge-vs-baseline.json' : 'bench/results/edge.json'
+    fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
     const median = (name: string, key: keyof Run) =>
       [...rounds.map((r) => Number(r[name]?.[key] ?? NaN))].sort((a, b) => a - b)[
         Math.floor(ROUNDS / 2)

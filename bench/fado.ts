@@ -23,6 +23,8 @@ export async function startStandalone(
   dir: string,
   token: string,
   extraArgs: string[] = [],
+  /** Another build to run (BASELINE=…/dist/fado.mjs in bench:edge): the same setup, another code. */
+  bin = 'dist/fado.mjs',
 ): Promise<BenchFado> {
   const [apiPort, edgePort] = [await freePort(), await freePort()]
   const proc = start(
@@ -30,7 +32,7 @@ export async function startStandalone(
     [
       // PROFILE=<dir>: a CPU profile of the control process, written when it stops.
       ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : []),
-      'dist/fado.mjs',
+      bin,
       'standalone',
       '--api-port',
       String(apiPort),

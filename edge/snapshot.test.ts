@@ -1,44 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalJson, parseSnapshot, sameRouteTable, type RouteSnapshot } from './snapshot.js'
+import { valid } from './snapshot.fixture.js'
+import { canonicalJson, parseSnapshot, sameRouteTable } from './snapshot.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deliberately broken documents
 type Loose = any
-
-const valid: RouteSnapshot = {
-  lineage: 'b3f0c1d2-0000-4000-8000-000000000001',
-  settings: {
-    retries: 2,
-    retry_budget: 0.2,
-    hash_balance_factor: 1.25,
-    health_check: {
-      path: '/healthz',
-      interval_ms: 1000,
-      timeout_ms: 500,
-      healthy_threshold: 2,
-      unhealthy_threshold: 3,
-    },
-    allow_partial: false,
-  },
-  version: 3,
-  generated_at: '2026-11-27T10:00:00.000Z',
-  match_header: 'X-FaDO-Bucket',
-  function_header: 'X-Fn',
-  default_policy: 'round_robin',
-  routes: {
-    images: {
-      policy: 'least_conn',
-      upstreams: [{ id: 1, url: 'https://faas.a:8443/fn', cluster: 'a' }],
-      bytes: 12000,
-      allow_partial: false,
-    },
-    empty: { policy: 'first', upstreams: [] },
-  },
-  clusters: { a: { zones: ['gpu', 'germany'] } },
-  functions: {
-    resize: { zones: ['gpu'], triggers: { '1': '/function/resize' } },
-    thumb: { zones: [], triggers: { '1': 'https://thumb.example:8443/v1' } },
-  },
-}
 
 describe('parseSnapshot', () => {
   it('accepts a valid snapshot unchanged', () => {
