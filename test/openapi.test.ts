@@ -206,6 +206,12 @@ describe('real answers match the schemas', () => {
         })
       ).status,
     ).toBe(201)
+    const upload = '/api/objects/upload-url'
+    expect(
+      (await call('POST', upload, upload, { bucket: 'images', name: 'c.bin', size: 5 })).body
+        .method,
+    ).toBe('PUT')
+    expect((await call('POST', upload, upload, { bucket: 'images' })).status).toBe(400)
     await call('GET', '/api/objects?bucket=images&limit=1', '/api/objects')
     expect((await call('GET', '/api/objects?path=images/a.txt', '/api/objects')).body).toBe('hello')
     await call('GET', `/api/objects/${uploaded.body.object_id}`, '/api/objects/{id}')

@@ -113,6 +113,36 @@ export const objectPageAnswer = z
   })
   .meta({ id: 'ObjectPage' })
 
+const signedUrl = (method: string) =>
+  z.object({
+    method: z.literal(method),
+    url: z.string().describe('pre-signed; no credentials needed'),
+  })
+
+export const uploadUrlAnswer = z
+  .union([
+    z
+      .object({ bucket: z.string(), name: z.string(), expires_at: dateTime })
+      .extend(signedUrl('PUT').shape)
+      .describe('PUT the bytes to url'),
+    z
+      .object({
+        bucket: z.string(),
+        name: z.string(),
+        expires_at: dateTime,
+        method: z.literal('multipart'),
+        upload_id: z.string(),
+        part_bytes: int.describe('every part but the last has exactly this many bytes'),
+        parts: z.array(z.object({ part_number: int, url: z.string() })),
+        complete: signedUrl('POST').describe(
+          'POST <CompleteMultipartUpload> with each part’s ETag once every part is uploaded',
+        ),
+        abort: signedUrl('DELETE'),
+      })
+      .describe('an S3 multipart upload, started: PUT each part, then POST the completion'),
+  ])
+  .meta({ id: 'UploadUrls' })
+
 export const tokenAnswer = z
   .object({
     token_id: int,

@@ -8,13 +8,22 @@
 import { Readable } from 'node:stream'
 import fs from 'node:fs'
 import { Hono, type Context } from 'hono'
+import { z } from 'zod'
 import { getBucket, getBucketByName, type BucketRow } from '../db/buckets.js'
 import { getObject, getObjectByName, listObjectsPage, type ObjectRow } from '../db/objects.js'
 import { ClientGoneError, invalidField, notFound, tooLarge } from '../lib/errors.js'
-import { openObject, removeObject, storeObject } from '../services/objects.js'
+import {
+  objectUrl,
+  openObject,
+  removeObject,
+  storeObject,
+  uploadUrls,
+  URL_EXPIRY,
+} from '../services/objects.js'
+import { listClusters } from '../db/clusters.js'
 import type { ApiDeps } from './deps.js'
 import { requestBody, shieldedStream, spoolBody, spoolForm } from './uploads.js'
-import { MAX_KEY_BYTES, objectKey, parseId } from './validate.js'
+import { MAX_KEY_BYTES, objectKey, parseBody, parseId } from './validate.js'
 import { objectView, type ObjectPage } from './answers.js'
 
 const DEFAULT_PAGE = 100
@@ -26,6 +35,40 @@ function parseLimit(raw: string | undefined): number {
     throw invalidField('limit', `must be a whole number from 1 to ${MAX_PAGE}`)
   return Number(raw)
 }
+
+/** Seconds a pre-signed URL lasts: `expires_in`, 1 to 604800 (S3's limit), default 900. */
+function parseExpiry(raw: string | undefined): number {
+  if (raw === undefined) return URL_EXPIRY.default
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1 || Number(raw) > URL_EXPIRY.max)
+    throw invalidField('expires_in', `must be a number of seconds from 1 to ${URL_EXPIRY.max}`)
+  return Number(raw)
+}
+
+/** `?redirect=1`: answer with a pre-signed URL of the object instead of its bytes. */
+function wantsRedirect(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '0') return false
+  if (raw === '1') return true
+  throw invalidField('redirect', 'must be 1 (answer 307 to a pre-signed URL) or 0')
+}
+
+export const uploadUrlBody = z.strictObject({
+  bucket: z.string({ error: 'must be a bucket name' }).describe('the bucket (its name)'),
+  name: z.string({ error: 'must be an object name' }).describe('the object’s key'),
+  size: z
+    .number({ error: 'must be a number of bytes' })
+    .int({ error: 'must be a whole number of bytes' })
+    .min(0, { error: 'must be a number of bytes' })
+    .optional()
+    .describe('bytes the object will have: over the multipart threshold, multipart URLs are given'),
+  content_type: z.string({ error: 'must be a media type' }).max(256).optional(),
+  expires_in: z
+    .number({ error: 'must be a number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(1, { error: `must be from 1 to ${URL_EXPIRY.max} seconds` })
+    .max(URL_EXPIRY.max, { error: `must be from 1 to ${URL_EXPIRY.max} seconds` })
+    .optional()
+    .describe(`seconds the URLs are valid (default ${URL_EXPIRY.default})`),
+})
 
 /** `bucket/key/with/slashes` → [bucket, key]. */
 function splitPath(raw: string | undefined): [string, string] {
@@ -53,6 +96,31 @@ export function objectsApi(deps: ApiDeps): Hono {
         'last-modified': object.last_modified.toUTCString(),
         'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
       },
+    })
+  }
+
+  /** 307 to a pre-signed GET of the object's copy in ?cluster= (else the master's). */
+  const redirectTo = async (c: Context, bucket: BucketRow, key: string) => {
+    if (!(await getObjectByName(db, bucket.bucket_id, key)))
+      throw notFound('object', `${bucket.name}/${key}`)
+    const clusterName = c.req.query('cluster')
+    const clusters = await listClusters(db)
+    let clusterId: number | undefined
+    if (clusterName !== undefined) {
+      clusterId = clusters.find((cl) => cl.name === clusterName)?.cluster_id
+      if (clusterId === undefined)
+        throw invalidField('cluster', `no cluster named '${clusterName}'`)
+    }
+    const expiresSeconds = parseExpiry(c.req.query('expires_in'))
+    const { url, clusterId: servedBy } = await objectUrl(deps, bucket, key, {
+      clusterId,
+      expiresSeconds,
+    })
+    const cluster = clusters.find((cl) => cl.cluster_id === servedBy)?.name ?? ''
+    return c.body(null, 307, {
+      location: url,
+      'x-fado-cluster': cluster,
+      'cache-control': 'no-store',
     })
   }
 
@@ -90,9 +158,10 @@ export function objectsApi(deps: ApiDeps): Hono {
       const objectPath = c.req.query('path')
       if (objectPath !== undefined) {
         const [bucketName, key] = splitPath(objectPath)
+        const redirect = wantsRedirect(c.req.query('redirect'))
         const bucket = await getBucketByName(db, bucketName)
         if (!bucket) throw notFound('bucket', bucketName)
-        return download(bucket, key)
+        return redirect ? redirectTo(c, bucket, key) : download(bucket, key)
       }
       const bucketName = c.req.query('bucket')
       if (bucketName === undefined)
@@ -117,8 +186,28 @@ export function objectsApi(deps: ApiDeps): Hono {
       return c.json(page)
     })
     .get('/:id', async (c) => {
+      const redirect = wantsRedirect(c.req.query('redirect'))
       const [bucket, object] = await byId(c.req.param('id'))
-      return download(bucket, object.name)
+      return redirect ? redirectTo(c, bucket, object.name) : download(bucket, object.name)
+    })
+    .post('/upload-url', async (c) => {
+      const input = await parseBody(c, uploadUrlBody)
+      const bucket = await bucketNamed(input.bucket, 'bucket')
+      const key = objectKey(input.name, 'name')
+      if (input.size !== undefined && input.size > limits.maxObjectSize)
+        throw tooLarge('size', limits.maxObjectSize)
+      const expiresSeconds = input.expires_in ?? URL_EXPIRY.default
+      const urls = await uploadUrls(deps, bucket, key, {
+        size: input.size,
+        contentType: input.content_type ?? 'application/octet-stream',
+        expiresSeconds,
+      })
+      return c.json({
+        bucket: bucket.name,
+        name: key,
+        expires_at: new Date(Date.now() + expiresSeconds * 1000).toISOString(),
+        ...urls,
+      })
     })
     .post('/', async (c) => {
       const form = await spoolForm(c, requestBody(c), limits)

@@ -20,6 +20,7 @@ import {
   notifyAnswer,
   objectAnswer,
   objectPageAnswer,
+  uploadUrlAnswer,
   resourcesAnswer,
   routeOverridesAnswer,
   settingsAnswer,
@@ -37,6 +38,7 @@ import * as traffic from './traffic.js'
 import * as loadBalancer from './load-balancer.js'
 import { notification } from './notify.js'
 import * as storage from './storage-deployments.js'
+import { uploadUrlBody } from './objects.js'
 import * as tokens from './tokens.js'
 
 type Auth = 'admin' | 'edge' | 'notify' | 'metrics' | 'none'
@@ -203,9 +205,14 @@ function paths(): Paths {
           after: 'the key to continue after (next_after of the previous page)',
           prefix: 'only keys starting with this',
           limit: 'objects per page (1 to 1000, default 100)',
+          redirect:
+            "with ?path=: '1' answers 307 to a pre-signed URL of the object instead of its bytes",
+          cluster: 'with redirect: the cluster whose synced copy to point at (else the master’s)',
+          expires_in: 'with redirect: seconds the URL is valid (1 to 604800, default 900)',
         },
         answers: {
           200: z.union([objectPageAnswer, z.string().describe('the object’s bytes (with ?path=)')]),
+          307: null,
         },
         errors: [404, ...storageErrors],
       },
@@ -229,10 +236,27 @@ function paths(): Paths {
         errors: [404, ...storageErrors],
       },
     },
+    '/api/objects/upload-url': {
+      post: {
+        summary:
+          'Pre-signed URLs to write an object straight to its bucket’s master (FaDO records it as a direct write)',
+        body: uploadUrlBody,
+        answers: { 200: uploadUrlAnswer },
+        errors: [404, 413, ...storageErrors],
+      },
+    },
     '/api/objects/{id}': {
       get: {
-        summary: 'Download an object',
-        answers: { 200: { raw: 'application/octet-stream', description: 'the object’s bytes' } },
+        summary: 'Download an object (or, with ?redirect=1, a 307 to a pre-signed URL of it)',
+        query: {
+          redirect: "'1': answer 307 to a pre-signed URL of the object instead of its bytes",
+          cluster: 'with redirect: the cluster whose synced copy to point at (else the master’s)',
+          expires_in: 'with redirect: seconds the URL is valid (1 to 604800, default 900)',
+        },
+        answers: {
+          200: { raw: 'application/octet-stream', description: 'the object’s bytes' },
+          307: null,
+        },
         errors: [404, ...storageErrors],
       },
       delete: {
@@ -339,6 +363,7 @@ const STATUS_TEXT: Record<number, string> = {
   201: 'Created',
   204: 'No content',
   304: 'Not modified',
+  307: 'Temporary redirect: Location is a pre-signed URL of the object on its storage',
   400: 'Bad input: the message and `field` name what is wrong; nothing was changed',
   401: 'No valid token',
   403: 'The token’s scope does not allow this',

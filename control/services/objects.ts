@@ -6,6 +6,9 @@ import type { Readable } from 'node:stream'
 import type { BucketRow } from '../db/buckets.js'
 import { deleteObjectByName, upsertObject, type ObjectRow } from '../db/objects.js'
 import { notFound, storageFailed } from '../lib/errors.js'
+import { listStorageDeployments } from '../db/storage-deployments.js'
+import { MAX_PARTS } from '../storage/multipart.js'
+import { encodeRfc3986 } from '../storage/transport.js'
 import type { ObjectStream } from '../storage/types.js'
 import type { ServiceDeps } from './deps.js'
 
@@ -71,4 +74,84 @@ export async function removeObject(deps: ServiceDeps, bucket: BucketRow, key: st
   }
   await deleteObjectByName(deps.db, bucket.bucket_id, key)
   await deps.changes.record({ objects: [{ bucketId: bucket.bucket_id, keys: [key] }] })
+}
+
+/** How long a pre-signed URL lasts unless the caller says, and at most (S3's own limit), in seconds. */
+export const URL_EXPIRY = { default: 900, max: 604_800 }
+
+/**
+ * A pre-signed GET of the object's copy in cluster `clusterId` when that cluster holds a synced
+ * copy, else of the master's: the caller then reads the bytes from the storage, not through FaDO.
+ */
+export async function objectUrl(
+  deps: ServiceDeps,
+  bucket: BucketRow,
+  key: string,
+  opts: { clusterId: number | undefined; expiresSeconds: number },
+): Promise<{ url: string; clusterId: number }> {
+  const clusterOf = new Map(
+    (await listStorageDeployments(deps.db)).map((s) => [s.storage_id, s.cluster_id]),
+  )
+  const copies = [
+    bucket.storage_id,
+    ...bucket.replicas.filter((r) => r.status === 'synced').map((r) => r.storage_id),
+  ]
+  const storageId =
+    copies.find((id) => opts.clusterId !== undefined && clusterOf.get(id) === opts.clusterId) ??
+    bucket.storage_id
+  const storage = await deps.storages.get(storageId)
+  return {
+    url: storage.presignedUrl('GET', bucket.name, key, opts.expiresSeconds),
+    clusterId: clusterOf.get(storageId) ?? 0,
+  }
+}
+
+/** What a client sends to write an object straight to the master. */
+export type UploadUrls =
+  | { method: 'PUT'; url: string }
+  | {
+      method: 'multipart'
+      upload_id: string
+      part_bytes: number
+      parts: { part_number: number; url: string }[]
+      complete: { method: 'POST'; url: string }
+      abort: { method: 'DELETE'; url: string }
+    }
+
+/**
+ * Pre-signed URLs to write `key` on the bucket's master: one PUT, or — when `size` is over the
+ * master's multipart threshold — a multipart upload started here, its parts and its completion.
+ * FaDO learns of the object as of any direct write to a master (events, webhook, listing).
+ */
+export async function uploadUrls(
+  deps: ServiceDeps,
+  bucket: BucketRow,
+  key: string,
+  opts: { size: number | undefined; contentType: string; expiresSeconds: number },
+): Promise<UploadUrls> {
+  const master = await deps.storages.get(bucket.storage_id)
+  const { size, expiresSeconds } = opts
+  if (size === undefined || size <= master.multipart.thresholdBytes)
+    return { method: 'PUT', url: master.presignedUrl('PUT', bucket.name, key, expiresSeconds) }
+  let uploadId: string
+  try {
+    uploadId = await master.startMultipart(bucket.name, key, opts.contentType)
+  } catch (err) {
+    throw storageFailed(`cannot start an upload of ${bucket.name}/${key}`, err)
+  }
+  const partBytes = Math.max(master.multipart.partBytes, Math.ceil(size / MAX_PARTS))
+  const upload = `uploadId=${encodeRfc3986(uploadId)}`
+  const sign = (method: 'PUT' | 'POST' | 'DELETE', query: string) =>
+    master.presignedUrl(method, bucket.name, key, expiresSeconds, query)
+  return {
+    method: 'multipart',
+    upload_id: uploadId,
+    part_bytes: partBytes,
+    parts: Array.from({ length: Math.ceil(size / partBytes) }, (_, i) => ({
+      part_number: i + 1,
+      url: sign('PUT', `partNumber=${i + 1}&${upload}`),
+    })),
+    complete: { method: 'POST', url: sign('POST', upload) },
+    abort: { method: 'DELETE', url: sign('DELETE', upload) },
+  }
 }

@@ -70,6 +70,20 @@ export async function* exactParts(
   }
 }
 
+/** Starts a multipart upload at `path` (/bucket/key, encoded): its upload id. */
+export async function startUpload(
+  s: MultipartTarget,
+  path: string,
+  what: string,
+  headers: Record<string, string>,
+): Promise<string> {
+  const init = await s.signed('POST', `${path}?uploads=`, { headers })
+  const text = await answerText(init, what)
+  const found = /<UploadId>([^<]+)<\/UploadId>/.exec(text)?.[1]
+  if (init.statusCode !== 200 || found === undefined) throw s3Failure(what, init.statusCode, text)
+  return xmlUnescape(found)
+}
+
 /**
  * Streams `body` (exactly `size` bytes) into one object as an S3 multipart upload, parts of
  * `partBytes` uploaded one after another straight from the stream (nothing buffered but the
@@ -86,11 +100,7 @@ export async function putMultipart(
 ): Promise<string> {
   const initHeaders = { ...headers }
   delete initHeaders['content-length']
-  const init = await s.signed('POST', `${path}?uploads=`, { headers: initHeaders })
-  const initText = await answerText(init, what)
-  const found = /<UploadId>([^<]+)<\/UploadId>/.exec(initText)?.[1]
-  const uploadId = found === undefined ? undefined : xmlUnescape(found)
-  if (init.statusCode !== 200 || !uploadId) throw s3Failure(what, init.statusCode, initText)
+  const uploadId = await startUpload(s, path, what, initHeaders)
   const upload = `uploadId=${encodeRfc3986(uploadId)}`
   const partBytes = Math.max(s.multipart.partBytes, Math.ceil(size / MAX_PARTS))
   const etags: string[] = []

@@ -25,7 +25,7 @@ import * as Minio from 'minio'
 import type { Dispatcher } from 'undici'
 import { assertNoTransaction } from '../lib/transaction-scope.js'
 import { answerText, classify, s3Failure, StorageError } from './errors.js'
-import { MAX_PART, MIN_PART, MULTIPART_THRESHOLD, putMultipart } from './multipart.js'
+import { MAX_PART, MIN_PART, MULTIPART_THRESHOLD, putMultipart, startUpload } from './multipart.js'
 import { amzDate, SigV4Signer } from './sigv4.js'
 import { dispatcherFor, encodeKey, stallGuarded, stripQuotes, timedTransport } from './transport.js'
 import {
@@ -148,6 +148,38 @@ export class S3Storage {
     } catch (err) {
       throw classify(err, `${method} ${host}${resource}`)
     }
+  }
+
+  /**
+   * A pre-signed URL for one request on one object — a GET, a PUT, or a step of a multipart
+   * upload (`query`: partNumber/uploadId) — that whoever holds it may send for `expiresSeconds`,
+   * without FaDO's credentials and without FaDO in the path.
+   */
+  presignedUrl(
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    bucket: string,
+    key: string,
+    expiresSeconds: number,
+    query?: string,
+  ): string {
+    let host = this.conn.endpoint
+    let path = `/${encodeKey(bucket)}/${encodeKey(key)}`
+    if (this.virtualHosted) {
+      host = `${bucket}.${host}`
+      path = `/${encodeKey(key)}`
+    }
+    if (query) path += `?${query}`
+    return `${this.#scheme}://${host}${this.#signer.presign({ method, path, host }, new Date(), expiresSeconds)}`
+  }
+
+  /** Starts a multipart upload of `key` (its parts and completion may then be pre-signed). */
+  async startMultipart(bucket: string, key: string, contentType: string): Promise<string> {
+    return startUpload(
+      this,
+      `/${encodeKey(bucket)}/${encodeKey(key)}`,
+      `start a multipart upload of ${bucket}/${key}`,
+      { 'content-type': contentType },
+    )
   }
 
   async listBuckets(): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { signV4 } from 'minio/dist/esm/signing.mjs'
+import { presignSignatureV4, signV4 } from 'minio/dist/esm/signing.mjs'
 import { describe, expect, it } from 'vitest'
 import { amzDate, SigV4Signer } from './sigv4.js'
 
@@ -62,5 +62,27 @@ describe('SigV4Signer', () => {
     expect(new SigV4Signer(ACCESS, SECRET, 'us-east-1').authorization(req, date, 'x')).not.toBe(
       new SigV4Signer(ACCESS, `${SECRET}x`, 'us-east-1').authorization(req, date, 'x'),
     )
+  })
+
+  it('pre-signs a URL exactly as minio-js does (only the host signed, any body)', () => {
+    const signer = new SigV4Signer(ACCESS, SECRET, 'eu-central-1')
+    const date = new Date('2026-12-03T10:11:12.000Z')
+    for (const [method, path] of [
+      ['GET', '/bucket/key%20with%20space.txt'],
+      ['PUT', '/bucket/a/b.bin'],
+      ['PUT', '/bucket/big.bin?partNumber=3&uploadId=abc%2Bdef'],
+    ] as const) {
+      const ours = signer.presign({ method, path, host: '127.0.0.1:9000' }, date, 900)
+      const theirs = presignSignatureV4(
+        { method, path, headers: { host: '127.0.0.1:9000' }, protocol: 'http:' },
+        ACCESS,
+        SECRET,
+        '',
+        'eu-central-1',
+        date,
+        900,
+      ) as string
+      expect(`http://127.0.0.1:9000${ours}`).toBe(theirs)
+    }
   })
 })

@@ -18,6 +18,13 @@ export interface SigningRequest {
   headers: Record<string, string>
 }
 
+/** A query value as SigV4 encodes it (RFC 3986: also !'()*). */
+const rfc3986 = (value: string): string =>
+  encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+
 /** `20261201T235959Z` */
 export const amzDate = (date: Date): string => date.toISOString().replace(/[:-]|\.\d{3}/g, '')
 
@@ -34,12 +41,50 @@ export class SigV4Signer {
 
   /** The Authorization header for `req`, whose x-amz-date header is `date`. */
   authorization(req: SigningRequest, date: Date, payloadHash: string): string {
-    const long = amzDate(date)
-    const day = long.slice(0, 8)
-    const scope = `${day}/${this.region}/${this.service}/aws4_request`
     const signed = Object.keys(req.headers)
       .filter((h) => !UNSIGNED.has(h))
       .sort()
+    const { scope, signature } = this.#sign(req, signed, date, payloadHash)
+    return `${ALGORITHM} Credential=${this.accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`
+  }
+
+  /**
+   * A pre-signed request: `req.path` with the query that authorises it, valid for
+   * `expiresSeconds` from `date`, for any body (UNSIGNED-PAYLOAD). Only the host is signed, so
+   * whoever holds it may send it from anywhere, with any other headers.
+   */
+  presign(
+    req: { method: string; path: string; host: string },
+    date: Date,
+    expiresSeconds: number,
+  ): string {
+    const day = amzDate(date).slice(0, 8)
+    const auth = [
+      `X-Amz-Algorithm=${ALGORITHM}`,
+      `X-Amz-Credential=${rfc3986(`${this.accessKey}/${day}/${this.region}/${this.service}/aws4_request`)}`,
+      `X-Amz-Date=${amzDate(date)}`,
+      `X-Amz-Expires=${expiresSeconds}`,
+      'X-Amz-SignedHeaders=host',
+    ].join('&')
+    const path = req.path.includes('?') ? `${req.path}&${auth}` : `${req.path}?${auth}`
+    const { signature } = this.#sign(
+      { method: req.method, path, headers: { host: req.host } },
+      ['host'],
+      date,
+      'UNSIGNED-PAYLOAD',
+    )
+    return `${path}&X-Amz-Signature=${signature}`
+  }
+
+  #sign(
+    req: SigningRequest,
+    signed: string[],
+    date: Date,
+    payloadHash: string,
+  ): { scope: string; signature: string } {
+    const long = amzDate(date)
+    const day = long.slice(0, 8)
+    const scope = `${day}/${this.region}/${this.service}/aws4_request`
     const [resource, rawQuery] = req.path.split('?') as [string, string | undefined]
     const query = rawQuery
       ? rawQuery
@@ -63,7 +108,7 @@ export class SigV4Signer {
       createHash('sha256').update(canonical).digest('hex'),
     ].join('\n')
     const signature = createHmac('sha256', this.#signingKey(day)).update(toSign).digest('hex')
-    return `${ALGORITHM} Credential=${this.accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`
+    return { scope, signature }
   }
 
   #signingKey(day: string): Buffer {
