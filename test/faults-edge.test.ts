@@ -132,6 +132,68 @@ function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<nu
 
 const portOf = (url: string) => Number(new URL(url).port)
 
+describe('an upstream that sends interim (1xx) answers nobody asked for', () => {
+  it('is answered with its final response, 100 Continue and 103 Early Hints passed over', async () => {
+    // A raw HTTP/1.1 server: every request gets an unasked interim answer, then the real one.
+    const interim = [
+      'HTTP/1.1 100 Continue\r\n\r\n',
+      'HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n',
+    ]
+    let n = 0
+    const raw = net.createServer((socket) => {
+      let buffered = ''
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1')
+        // One answer per complete request head (bodies here are small and sent with the head).
+        while (buffered.includes('\r\n\r\n')) {
+          const end = buffered.indexOf('\r\n\r\n') + 4
+          const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0)
+          if (buffered.length < end + length) return
+          buffered = buffered.slice(end + length)
+          socket.write(
+            interim[n++ % interim.length] +
+              'HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-raw: yes\r\n\r\nfinal',
+          )
+        }
+      })
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r))
+    try {
+      const cluster = (await fado.api('GET', '/api/clusters')).body[0].cluster_id as number
+      const storage = (await fado.api('GET', '/api/storage-deployments')).body[0]
+        .storage_id as number
+      const port = (raw.address() as net.AddressInfo).port
+      const faas = await fado.api('POST', '/api/faas-deployments', {
+        cluster_id: cluster,
+        url: `http://127.0.0.1:${port}`,
+      })
+      expect(
+        (await fado.api('POST', '/api/buckets', { name: 'interim', storage_id: storage })).status,
+      ).toBe(201)
+      const overrides = await fado.api('PUT', '/api/load-balancer/route-overrides', {
+        bodies: { policy: 'round_robin', faas_ids: [...ids.dead, ids.good] },
+        interim: { faas_ids: [faas.body.faas_id] },
+      })
+      expect(overrides.status, overrides.text).toBe(200)
+      await waitForEdgeToServe(fado)
+      for (const method of ['GET', 'POST', 'GET', 'POST']) {
+        const res = await request(`${fado.running.edgeUrl}/fn`, {
+          method,
+          headers: { 'x-fado-bucket': 'interim' },
+          ...(method === 'POST' ? { body: 'hello' } : {}),
+        })
+        expect(res.statusCode, method).toBe(200)
+        expect(res.headers['x-raw']).toBe('yes')
+        expect(await res.body.text()).toBe('final')
+      }
+      expect(n).toBe(4)
+    } finally {
+      raw.close()
+    }
+  })
+})
+
 describe('/_fado/status on the public invocation port', () => {
   it('tells anybody only whether the edge serves and which version', async () => {
     const res = await request(`${fado.running.edgeUrl}/_fado/status`)
