@@ -103,9 +103,9 @@ async function main() {
         const steps = [
           async () => {
             await emptyBucket(sb, bucket)
-            const t = await timed(() =>
-              syncReplica(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() }),
-            )
+            const t = await timed(async () => {
+              await syncReplica(bucket, sa, sb, { concurrency: CONCURRENCY, stats: emptyStats() })
+            })
             fado.push(t.ms)
             fadoCpu.push(t.cpu)
           },

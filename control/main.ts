@@ -105,7 +105,11 @@ export async function startControl(
       storages,
       () => void changes.record({ routes: true }),
       log,
-      { observer: observeAll(metrics, traffic), ...reconcilerOptions },
+      {
+        observer: observeAll(metrics, traffic),
+        fullIntervalMs: config.fullPassInterval,
+        ...reconcilerOptions,
+      },
     )
     const changeFeed = new ChangeFeed(db, storages, changes, log)
     const hooks = new HookDeliverer(db, secrets, log)

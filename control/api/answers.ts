@@ -88,6 +88,13 @@ export const bucketAnswer = z
         error: z.string().nullable(),
         repaired_objects: int,
         last_repair_at: z.string().nullable(),
+        last_full_pass_at: dateTime
+          .nullable()
+          .describe('when a full pass last verified this replica (null: not yet)'),
+        last_full_pass_ms: int
+          .nullable()
+          .describe('how long that pass took: about what the next one will take'),
+        last_full_pass_objects: int.nullable().describe('objects that pass compared'),
       }),
     ),
     object_count: int,
@@ -382,6 +389,11 @@ export const bucketView = (r: BucketRow): BucketView => ({
     error: x.error,
     repaired_objects: x.repaired_objects,
     last_repair_at: x.last_repair_at,
+    last_full_pass_at:
+      x.last_full_pass_at === null ? null : new Date(x.last_full_pass_at).toISOString(),
+    last_full_pass_ms: x.last_full_pass_ms,
+    last_full_pass_objects:
+      x.last_full_pass_objects === null ? null : Number(x.last_full_pass_objects),
   })),
   object_count: r.object_count,
   total_bytes: r.total_bytes,

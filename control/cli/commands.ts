@@ -23,6 +23,7 @@ const CONTROL_LIMITS = [
   'header-timeout',
   'max-client-connections',
   'multipart-threshold',
+  'full-pass-interval',
   's3-poll-interval',
   'notify-url',
 ] as const

@@ -155,6 +155,12 @@ export const OPTIONS = {
     help: 'connections one client address may hold open to the API, and to the edge (shared among its workers; --trusted-proxies are exempt); 0 = no limit',
     parse: (raw: string, flag: string): number => (raw === '0' ? 0 : positiveInt(raw, flag)),
   },
+  'full-pass-interval': {
+    env: 'FADO_FULL_PASS_INTERVAL',
+    default: '60000',
+    help: "ms between full passes over a bucket (the safety net for changes events missed): a bucket is verified again this long after its last pass ended, or ten times that pass's duration when longer",
+    parse: milliseconds,
+  },
   's3-poll-interval': {
     env: 'FADO_S3_POLL_INTERVAL',
     default: '5000',

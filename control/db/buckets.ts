@@ -21,6 +21,10 @@ export interface BucketRow {
     /** Objects found changed or added behind FaDO's back and repaired, and when last. */
     repaired_objects: number
     last_repair_at: string | null
+    /** The last full pass that verified this replica: when it ended, its time, objects compared. */
+    last_full_pass_at: string | null
+    last_full_pass_ms: number | null
+    last_full_pass_objects: number | null
   }[]
   /** Objects indexed from the master, and their bytes (kept by triggers on objects). */
   object_count: number
@@ -34,7 +38,9 @@ const SELECT = `SELECT b.bucket_id, b.name, b.storage_id, b.object_count, b.tota
      WHERE bp.bucket_id = b.bucket_id AND p.name = 'replica_locations') AS replica_locations,
     COALESCE((SELECT json_agg(json_build_object('storage_id', r.storage_id, 'status', r.status,
                 'error', r.error, 'repaired_objects', r.repaired_objects,
-                'last_repair_at', r.last_repair_at) ORDER BY r.storage_id)
+                'last_repair_at', r.last_repair_at, 'last_full_pass_at', r.last_full_pass_at,
+                'last_full_pass_ms', r.last_full_pass_ms,
+                'last_full_pass_objects', r.last_full_pass_objects) ORDER BY r.storage_id)
               FROM replica_bucket_locations r WHERE r.bucket_id = b.bucket_id), '[]') AS replicas
   FROM buckets b`
 
@@ -211,4 +217,19 @@ export async function importBucket(
     [storageId, name],
   )
   return rows[0]?.bucket_id
+}
+
+/** Records a full pass that verified a replica: when it ended, how long it took, objects compared. */
+export async function recordFullPass(
+  q: Queryable,
+  bucketId: number,
+  storageId: number,
+  pass: { durationMs: number; objects: number },
+): Promise<void> {
+  await q.query(
+    `UPDATE replica_bucket_locations
+     SET last_full_pass_at = now(), last_full_pass_ms = $3, last_full_pass_objects = $4
+     WHERE bucket_id = $1 AND storage_id = $2`,
+    [bucketId, storageId, Math.round(pass.durationMs), pass.objects],
+  )
 }

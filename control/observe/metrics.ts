@@ -10,12 +10,15 @@
  *   fado_replica_repairs_total{bucket,storage}        replica objects changed or added behind
  *                                                     FaDO's back, repaired from the master
  *   fado_replica_in_sync{bucket,storage}              1 when the replica is synced (routable)
+ *   fado_full_pass_duration_seconds{bucket,storage}   the last full pass that verified it: time
+ *   fado_full_pass_objects{bucket,storage}            … and objects it compared
+ *   fado_full_pass_age_seconds{bucket,storage}        … and how long ago it ended
  *   fado_snapshot_version                             the newest published route snapshot
  *   fado_api_requests_total{method,route,code}        admin API requests answered
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Queryable } from '../db/client.js'
-import { listBuckets } from '../db/buckets.js'
+import { listBuckets, type BucketRow } from '../db/buckets.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ReplicationObserver } from '../replication/observer.js'
 
@@ -74,31 +77,58 @@ export class ControlMetrics implements ReplicationObserver {
       labelNames: ['method', 'route', 'code'],
       registers,
     })
-    new Gauge({
-      name: 'fado_replica_in_sync',
-      help: 'Whether a replica is synced (1, invocations may go to its cluster) or not (0)',
-      labelNames: ['bucket', 'storage'],
-      registers,
-      async collect() {
-        // Read at scrape time; a database that does not answer leaves the series out.
-        try {
-          const [buckets, storages] = [
-            await listBuckets(sources.db),
-            await listStorageDeployments(sources.db),
-          ]
-          const alias = new Map(storages.map((s) => [s.storage_id, s.alias]))
-          this.reset()
-          for (const b of buckets)
-            for (const r of b.replicas)
-              this.set(
-                { bucket: b.name, storage: alias.get(r.storage_id) ?? String(r.storage_id) },
-                r.status === 'synced' ? 1 : 0,
-              )
-        } catch {
-          this.reset()
-        }
-      },
-    })
+    // Per replica, read at scrape time; a database that does not answer leaves the series out.
+    const perReplica = (
+      name: string,
+      help: string,
+      value: (r: BucketRow['replicas'][number]) => number | null,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['bucket', 'storage'],
+        registers,
+        async collect() {
+          try {
+            const [buckets, storages] = [
+              await listBuckets(sources.db),
+              await listStorageDeployments(sources.db),
+            ]
+            const alias = new Map(storages.map((s) => [s.storage_id, s.alias]))
+            this.reset()
+            for (const b of buckets)
+              for (const r of b.replicas) {
+                const v = value(r)
+                if (v !== null)
+                  this.set(
+                    { bucket: b.name, storage: alias.get(r.storage_id) ?? String(r.storage_id) },
+                    v,
+                  )
+              }
+          } catch {
+            this.reset()
+          }
+        },
+      })
+    perReplica(
+      'fado_replica_in_sync',
+      'Whether a replica is synced (1, invocations may go to its cluster) or not (0)',
+      (r) => (r.status === 'synced' ? 1 : 0),
+    )
+    perReplica(
+      'fado_full_pass_duration_seconds',
+      'How long the last full pass that verified a replica took',
+      (r) => (r.last_full_pass_ms === null ? null : r.last_full_pass_ms / 1000),
+    )
+    perReplica('fado_full_pass_objects', 'Objects the last full pass of a replica compared', (r) =>
+      r.last_full_pass_objects === null ? null : Number(r.last_full_pass_objects),
+    )
+    perReplica(
+      'fado_full_pass_age_seconds',
+      'Seconds since the last full pass that verified a replica ended',
+      (r) =>
+        r.last_full_pass_at === null ? null : (Date.now() - Date.parse(r.last_full_pass_at)) / 1000,
+    )
     new Counter({
       name: 'fado_notify_records_refused_total',
       help: "Records delivered to /api/notify refused: they named another storage deployment than the notify token's",

@@ -49,9 +49,12 @@ export async function* replicaActions(
   master: AsyncIterable<ObjectEntry>,
   replica: AsyncIterable<ObjectEntry>,
   records: AsyncIterable<KeyedRecord> | Iterable<KeyedRecord>,
+  /** Told of every key compared (master, replica or record). */
+  compared: () => void = () => {},
 ): AsyncGenerator<SyncAction<ObjectEntry> | Adopt> {
   const replicaSide = joinListings(replica, records)
   for await (const { key, left: m, right: side } of joinListings(master, replicaSide)) {
+    compared()
     const action = actionFor(key, m, side?.left, side?.right)
     if (action) yield action
   }

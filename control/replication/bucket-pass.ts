@@ -7,6 +7,7 @@
  */
 import {
   addReplica,
+  recordFullPass,
   removeReplica,
   setReplicaStatus,
   type BucketRow,
@@ -79,7 +80,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
           if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
           replica = await openReplica(ctx, bucket, storageId, alias(storageId), started)
           // The master was listed once, into the index just refreshed: replicas sync from that.
-          await syncReplica(bucket.name, master, replica.storage, {
+          const { compared } = await syncReplica(bucket.name, master, replica.storage, {
             concurrency: ctx.copyConcurrency,
             stats: ctx.stats,
             source: indexedEntries(ctx.db, bucket.bucket_id),
@@ -87,6 +88,10 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
             records: replica.records,
           })
           await mark(storageId, 'synced')
+          await recordFullPass(ctx.db, bucket.bucket_id, storageId, {
+            durationMs: Date.now() - started,
+            objects: compared,
+          })
         } catch (err) {
           ctx.observer.failed(bucket.name, alias(storageId))
           await mark(storageId, 'error', message(err))

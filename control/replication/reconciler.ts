@@ -3,7 +3,8 @@
  * converge"), one bucket at a time: the work queue (work-queue.ts) coalesces, bounds and retries;
  * a database lock keeps a bucket to one control process at a time; a full pass
  * (bucket-pass.ts) or a key-only pass (key-sync.ts) does the work. Every bucket gets a full pass
- * at start and periodically, which repairs whatever change events missed.
+ * at start and then when pass-schedule.ts says it is due, which repairs whatever change events
+ * missed.
  */
 import { getBucket, listBucketIds } from '../db/buckets.js'
 import type { Db } from '../db/client.js'
@@ -16,6 +17,7 @@ import type { PassContext } from './pass-context.js'
 import { ignoreReplication, type ReplicationObserver } from './observer.js'
 import { emptyStats, type SyncStats } from './copy.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
+import { fullPassDueAt, type LastPass } from './pass-schedule.js'
 
 /** Advisory-lock namespace for "reconciling bucket N". */
 const RECONCILE_LOCK = 0x46615242
@@ -25,7 +27,10 @@ export interface ReconcilerOptions {
   concurrency?: number
   /** Object copies at once within one bucket (also bounded by bytes in flight, 64 MiB). */
   copyConcurrency?: number
-  /** Full pass over every bucket this often (repairs whatever events missed). */
+  /**
+   * A bucket's full pass is due this long after its last one ended, or ten times that pass's
+   * duration when longer (pass-schedule.ts; --full-pass-interval).
+   */
   fullIntervalMs?: number
   retryBaseMs?: number
   retryMaxMs?: number
@@ -47,6 +52,8 @@ export class Reconciler {
   readonly #queue: WorkQueue
   readonly #ctx: PassContext
   readonly #fullIntervalMs: number
+  /** Each bucket's last full pass in this process (none yet: due at once). */
+  readonly #lastFull = new Map<number, LastPass>()
   #interval: NodeJS.Timeout | undefined
 
   constructor(
@@ -82,8 +89,33 @@ export class Reconciler {
 
   start(): void {
     void this.scheduleAll()
-    this.#interval = setInterval(() => void this.scheduleAll(), this.#fullIntervalMs)
+    // Looks for due buckets often enough that a due pass starts within a few seconds of its time.
+    this.#interval = setInterval(
+      () => void this.#scheduleDue(),
+      Math.min(this.#fullIntervalMs, 5_000),
+    )
     this.#interval.unref()
+  }
+
+  /** When a bucket's next full pass is due (ms; 0: now). */
+  fullPassDueAt(bucketId: number): number {
+    return fullPassDueAt(this.#lastFull.get(bucketId), this.#fullIntervalMs)
+  }
+
+  /** Schedules the buckets whose full pass is due and that are not already queued or running. */
+  async #scheduleDue(): Promise<void> {
+    let ids: number[]
+    try {
+      ids = await listBucketIds(this.db)
+    } catch (err) {
+      this.log.warn('cannot list buckets to reconcile; will try again', { error: err })
+      return
+    }
+    const now = Date.now()
+    const present = new Set(ids)
+    for (const id of this.#lastFull.keys()) if (!present.has(id)) this.#lastFull.delete(id)
+    for (const id of ids)
+      if (now >= this.fullPassDueAt(id) && !this.#queue.has(id)) this.schedule(id)
   }
 
   async stop(): Promise<void> {
@@ -125,6 +157,8 @@ export class Reconciler {
       await syncKeys(this.#ctx, bucket, work.keys, work.since)
       return
     }
+    const started = Date.now()
     await fullPass(this.#ctx, bucket)
+    this.#lastFull.set(bucketId, { endedAt: Date.now(), durationMs: Date.now() - started })
   }
 }

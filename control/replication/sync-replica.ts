@@ -34,13 +34,15 @@ export async function syncReplica(
     /** FaDO's records of this replica: read to decide, written as copies are made. */
     records?: SyncRecords
   },
-): Promise<void> {
+): Promise<{ compared: number }> {
   await replica.makeBucket(bucket)
   const { backlog, records } = opts
+  let keys = 0
   const compared = replicaActions(
     opts.source ?? master.listObjects(bucket),
     replica.listObjects(bucket),
     records?.list() ?? [],
+    () => keys++,
   )
   // The comparison runs ahead of the copies (up to READ_AHEAD actions), so the backlog shows what
   // is left to do, not only what is in flight.
@@ -79,4 +81,5 @@ export async function syncReplica(
       if (failure === undefined) throw err
     })
   }
+  return { compared: keys }
 }

@@ -52,6 +52,13 @@ export class WorkQueue {
     this.#pump()
   }
 
+  /** Is this bucket queued, running or waiting for a retry? */
+  has(bucketId: number): boolean {
+    return (
+      this.#pending.has(bucketId) || this.#running.has(bucketId) || this.#retryTimers.has(bucketId)
+    )
+  }
+
   /** Buckets queued, running or waiting for a retry. */
   get size(): number {
     return new Set([...this.#pending.keys(), ...this.#running, ...this.#retryTimers.keys()]).size

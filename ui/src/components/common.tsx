@@ -62,6 +62,14 @@ export function formatTime(iso: string | Date | null | undefined): string {
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
 }
 
+/** 850 → "850 ms", 3200 → "3.2 s", 130000 → "2 min 10 s" */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const s = Math.round(ms / 1000)
+  return `${Math.floor(s / 60)} min ${s % 60} s`
+}
+
 /** "germany, hpc ,, x" → ['germany', 'hpc', 'x'] */
 export const parseList = (text: string): string[] =>
   text

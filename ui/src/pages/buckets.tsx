@@ -9,6 +9,7 @@ import {
   Badge,
   Empty,
   formatBytes,
+  formatDuration,
   formatTime,
   PageHeader,
   parseList,
@@ -80,6 +81,16 @@ export function BucketsPage() {
                         {alias(rep.storage_id)}{' '}
                         <Badge tone={REPLICA_TONE[rep.status]}>{rep.status}</Badge>
                         {rep.error && <div class="replica-error">{rep.error}</div>}
+                        {rep.last_full_pass_at && (
+                          <div
+                            class="muted small"
+                            aria-label={`last verified ${alias(rep.storage_id)}`}
+                          >
+                            verified {formatTime(rep.last_full_pass_at)}:{' '}
+                            {(rep.last_full_pass_objects ?? 0).toLocaleString()} objects in{' '}
+                            {formatDuration(rep.last_full_pass_ms ?? 0)}
+                          </div>
+                        )}
                         {rep.repaired_objects > 0 && (
                           <div class="muted small">
                             {rep.repaired_objects} repaired from master, last{' '}
