@@ -357,6 +357,8 @@ describe('admin page in Chromium', () => {
     await page.getByRole('button', { name: 'Check replicas of images' }).click()
     const replicas = page.getByRole('list', { name: 'replicas of images' })
     await replicas.getByText('1 repaired from master').waitFor({ timeout: 15_000 })
+    // The pass that repaired it verified the replica: when, what it compared, how long it took.
+    await replicas.getByText(/verified .+: \d+ objects? compared in \d/).waitFor()
     expect(sha256(await readBytes(cloud, 'images', 'photo.bin'))).toBe(sha256(master))
     expect((await resources()).buckets[0].replicas[0]).toMatchObject({
       status: 'synced',

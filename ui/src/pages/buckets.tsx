@@ -87,7 +87,8 @@ export function BucketsPage() {
                             aria-label={`last verified ${alias(rep.storage_id)}`}
                           >
                             verified {formatTime(rep.last_full_pass_at)}:{' '}
-                            {(rep.last_full_pass_objects ?? 0).toLocaleString()} objects in{' '}
+                            {(rep.last_full_pass_objects ?? 0).toLocaleString()} object
+                            {rep.last_full_pass_objects === 1 ? '' : 's'} compared in{' '}
                             {formatDuration(rep.last_full_pass_ms ?? 0)}
                           </div>
                         )}
