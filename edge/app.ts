@@ -113,6 +113,17 @@ function fetchTransport(
       // fetch() cannot tell a connect failure from a later one: treated as sent.
       return { outcome: 'failed', notSent: false, error }
     }
+    if (res.status < 200) {
+      // workerd's fetch() hands over an upstream's interim answer (100, 103) as if it were the
+      // final one, and the real answer is lost: a failed attempt, charged to the upstream (the
+      // Node edge passes interim answers over).
+      await res.body?.cancel()
+      return {
+        outcome: 'failed',
+        notSent: false,
+        error: new Error(`answered ${res.status}, an interim answer the Workers runtime ends on`),
+      }
+    }
     if (verdict(res.status) === 'retry') {
       await res.body?.cancel()
       return { outcome: 'discarded', status: res.status }

@@ -17,6 +17,7 @@ import {
   waitForEdgeToServe,
 } from './helpers/control.js'
 import { startMinio, type TestMinio } from './helpers/minio.js'
+import { startWorkerEdge } from './helpers/workerd.js'
 import { freePort, waitFor } from './helpers/ports.js'
 import { s3Of, trackBody } from './helpers/storage.js'
 
@@ -133,7 +134,7 @@ function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<nu
 const portOf = (url: string) => Number(new URL(url).port)
 
 describe('an upstream that sends interim (1xx) answers nobody asked for', () => {
-  it('is answered with its final response, 100 Continue and 103 Early Hints passed over', async () => {
+  it('is answered with its final response, 100 Continue and 103 Early Hints passed over (on Workers: a clear 502)', async () => {
     // A raw HTTP/1.1 server: every request gets an unasked interim answer, then the real one.
     const interim = [
       'HTTP/1.1 100 Continue\r\n\r\n',
@@ -188,6 +189,31 @@ describe('an upstream that sends interim (1xx) answers nobody asked for', () => 
         expect(await res.body.text()).toBe('final')
       }
       expect(n).toBe(4)
+      // The Workers build in a real workerd: its fetch() ends on the interim answer and loses the
+      // final one, so there the attempt fails and the client gets a clear 502 (not a crash).
+      const mf = await startWorkerEdge(fado)
+      try {
+        await waitFor('the Worker to route', async () => {
+          const res = await mf.dispatchFetch('http://edge.local/fn', {
+            headers: { 'x-fado-bucket': 'interim' },
+          })
+          await res.arrayBuffer()
+          return res.status !== 503
+        })
+        for (const method of ['GET', 'POST']) {
+          const res = await mf.dispatchFetch('http://edge.local/fn', {
+            method,
+            headers: { 'x-fado-bucket': 'interim' },
+            ...(method === 'POST' ? { body: 'hello' } : {}),
+          })
+          expect(res.status, `Workers ${method}`).toBe(502)
+          expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+            'upstream_failed',
+          )
+        }
+      } finally {
+        await mf.dispose()
+      }
     } finally {
       raw.close()
     }
