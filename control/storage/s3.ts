@@ -27,7 +27,15 @@ import { assertNoTransaction } from '../lib/transaction-scope.js'
 import { answerText, classify, s3Failure, StorageError } from './errors.js'
 import { MAX_PART, MIN_PART, MULTIPART_THRESHOLD, putMultipart, startUpload } from './multipart.js'
 import { amzDate, SigV4Signer } from './sigv4.js'
-import { dispatcherFor, encodeKey, stallGuarded, stripQuotes, timedTransport } from './transport.js'
+import { parseListPage, type ListPage } from './list-page.js'
+import {
+  dispatcherFor,
+  encodeKey,
+  encodeRfc3986,
+  stallGuarded,
+  stripQuotes,
+  timedTransport,
+} from './transport.js'
 import {
   CAPABILITIES,
   DEFAULT_REGION,
@@ -248,25 +256,41 @@ export class S3Storage {
   }
 
   /** Every object in key order (pages fetched as they are read), or those after `startAfter`. */
+  /**
+   * Every object of the bucket in S3 key order (ListObjectsV2, 1,000 a page). The next page is
+   * asked for while this one is handed out, so the listing's round trips overlap the work on it.
+   */
   async *listObjects(bucket: string, startAfter = ''): AsyncGenerator<ObjectEntry> {
+    const what = `list ${bucket} on ${this.conn.endpoint}`
+    const ask = (from: { startAfter?: string; token?: string }) => {
+      const page = this.#listPage(bucket, from, what)
+      page.catch(() => {}) // a page asked for ahead and never awaited (the reader stopped) is dropped
+      return page
+    }
+    let next: Promise<ListPage> | undefined = ask({ startAfter })
+    while (next) {
+      const page: ListPage = await next
+      next = page.nextToken === undefined ? undefined : ask({ token: page.nextToken })
+      yield* page.entries
+    }
+  }
+
+  /** One page of ListObjectsV2, keys URL-encoded on the wire (no XML escaping to trip on). */
+  async #listPage(
+    bucket: string,
+    from: { startAfter?: string; token?: string },
+    what: string,
+  ): Promise<ListPage> {
+    const query = ['list-type=2', 'encoding-type=url', 'max-keys=1000']
+    if (from.token !== undefined) query.push(`continuation-token=${encodeRfc3986(from.token)}`)
+    else if (from.startAfter) query.push(`start-after=${encodeRfc3986(from.startAfter)}`)
+    const res = await this.signed('GET', `/${encodeKey(bucket)}?${query.join('&')}`)
+    const text = await answerText(res, what)
+    if (res.statusCode !== 200) throw s3Failure(what, res.statusCode, text)
     try {
-      const stream = this.client.listObjectsV2(bucket, '', true, startAfter)
-      for await (const item of stream as AsyncIterable<{
-        name?: string
-        size: number
-        etag: string
-        lastModified: Date
-      }>) {
-        if (item.name === undefined) continue
-        yield {
-          key: item.name,
-          size: Number(item.size),
-          etag: stripQuotes(item.etag),
-          last_modified: item.lastModified,
-        }
-      }
+      return parseListPage(text)
     } catch (err) {
-      throw classify(err, `list ${bucket} on ${this.conn.endpoint}`)
+      throw new StorageError(`${what}: ${(err as Error).message}`, 'failed', { cause: err })
     }
   }
 
