@@ -19,7 +19,7 @@ import {
   type ControlConfig,
   type DatabaseConfig,
 } from './config.js'
-import { type Db } from './db/client.js'
+import type { Db } from './db/client.js'
 import { openDb } from './db/open.js'
 import { migrate } from './db/migrate.js'
 import { privateDataDir } from './auth/private-files.js'

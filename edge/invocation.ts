@@ -127,7 +127,7 @@ export function invocationPipeline(
 }
 
 /** The forwarding core's settings for one request, from the snapshot's (or the defaults). */
-export function forwardDeps(opts: {
+function forwardDeps(opts: {
   settings: EdgeSettings | undefined
   upstreams: UpstreamState
   budget: RetryBudget

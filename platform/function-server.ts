@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { S3Storage } from '../control/storage/s3.js'
-import { type StorageConnection } from '../control/storage/types.js'
+import type { StorageConnection } from '../control/storage/types.js'
 
 export interface FunctionServerOptions {
   cluster: string

@@ -24,6 +24,8 @@ import type { ReplicationObserver } from '../replication/observer.js'
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
+type Replica = BucketRow['replicas'][number]
+
 export class ControlMetrics implements ReplicationObserver {
   readonly registry = new Registry()
   readonly #pendingObjects: Gauge<'bucket' | 'storage'>
@@ -32,6 +34,8 @@ export class ControlMetrics implements ReplicationObserver {
   readonly #lag: Histogram<'bucket'>
   readonly #errors: Counter<'bucket' | 'storage'>
   readonly #api: Counter<'method' | 'route' | 'code'>
+  /** This scrape's read of every replica (see text()). */
+  #replicas: Promise<{ bucket: string; storage: string; replica: Replica }[]> | undefined
 
   constructor(sources: {
     db: Queryable
@@ -77,12 +81,24 @@ export class ControlMetrics implements ReplicationObserver {
       labelNames: ['method', 'route', 'code'],
       registers,
     })
-    // Per replica, read at scrape time; a database that does not answer leaves the series out.
-    const perReplica = (
-      name: string,
-      help: string,
-      value: (r: BucketRow['replicas'][number]) => number | null,
-    ) =>
+    // Per replica, read at scrape time, once per scrape for all of them (text() starts each
+    // scrape afresh); a database that does not answer leaves the series out.
+    const replicas = () =>
+      (this.#replicas ??= (async () => {
+        const [buckets, storages] = [
+          await listBuckets(sources.db),
+          await listStorageDeployments(sources.db),
+        ]
+        const alias = new Map(storages.map((st) => [st.storage_id, st.alias]))
+        return buckets.flatMap((b) =>
+          b.replicas.map((replica) => ({
+            bucket: b.name,
+            storage: alias.get(replica.storage_id) ?? String(replica.storage_id),
+            replica,
+          })),
+        )
+      })())
+    const perReplica = (name: string, help: string, value: (r: Replica) => number | null) =>
       new Gauge({
         name,
         help,
@@ -90,21 +106,12 @@ export class ControlMetrics implements ReplicationObserver {
         registers,
         async collect() {
           try {
-            const [buckets, storages] = [
-              await listBuckets(sources.db),
-              await listStorageDeployments(sources.db),
-            ]
-            const alias = new Map(storages.map((s) => [s.storage_id, s.alias]))
+            const rows = await replicas()
             this.reset()
-            for (const b of buckets)
-              for (const r of b.replicas) {
-                const v = value(r)
-                if (v !== null)
-                  this.set(
-                    { bucket: b.name, storage: alias.get(r.storage_id) ?? String(r.storage_id) },
-                    v,
-                  )
-              }
+            for (const { bucket, storage, replica } of rows) {
+              const v = value(replica)
+              if (v !== null) this.set({ bucket, storage }, v)
+            }
           } catch {
             this.reset()
           }
@@ -170,6 +177,7 @@ export class ControlMetrics implements ReplicationObserver {
   }
 
   text(): Promise<string> {
+    this.#replicas = undefined
     return this.registry.metrics()
   }
 }

@@ -98,7 +98,7 @@ export class Reconciler {
   }
 
   /** When a bucket's next full pass is due (ms; 0: now). */
-  fullPassDueAt(bucketId: number): number {
+  #dueAt(bucketId: number): number {
     return fullPassDueAt(this.#lastFull.get(bucketId), this.#fullIntervalMs)
   }
 
@@ -114,8 +114,7 @@ export class Reconciler {
     const now = Date.now()
     const present = new Set(ids)
     for (const id of this.#lastFull.keys()) if (!present.has(id)) this.#lastFull.delete(id)
-    for (const id of ids)
-      if (now >= this.fullPassDueAt(id) && !this.#queue.has(id)) this.schedule(id)
+    for (const id of ids) if (now >= this.#dueAt(id) && !this.#queue.has(id)) this.schedule(id)
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,7 @@ import type { BucketRow } from '../db/buckets.js'
 import { deleteObjectByName, upsertObject, type ObjectRow } from '../db/objects.js'
 import { notFound, storageFailed } from '../lib/errors.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
-import { MAX_PARTS } from '../storage/multipart.js'
+import { partBytesFor } from '../storage/multipart.js'
 import { encodeRfc3986 } from '../storage/transport.js'
 import type { ObjectStream } from '../storage/types.js'
 import type { ServiceDeps } from './deps.js'
@@ -139,7 +139,7 @@ export async function uploadUrls(
   } catch (err) {
     throw storageFailed(`cannot start an upload of ${bucket.name}/${key}`, err)
   }
-  const partBytes = Math.max(master.multipart.partBytes, Math.ceil(size / MAX_PARTS))
+  const partBytes = partBytesFor(size, master.multipart.partBytes)
   const upload = `uploadId=${encodeRfc3986(uploadId)}`
   const sign = (method: 'PUT' | 'POST' | 'DELETE', query: string) =>
     master.presignedUrl(method, bucket.name, key, expiresSeconds, query)

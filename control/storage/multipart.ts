@@ -70,6 +70,10 @@ export async function* exactParts(
   }
 }
 
+/** Bytes per part for an object of `size`: at least `partBytes`, at most MAX_PARTS parts. */
+export const partBytesFor = (size: number, partBytes: number): number =>
+  Math.max(partBytes, Math.ceil(size / MAX_PARTS))
+
 /** Starts a multipart upload at `path` (/bucket/key, encoded): its upload id. */
 export async function startUpload(
   s: MultipartTarget,
@@ -102,7 +106,7 @@ export async function putMultipart(
   delete initHeaders['content-length']
   const uploadId = await startUpload(s, path, what, initHeaders)
   const upload = `uploadId=${encodeRfc3986(uploadId)}`
-  const partBytes = Math.max(s.multipart.partBytes, Math.ceil(size / MAX_PARTS))
+  const partBytes = partBytesFor(size, s.multipart.partBytes)
   const etags: string[] = []
   try {
     let n = 0
