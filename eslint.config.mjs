@@ -28,6 +28,17 @@ export default tseslint.config(
     },
   },
   {
+    // An agent shares only its contract (agent/protocol.ts) with control, as the edge shares
+    // the snapshot's: it runs where control's code and credentials do not belong.
+    files: ['agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: controlCode, message: 'an agent imports nothing from control/' }] },
+      ],
+    },
+  },
+  {
     // The local platform (MinIO and function-server launchers, WAN relays, test credentials)
     // is for tests, benches and the demo; production code names it in types at most.
     files: ['control/**/*.ts'],
@@ -50,6 +61,7 @@ export default tseslint.config(
     files: [
       'control/snapshot/compile.ts',
       'control/replication/plan.ts',
+      'control/agents/route.ts',
       'edge/policies/*.ts',
       'edge/snapshot.ts',
       'edge/forward.ts',

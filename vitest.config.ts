@@ -7,7 +7,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['control/**/*.test.ts', 'edge/**/*.test.ts', 'platform/**/*.test.ts'],
+          include: [
+            'agent/**/*.test.ts',
+            'control/**/*.test.ts',
+            'edge/**/*.test.ts',
+            'platform/**/*.test.ts',
+          ],
         },
       },
       {

@@ -51,7 +51,31 @@ export function dbTarget(config: DatabaseConfig): DbTarget {
 /** What a control process (control, standalone) reads: no demo knobs, no token-command arguments. */
 export type ControlConfig = Omit<
   Config,
-  'wanRtt' | 'wanMbit' | 'scope' | 'name' | 'storage' | 'tokenId' | 'controlUrl' | 'controlToken'
+  | 'wanRtt'
+  | 'wanMbit'
+  | 'scope'
+  | 'name'
+  | 'storage'
+  | 'tokenId'
+  | 'controlUrl'
+  | 'controlToken'
+  | 'token'
+  | 'cluster'
+  | 'storageEndpoint'
+  | 'agentConcurrency'
+>
+
+/** What `fado agent` reads: where control is, its token and cluster, and where it reaches storage. */
+export type AgentConfig = Pick<
+  Config,
+  | 'controlUrl'
+  | 'token'
+  | 'cluster'
+  | 'storageEndpoint'
+  | 'agentConcurrency'
+  | 'storageTimeout'
+  | 'logLevel'
+  | 'logFormat'
 >
 
 /** What `fado migrate` (and opening the database) reads. */
@@ -68,6 +92,7 @@ export type TokenCommandConfig = Pick<
   | 'scope'
   | 'name'
   | 'storage'
+  | 'cluster'
   | 'tokenId'
 >
 

@@ -33,6 +33,7 @@ import { HookDeliverer } from './snapshot/hooks.js'
 import { observeAll, TrafficSeries } from './observe/traffic.js'
 import { ListingPoller } from './changes/listing-poller.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
+import { AgentWork } from './agents/work.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
 import { StorageRegistry } from './storage/registry.js'
 
@@ -94,13 +95,24 @@ export async function startControl(
     publisher.refreshEvery(10_000)
 
     const storages = new StorageRegistry(db, secrets, storageSettings(config))
-    const metrics = new ControlMetrics({
+    const metrics: ControlMetrics = new ControlMetrics({
       db,
       snapshotVersion: () => publisher.current?.version ?? 0,
       notifyRefused: () => changeFeed.refusedRecords,
+      replicationBytes: (): { control: number; agents: number } => ({
+        control: reconciler.stats.bytes_copied - reconciler.stats.bytes_by_agents,
+        agents: reconciler.stats.bytes_by_agents,
+      }),
     })
     const traffic = new TrafficSeries()
-    const reconciler = new Reconciler(
+    const agents = new AgentWork(
+      db,
+      storages,
+      log,
+      { leaseMs: config.agentLease, urlExpirySeconds: config.agentUrlExpiry },
+      () => void reconciler.scheduleAll(),
+    )
+    const reconciler: Reconciler = new Reconciler(
       db,
       storages,
       () => void changes.record({ routes: true }),
@@ -108,6 +120,7 @@ export async function startControl(
       {
         observer: observeAll(metrics, traffic),
         fullIntervalMs: config.fullPassInterval,
+        agents,
         ...reconcilerOptions,
       },
     )
@@ -173,6 +186,7 @@ export async function startControl(
       secrets,
       hooks,
       traffic,
+      agents,
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,
@@ -185,7 +199,9 @@ export async function startControl(
     })
     closers.push(() => api.close())
     notify.url = notifyUrlOf(config.notifyUrl, host, api.url)
-    // Closers run in reverse: answer pending long polls first, so draining the API is quick.
+    // Closers run in reverse: answer pending long polls first (snapshots, agents' claims), so
+    // draining the API is quick; passes waiting for agents give up at once.
+    closers.push(async () => agents.stop())
     closers.push(async () => publisher.close())
     return {
       apiUrl: api.url,

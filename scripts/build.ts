@@ -3,8 +3,11 @@
  * TypeScript at run time. PGlite stays external (it loads its WASM next to its own files);
  * `pg` is CommonJS, so the ESM bundle gets a `require` via createRequire.
  */
+import fs from 'node:fs'
 import { build } from 'esbuild'
 import { buildUi } from '../ui/build.js'
+
+const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }
 
 await build({
   // The CLI, the edge worker process it forks (edge/node-workers.ts), and the local platform only
@@ -28,6 +31,8 @@ await build({
   charset: 'ascii',
   legalComments: 'none',
   external: ['@electric-sql/pglite', 'pg-native'],
+  // What `fado agent` tells control it runs (the admin page shows it).
+  define: { FADO_VERSION: JSON.stringify(version) },
   banner: {
     js: [
       '#!/usr/bin/env node',

@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-const ROOTS = ['control', 'edge', 'ui/src', 'platform', 'bench', 'scripts', 'test']
+const ROOTS = ['agent', 'control', 'edge', 'ui/src', 'platform', 'bench', 'scripts', 'test']
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/g
 
 function files(dir: string): string[] {

@@ -282,6 +282,45 @@ describe('real answers match the schemas', () => {
       },
       { token: edgeToken.token },
     )
+    const agentToken = (
+      await call('POST', '/api/tokens', '/api/tokens', {
+        name: 'agent-hpc',
+        scope: 'agent',
+        cluster_id: cluster.cluster_id,
+      })
+    ).body
+    const agent = { agent_id: 'agent-openapi-1', token: agentToken.token }
+    const claimed = await call(
+      'POST',
+      '/api/agent/claim',
+      '/api/agent/claim',
+      { agent_id: agent.agent_id, cluster: 'hpc', version: '0.1.0' },
+      { token: agent.token },
+    )
+    expect(claimed.body.work).toEqual([])
+    const held = { agent_id: agent.agent_id, lease: 1 }
+    expect(
+      (
+        await call('POST', '/api/agent/work/1/renew', '/api/agent/work/{id}/renew', held, {
+          token: agent.token,
+        })
+      ).status,
+    ).toBe(409)
+    expect(
+      (
+        await call(
+          'POST',
+          '/api/agent/work/1/report',
+          '/api/agent/work/{id}/report',
+          { ...held, ok: true, bytes: 0, objects: [] },
+          { token: agent.token },
+        )
+      ).status,
+    ).toBe(409)
+    expect((await call('GET', '/api/agents', '/api/agents')).body[0]).toMatchObject({
+      agent_id: agent.agent_id,
+      live: true,
+    })
     await call('GET', '/api/resources', '/api/resources')
     const metrics = await call('GET', '/metrics', '/metrics')
     expect(String(metrics.body)).toContain('fado_api_requests_total')

@@ -54,6 +54,7 @@ describe('scoped tokens', () => {
       name: 'edge-one',
       scope: 'edge',
       storage_alias: null,
+      cluster_id: null,
       created_at: expect.any(String),
       last_used_at: null,
     })

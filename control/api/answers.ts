@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { POLICY_NAMES } from '../../edge/snapshot.js'
 import { routeSchema, routeSnapshotSchema } from '../../edge/snapshot-schema.js'
 import { SCOPES } from '../db/api-tokens.js'
+import { DATA_PATHS } from '../agents/route.js'
 import type { EdgeStatus } from '../../edge/app.js'
 import type { BucketRow } from '../db/buckets.js'
 import type { ClusterRow } from '../db/clusters.js'
@@ -19,6 +20,7 @@ import type { LoadBalancerSettings } from '../db/load-balancer.js'
 import type { ObjectRow } from '../db/objects.js'
 import type { StorageDeploymentRow } from '../db/storage-deployments.js'
 import type { TokenRow } from '../db/api-tokens.js'
+import type { AgentRow } from '../db/agents.js'
 import type { RouteOverride } from '../snapshot/compile.js'
 import type { TrafficView } from '../observe/traffic.js'
 
@@ -81,10 +83,17 @@ export const bucketAnswer = z
     zones: z.array(z.string()),
     target_replica_count: int,
     replica_locations: z.array(int).nullable(),
+    data_path: z
+      .enum(DATA_PATHS)
+      .describe(
+        "'agents': the bucket's bytes never pass through control; its replicas wait for an agent (status waiting) instead of control copying them",
+      ),
     replicas: z.array(
       z.object({
         storage_id: int,
-        status: z.enum(['syncing', 'synced', 'error']),
+        status: z
+          .enum(['syncing', 'synced', 'error', 'waiting'])
+          .describe('waiting: for an agent to move its bytes (error says why)'),
         error: z.string().nullable(),
         repaired_objects: int,
         last_repair_at: z.string().nullable(),
@@ -159,10 +168,30 @@ export const tokenAnswer = z
       .string()
       .nullable()
       .describe('notify tokens: the storage deployment whose events the token may deliver'),
+    cluster_id: int
+      .nullable()
+      .describe('agent tokens: the cluster whose work the token may take and report'),
     created_at: dateTime,
     last_used_at: dateTime.nullable(),
   })
   .meta({ id: 'Token' })
+
+export const agentAnswer = z
+  .object({
+    agent_id: z.string(),
+    cluster_id: int,
+    version: z.string(),
+    started_at: dateTime,
+    last_seen_at: dateTime,
+    live: z.boolean().describe('heard from recently: its cluster counts on it'),
+    in_flight: int.describe('pieces of work it holds a lease on now'),
+    bytes_moved: int,
+    objects_moved: int,
+    work_done: int,
+    work_failed: int,
+    reports_refused: int.describe('results it reported after its lease was no longer live'),
+  })
+  .meta({ id: 'Agent' })
 
 export const createdTokenAnswer = tokenAnswer
   .extend({ token: z.string().describe('the secret: shown in this answer only') })
@@ -337,6 +366,7 @@ export type ObjectView = z.infer<typeof objectAnswer>
 export type ObjectPage = z.infer<typeof objectPageAnswer>
 /** A token as listed: never its secret (shown once, in the answer that created it). */
 export type TokenView = z.infer<typeof tokenAnswer>
+export type AgentView = z.infer<typeof agentAnswer>
 export type LoadBalancerView = z.infer<typeof loadBalancerAnswer>
 export type HookView = z.infer<typeof hookAnswer>
 /** Everything the admin page shows at once; objects are listed by page (ObjectPage). */
@@ -383,6 +413,7 @@ export const bucketView = (r: BucketRow): BucketView => ({
   zones: r.zones,
   target_replica_count: r.target_replica_count,
   replica_locations: r.replica_locations,
+  data_path: r.data_path,
   replicas: r.replicas.map((x) => ({
     storage_id: x.storage_id,
     status: x.status,
@@ -408,11 +439,27 @@ export const objectView = (r: ObjectRow): ObjectView => ({
   last_modified: new Date(r.last_modified).toISOString(),
 })
 
+export const agentView = (r: AgentRow, liveMs: number): AgentView => ({
+  agent_id: r.agent_id,
+  cluster_id: r.cluster_id,
+  version: r.version,
+  started_at: new Date(r.started_at).toISOString(),
+  last_seen_at: new Date(r.last_seen_at).toISOString(),
+  live: Date.now() - new Date(r.last_seen_at).getTime() < liveMs,
+  in_flight: r.in_flight,
+  bytes_moved: Number(r.bytes_moved),
+  objects_moved: Number(r.objects_moved),
+  work_done: Number(r.work_done),
+  work_failed: Number(r.work_failed),
+  reports_refused: Number(r.reports_refused),
+})
+
 export const tokenView = (r: TokenRow): TokenView => ({
   token_id: r.token_id,
   name: r.name,
   scope: r.scope,
   storage_alias: r.storage_alias,
+  cluster_id: r.cluster_id,
   created_at: new Date(r.created_at).toISOString(),
   last_used_at: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
 })

@@ -12,6 +12,7 @@ import { DatabaseUnavailableError } from '../db/client.js'
 import { ClientGoneError, databaseUnavailable, FadoError, tooLarge } from '../lib/errors.js'
 import { PROMETHEUS_CONTENT_TYPE } from '../observe/metrics.js'
 import { requireToken } from './auth.js'
+import { agentsApi, agentWorkApi } from './agents.js'
 import { bucketsApi } from './buckets.js'
 import { clustersApi } from './clusters.js'
 import type { ApiDeps } from './deps.js'
@@ -101,6 +102,8 @@ export function createControlApp(deps: ApiDeps): Hono {
   app.route('/api/snapshot', snapshotApi(deps))
   app.route('/api/tokens', tokensApi(deps))
   app.route('/api/hooks', hooksApi(deps))
+  app.route('/api/agent', agentWorkApi(deps))
+  app.route('/api/agents', agentsApi(deps))
   app.route('/api', trafficApi(deps))
   app.all('/api/*', (c) => c.json(notFoundBody(c.req.method, c.req.path), 404))
   serveUi(app, deps.ui)

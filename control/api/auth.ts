@@ -3,7 +3,8 @@
  * a missing, malformed, unknown or revoked token is 401 (the same answer whatever was wrong);
  * a valid token outside its scope is 403. Scopes: `admin` may do everything; `edge` may only
  * read route snapshots and report its invocation figures; `notify` may only deliver storage
- * notifications; `metrics` may only read /metrics.
+ * notifications; `metrics` may only read /metrics; `agent` may only take, renew and report the
+ * copy work of its own cluster.
  */
 import { createMiddleware } from 'hono/factory'
 import type { Scope } from '../db/api-tokens.js'
@@ -11,18 +12,27 @@ import { FadoError } from '../lib/errors.js'
 import type { Principal, TokenVerifier } from '../auth/tokens.js'
 
 /** What each narrow scope may reach; `admin` reaches everything. */
-const SCOPE_ROUTES: Record<Exclude<Scope, 'admin'>, { methods: string[]; path: string }[]> = {
+const SCOPE_ROUTES: Record<
+  Exclude<Scope, 'admin'>,
+  { methods: string[]; path: string; prefix?: true }[]
+> = {
   edge: [
     { methods: ['GET', 'HEAD'], path: '/api/snapshot' },
     { methods: ['POST'], path: '/api/edge-stats' },
   ],
   notify: [{ methods: ['POST', 'PUT'], path: '/api/notify' }],
   metrics: [{ methods: ['GET', 'HEAD'], path: '/metrics' }],
+  agent: [
+    { methods: ['POST'], path: '/api/agent/claim' },
+    { methods: ['POST'], path: '/api/agent/work/', prefix: true },
+  ],
 }
 
 export function allowed(scope: Scope, method: string, path: string): boolean {
   if (scope === 'admin') return true
-  return SCOPE_ROUTES[scope].some((r) => r.methods.includes(method) && path === r.path)
+  return SCOPE_ROUTES[scope].some(
+    (r) => r.methods.includes(method) && (r.prefix ? path.startsWith(r.path) : path === r.path),
+  )
 }
 
 const unauthorized = () =>
@@ -43,7 +53,7 @@ export function requireToken(verifier: TokenVerifier) {
       const error = new FadoError(
         403,
         'forbidden',
-        `this token's scope '${principal.scope}' allows only ${routes.map((r) => `${r.methods.join('/')} ${r.path}`).join(' and ')}`,
+        `this token's scope '${principal.scope}' allows only ${routes.map((r) => `${r.methods.join('/')} ${r.path}${r.prefix ? '…' : ''}`).join(' and ')}`,
       )
       return c.json(error.toJSON(), 403)
     }

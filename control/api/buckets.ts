@@ -11,6 +11,7 @@ import { createBucket, removeBucket, checkBucketNow, updateBucket } from '../ser
 import type { ApiDeps } from './deps.js'
 import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
 import { bucketView } from './answers.js'
+import { DATA_PATHS } from '../agents/route.js'
 
 const targetReplicaCount = z
   .number({ error: 'must be a whole number from 0 to 100' })
@@ -22,12 +23,19 @@ const replicaLocations = z
   .refine((ids) => new Set(ids).size === ids.length, { error: 'must not repeat an id' })
   .nullable()
 
+const dataPath = z
+  .enum(DATA_PATHS, { error: `must be one of ${DATA_PATHS.join(', ')}` })
+  .describe(
+    "where the bucket's bytes may travel: 'any' (through agents where they run, else through control) or 'agents' (never through control: replicas wait for an agent)",
+  )
+
 export const createBody = z.strictObject({
   name: bucketName,
   storage_id: id,
   zones: zones.default([]),
   target_replica_count: targetReplicaCount.default(0),
   replica_locations: replicaLocations.default(null),
+  data_path: dataPath.default('any'),
 })
 /**
  * The item as GET gives it is accepted: fixed fields unchanged; what FaDO reports (replica status,
@@ -43,6 +51,7 @@ export const updateBody = z.strictObject({
   zones: zones.optional(),
   target_replica_count: targetReplicaCount.optional(),
   replica_locations: replicaLocations.optional(),
+  data_path: dataPath.optional(),
 })
 const FIXED = ['bucket_id', 'name', 'storage_id'] as const
 

@@ -10,6 +10,7 @@ import type { TokenVerifier } from '../auth/tokens.js'
 import type { EdgeStatus } from '../../edge/app.js'
 import type { UiAssets } from './ui.js'
 import type { UploadLimits } from './uploads.js'
+import type { AgentWork } from '../agents/work.js'
 
 export interface ApiDeps extends ServiceDeps {
   publisher: SnapshotPublisher
@@ -29,4 +30,6 @@ export interface ApiDeps extends ServiceDeps {
   hooks?: HookDeliverer | undefined
   /** The last 15 minutes of traffic and replication, for the admin page's charts. */
   traffic?: TrafficSeries | undefined
+  /** Work handed to agents (issue 22); absent: /api/agent answers 503. */
+  agents?: AgentWork | undefined
 }

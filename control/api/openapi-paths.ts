@@ -4,7 +4,9 @@
  * answers those of answers.ts.
  */
 import { z } from 'zod'
+import * as agentProtocol from '../../agent/protocol.js'
 import {
+  agentAnswer,
   bucketAnswer,
   clusterAnswer,
   createdTokenAnswer,
@@ -38,7 +40,7 @@ import * as storage from './storage-deployments.js'
 import { uploadUrlBody } from './objects.js'
 import * as tokens from './tokens.js'
 
-export type Auth = 'admin' | 'edge' | 'notify' | 'metrics' | 'none'
+export type Auth = 'admin' | 'edge' | 'notify' | 'metrics' | 'agent' | 'none'
 
 export interface Operation {
   summary: string
@@ -274,6 +276,40 @@ export function paths(): Paths {
         auth: 'notify',
         body: notification,
         answers: { 200: notifyAnswer },
+      },
+    },
+    '/api/agent/claim': {
+      post: {
+        summary: 'An agent takes copy work of its cluster (waits up to wait_ms for some)',
+        auth: 'agent',
+        body: agentProtocol.claimBody,
+        answers: { 200: agentProtocol.claimAnswer },
+      },
+    },
+    '/api/agent/work/{id}/renew': {
+      post: {
+        summary: 'An agent keeps its lease on a piece of work (and gets fresh URLs when asked)',
+        auth: 'agent',
+        body: agentProtocol.renewBody,
+        answers: { 200: agentProtocol.renewAnswer },
+        errors: [409],
+      },
+    },
+    '/api/agent/work/{id}/report': {
+      post: {
+        summary:
+          'An agent reports a piece of work done, failed or given back; refused (409) once its lease is no longer live',
+        auth: 'agent',
+        body: agentProtocol.reportBody,
+        answers: { 200: agentProtocol.reportAnswer },
+        errors: [409],
+      },
+    },
+    '/api/agents': {
+      get: {
+        summary:
+          'Agents that reported themselves: cluster, version, last seen, work in flight, bytes moved',
+        answers: { 200: list(agentAnswer) },
       },
     },
     '/api/load-balancer': {

@@ -5,10 +5,11 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { deleteToken, insertToken, listTokens, SCOPES } from '../db/api-tokens.js'
-import { notFound } from '../lib/errors.js'
+import { invalidField, notFound } from '../lib/errors.js'
+import { getCluster } from '../db/clusters.js'
 import { hashToken, newTokenSecret } from '../auth/tokens.js'
 import type { ApiDeps } from './deps.js'
-import { name, parseBody, parseId } from './validate.js'
+import { id, name, parseBody, parseId } from './validate.js'
 import { tokenView } from './answers.js'
 
 export const createBody = z
@@ -20,6 +21,9 @@ export const createBody = z
       .describe(
         'notify tokens (required): the alias of the storage deployment whose events it delivers; it may be tracked later',
       ),
+    cluster_id: id
+      .optional()
+      .describe('agent tokens (required): the cluster whose copy work the agent takes'),
   })
   .superRefine((v, ctx) => {
     if (v.scope === 'notify' && v.storage_alias === undefined)
@@ -35,6 +39,18 @@ export const createBody = z
         path: ['storage_alias'],
         message: 'only a notify token is tied to a storage deployment',
       })
+    if (v.scope === 'agent' && v.cluster_id === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster_id'],
+        message: 'an agent token is tied to one cluster: name its cluster_id',
+      })
+    if (v.scope !== 'agent' && v.cluster_id !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster_id'],
+        message: 'only an agent token is tied to a cluster',
+      })
   })
 
 export function tokensApi({ db, changes }: ApiDeps): Hono {
@@ -43,8 +59,11 @@ export function tokensApi({ db, changes }: ApiDeps): Hono {
     .post('/', async (c) => {
       const input = await parseBody(c, createBody)
       const token = newTokenSecret(input.scope)
+      if (input.cluster_id !== undefined && !(await getCluster(db, input.cluster_id)))
+        throw invalidField('cluster_id', `no cluster with id ${input.cluster_id}`)
       const row = await changes.commit((tx) =>
         insertToken(tx, {
+          cluster_id: input.cluster_id ?? null,
           name: input.name,
           scope: input.scope,
           storage_alias: input.storage_alias ?? null,

@@ -15,6 +15,8 @@ export interface Principal {
   token_id: number | null
   /** A notify token's storage deployment (alias): the only one whose events it may deliver. */
   storage_alias: string | null
+  /** An agent token's cluster: the only one whose work it may take and report. */
+  cluster_id: number | null
 }
 
 const CACHE_MS = 10_000
@@ -43,7 +45,7 @@ export class TokenVerifier {
 
   async verify(presented: string): Promise<Principal | undefined> {
     if (tokenMatches(this.bootstrapAdmin, presented))
-      return { scope: 'admin', token_id: null, storage_alias: null }
+      return { scope: 'admin', token_id: null, storage_alias: null, cluster_id: null }
     const hash = hashToken(presented)
     const cached = this.#cache.get(hash)
     if (cached && this.now() - cached.at < CACHE_MS) return cached.principal
@@ -56,6 +58,7 @@ export class TokenVerifier {
       scope: row.scope,
       token_id: row.token_id,
       storage_alias: row.storage_alias,
+      cluster_id: row.cluster_id,
     }
     if (this.#cache.size > 10_000) this.#cache.clear()
     this.#cache.set(hash, { principal, at: this.now() })

@@ -1,10 +1,11 @@
 /**
- * `fado <command> [options]`: standalone | control | edge | demo | migrate | token. Exit codes:
+ * `fado <command> [options]`: standalone | control | edge | agent | demo | migrate | token. Exit codes:
  * 0 done or stopped by SIGINT/SIGTERM, 1 failed at run time, 2 bad command line or configuration.
  * Everything FaDO writes is private to its user (umask 077).
  */
 import v8 from 'node:v8'
 import { startEdgeFromControl } from '../../edge/edge-command.js'
+import { startAgent } from '../../agent/agent-command.js'
 import { edgeServing } from '../config.js'
 import { ConfigError } from '../lib/errors.js'
 import { COMMANDS, helpText, parseConfig, type CommandName } from './commands.js'
@@ -76,11 +77,32 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let close: () => Promise<void>
-  if (command === 'demo') {
+  /** What the process prints once it runs: written after its signal handlers are in place, so a
+   * caller that stops it as soon as it reads this gets a clean shutdown. */
+  let summary: string
+  /** Resolves with the exit code when the process ends on its own (an agent refused by control). */
+  let ended: Promise<number> | undefined
+  if (command === 'agent') {
+    const running = startAgent({
+      controlUrl: config.controlUrl as string,
+      token: config.token as string,
+      cluster: config.cluster as string,
+      storageEndpoints: config.storageEndpoint ?? {},
+      concurrency: config.agentConcurrency,
+      storageTimeoutMs: config.storageTimeout,
+      log,
+    })
+    close = running.close
+    ended = running.stopped.then(async () => {
+      await running.close()
+      return 1
+    })
+    summary = `FaDO agent ${running.agentId}\n  cluster   ${config.cluster}\n  control   ${config.controlUrl}\n`
+  } else if (command === 'demo') {
     const { runDemo } = (await import(DEMO_BUNDLE)) as typeof Demo
     const demo = await runDemo(config, log, { showToken: toTerminal() })
     close = demo.close
-    process.stdout.write(demo.summary + '\n')
+    summary = demo.summary + '\n'
   } else if (command === 'edge') {
     const running = await startEdgeFromControl({
       ...edgeServing(config),
@@ -90,9 +112,7 @@ async function main(argv: string[]): Promise<number> {
       log,
     })
     close = running.close
-    process.stdout.write(
-      `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n  control      ${config.controlUrl}\n${running.edge.metricsUrl ? `  metrics      ${running.edge.metricsUrl}\n` : ''}`,
-    )
+    summary = `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n  control      ${config.controlUrl}\n${running.edge.metricsUrl ? `  metrics      ${running.edge.metricsUrl}\n` : ''}`
   } else {
     const running = await startControl(config, log, command === 'standalone')
     close = running.close
@@ -120,10 +140,11 @@ async function main(argv: string[]): Promise<number> {
       `  database        ${running.db.description}`,
       `  admin token     ${token.source === 'configured' ? 'from --admin-token / FADO_ADMIN_TOKEN' : token.source === 'generated' ? `generated, stored in ${token.file}` : `read from ${token.file}`}`,
     ]
-    process.stdout.write(lines.join('\n') + '\n')
+    summary = lines.join('\n') + '\n'
   }
 
   return new Promise<number>((resolve) => {
+    void ended?.then(resolve)
     let stopping = false
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -142,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+    process.stdout.write(summary)
   })
 }
 

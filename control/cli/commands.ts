@@ -25,6 +25,8 @@ const CONTROL_LIMITS = [
   'multipart-threshold',
   'full-pass-interval',
   's3-poll-interval',
+  'agent-lease',
+  'agent-url-expiry',
   'notify-url',
 ] as const
 const TLS = ['tls-cert', 'tls-key'] as const
@@ -87,9 +89,24 @@ export const COMMANDS = {
     ],
     required: ['control-url', 'control-token'],
   },
+  agent: {
+    summary:
+      'moves replica bytes next to the storage of one cluster, with work and pre-signed URLs from control',
+    options: [
+      'control-url',
+      'token',
+      'cluster',
+      'storage-endpoint',
+      'agent-concurrency',
+      'storage-timeout',
+      'log-level',
+      'log-format',
+    ],
+    required: ['control-url', 'token', 'cluster'],
+  },
   token: {
     summary:
-      'manage API tokens on a running control: fado token create --scope edge --name NAME (notify: --storage ALIAS) | list | revoke --token-id N',
+      'manage API tokens on a running control: fado token create --scope edge --name NAME (notify: --storage ALIAS; agent: --cluster NAME) | list | revoke --token-id N',
     options: [
       'control-url',
       'admin-token',
@@ -99,6 +116,7 @@ export const COMMANDS = {
       'scope',
       'name',
       'storage',
+      'cluster',
       'token-id',
       'log-level',
       'log-format',
@@ -133,11 +151,19 @@ export function parseConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
   const spec: CommandSpec = COMMANDS[command]
-  let values: Record<string, string | boolean | undefined>
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>
   try {
     ;({ values } = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(spec.options.map((o) => [o, { type: 'string' as const }])),
+      options: Object.fromEntries(
+        spec.options.map((o) => [
+          o,
+          {
+            type: 'string' as const,
+            ...((OPTIONS[o] as OptionSpec<unknown>).multiple ? { multiple: true } : {}),
+          },
+        ]),
+      ),
       strict: true,
       allowPositionals: false,
     }))
@@ -147,7 +173,8 @@ export function parseConfig(
   const config: Record<string, unknown> = { ...defaultConfig() }
   for (const name of spec.options) {
     const option: OptionSpec<unknown> = OPTIONS[name]
-    const fromFlag = values[name]
+    const given: unknown = values[name]
+    const fromFlag = Array.isArray(given) ? given.join(',') : given
     const raw = typeof fromFlag === 'string' ? fromFlag : env[option.env] || option.default
     if (raw === undefined) {
       if (spec.required?.includes(name)) {

@@ -17,7 +17,9 @@ import {
   positiveInt,
   proxyList,
   scope,
+  storageEndpoints,
   text,
+  urlSeconds,
   token,
   tokenName,
   workers,
@@ -28,6 +30,8 @@ export interface OptionSpec<T> {
   help: string
   /** Shown in help; undefined = no default. */
   default?: string
+  /** The flag may be given more than once: its values are joined with commas. */
+  multiple?: true
   parse(raw: string, flag: string): T
 }
 
@@ -166,6 +170,40 @@ export const OPTIONS = {
     default: '5000',
     help: "ms between listings of masters on plain S3 servers (kind 's3'), which have no event stream: changes made directly there are found this often",
     parse: milliseconds,
+  },
+  'agent-lease': {
+    env: 'FADO_AGENT_LEASE',
+    default: '30000',
+    help: 'ms an agent holds a piece of copy work without renewing it; after that the work is offered to another agent, and a late result is refused',
+    parse: milliseconds,
+  },
+  'agent-url-expiry': {
+    env: 'FADO_AGENT_URL_EXPIRY',
+    default: '900',
+    help: 'seconds the pre-signed URLs handed to an agent stay valid (an agent asks for fresh ones when one expires on the way)',
+    parse: urlSeconds,
+  },
+  token: {
+    env: 'FADO_AGENT_TOKEN',
+    help: 'fado agent: its agent-scope token (fado token create --scope agent --cluster NAME)',
+    parse: token,
+  },
+  cluster: {
+    env: 'FADO_CLUSTER',
+    help: 'fado agent: the cluster it runs in (its token must be for that cluster); fado token create --scope agent: the cluster the token is for',
+    parse: text,
+  },
+  'storage-endpoint': {
+    env: 'FADO_STORAGE_ENDPOINTS',
+    multiple: true,
+    help: "fado agent: ALIAS=HOST:PORT where this agent reaches a storage deployment at another address than control does (a cluster-internal name, a private link); repeat the flag or separate with commas. Control signs the agent's URLs for that host",
+    parse: storageEndpoints,
+  },
+  'agent-concurrency': {
+    env: 'FADO_AGENT_CONCURRENCY',
+    default: '8',
+    help: 'fado agent: pieces of copy work carried out at once',
+    parse: positiveInt,
   },
   'notify-url': {
     env: 'FADO_NOTIFY_URL',

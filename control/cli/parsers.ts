@@ -88,7 +88,7 @@ export const bytes = (raw: string, flag: string): number => {
   return value
 }
 
-export const SCOPE_NAMES = ['admin', 'edge', 'notify', 'metrics'] as const
+export const SCOPE_NAMES = ['admin', 'edge', 'notify', 'metrics', 'agent'] as const
 export const scope = (raw: string, flag: string): (typeof SCOPE_NAMES)[number] => {
   if ((SCOPE_NAMES as readonly string[]).includes(raw)) return raw as (typeof SCOPE_NAMES)[number]
   throw new ConfigError(`--${flag} must be one of ${SCOPE_NAMES.join(', ')}`)
@@ -143,4 +143,28 @@ export const mbit = (raw: string, flag: string): number => {
 export const logFormat = (raw: string, flag: string): 'text' | 'json' => {
   if (raw === 'text' || raw === 'json') return raw
   throw new ConfigError(`--${flag} must be 'text' or 'json'`)
+}
+
+/** `ALIAS=HOST:PORT`, comma-separated (or the flag repeated): where an agent reaches storages. */
+export const storageEndpoints = (raw: string, flag: string): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const item of raw
+    .split(',')
+    .map((i) => i.trim())
+    .filter((i) => i !== '')) {
+    const m = /^([A-Za-z0-9._-]{1,63})=([A-Za-z0-9.-]{1,253}:\d{1,5})$/.exec(item)
+    if (!m?.[1] || !m[2])
+      throw new ConfigError(
+        `--${flag} must be ALIAS=HOST:PORT (the storage deployment's alias, the address this agent reaches it at), got '${item}'`,
+      )
+    out[m[1]] = m[2]
+  }
+  return out
+}
+
+/** Seconds, 1 to 604800 (a week: the longest a SigV4 pre-signed URL may be valid). */
+export const urlSeconds = (raw: string, flag: string): number => {
+  const n = Number(raw)
+  if (Number.isInteger(n) && n >= 1 && n <= 604_800) return n
+  throw new ConfigError(`--${flag} must be whole seconds from 1 to 604800`)
 }

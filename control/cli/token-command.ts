@@ -53,17 +53,34 @@ export async function runTokenCommand(
   }
   if (sub === 'create') {
     if (!config.scope)
-      throw new ConfigError('fado token create needs --scope (admin, edge, notify or metrics)')
+      throw new ConfigError(
+        'fado token create needs --scope (admin, edge, notify, metrics or agent)',
+      )
     const name =
       config.name ?? `${config.scope}-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`
     if (config.scope === 'notify' && !config.storage)
       throw new ConfigError(
         'fado token create --scope notify needs --storage (the alias of the storage deployment whose events it delivers)',
       )
+    if (config.scope === 'agent' && !config.cluster)
+      throw new ConfigError(
+        'fado token create --scope agent needs --cluster (the name of the cluster whose work the agent takes)',
+      )
+    let clusterId: number | undefined
+    if (config.cluster) {
+      const clusters = (await call('GET', '/api/clusters')) as unknown as {
+        cluster_id: number
+        name: string
+      }[]
+      clusterId = clusters.find((c) => c.name === config.cluster)?.cluster_id
+      if (clusterId === undefined)
+        throw new ConfigError(`--cluster: control has no cluster named '${config.cluster}'`)
+    }
     const created = await call('POST', '/api/tokens', {
       name,
       scope: config.scope,
       ...(config.storage ? { storage_alias: config.storage } : {}),
+      ...(clusterId === undefined ? {} : { cluster_id: clusterId }),
     })
     // The secret alone on the last line, so `| tail -1` captures it.
     return `created token ${String(created.token_id)} '${String(created.name)}' with scope ${String(created.scope)}; it is shown once:\n${String(created.token)}\n`

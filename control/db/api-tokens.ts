@@ -1,7 +1,7 @@
 /** API tokens: a name, a scope, the SHA-256 of the secret (never the secret itself). */
 import type { Queryable } from './client.js'
 
-export const SCOPES = ['admin', 'edge', 'notify', 'metrics'] as const
+export const SCOPES = ['admin', 'edge', 'notify', 'metrics', 'agent'] as const
 export type Scope = (typeof SCOPES)[number]
 
 export interface TokenRow {
@@ -10,11 +10,13 @@ export interface TokenRow {
   scope: Scope
   /** notify tokens: the alias of the storage deployment whose events it may deliver. */
   storage_alias: string | null
+  /** agent tokens: the cluster whose work it may take. */
+  cluster_id: number | null
   created_at: Date
   last_used_at: Date | null
 }
 
-const COLUMNS = 'token_id, name, scope, storage_alias, created_at, last_used_at'
+const COLUMNS = 'token_id, name, scope, storage_alias, cluster_id, created_at, last_used_at'
 
 export async function listTokens(q: Queryable): Promise<TokenRow[]> {
   return q.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens ORDER BY token_id`)
@@ -22,11 +24,23 @@ export async function listTokens(q: Queryable): Promise<TokenRow[]> {
 
 export async function insertToken(
   q: Queryable,
-  input: { name: string; scope: Scope; token_hash: string; storage_alias?: string | null },
+  input: {
+    name: string
+    scope: Scope
+    token_hash: string
+    storage_alias?: string | null
+    cluster_id?: number | null
+  },
 ): Promise<TokenRow> {
   const [row] = await q.query<TokenRow>(
-    `INSERT INTO api_tokens (name, scope, token_hash, storage_alias) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-    [input.name, input.scope, input.token_hash, input.storage_alias ?? null],
+    `INSERT INTO api_tokens (name, scope, token_hash, storage_alias, cluster_id) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [
+      input.name,
+      input.scope,
+      input.token_hash,
+      input.storage_alias ?? null,
+      input.cluster_id ?? null,
+    ],
   )
   if (!row) throw new Error('INSERT … RETURNING returned no row')
   return row
@@ -35,9 +49,9 @@ export async function insertToken(
 export async function findTokenByHash(
   q: Queryable,
   hash: string,
-): Promise<{ token_id: number; scope: Scope; storage_alias: string | null } | undefined> {
-  const rows = await q.query<{ token_id: number; scope: Scope; storage_alias: string | null }>(
-    'SELECT token_id, scope, storage_alias FROM api_tokens WHERE token_hash = $1',
+): Promise<Pick<TokenRow, 'token_id' | 'scope' | 'storage_alias' | 'cluster_id'> | undefined> {
+  const rows = await q.query<Pick<TokenRow, 'token_id' | 'scope' | 'storage_alias' | 'cluster_id'>>(
+    'SELECT token_id, scope, storage_alias, cluster_id FROM api_tokens WHERE token_hash = $1',
     [hash],
   )
   return rows[0]

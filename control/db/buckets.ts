@@ -2,7 +2,7 @@
 import type { Queryable } from './client.js'
 import { policyValueSql, setBucketPolicy } from './policies.js'
 
-export type ReplicaStatus = 'syncing' | 'synced' | 'error'
+export type ReplicaStatus = 'syncing' | 'synced' | 'error' | 'waiting'
 
 export interface BucketRow {
   bucket_id: number
@@ -14,6 +14,8 @@ export interface BucketRow {
   target_replica_count: number
   /** Manual placement overriding the automatic choice; null = automatic. */
   replica_locations: number[] | null
+  /** 'agents': the bucket's bytes never pass through control (replicas wait for an agent). */
+  data_path: 'any' | 'agents'
   replicas: {
     storage_id: number
     status: ReplicaStatus
@@ -31,7 +33,7 @@ export interface BucketRow {
   total_bytes: number
 }
 
-const SELECT = `SELECT b.bucket_id, b.name, b.storage_id, b.object_count, b.total_bytes,
+const SELECT = `SELECT b.bucket_id, b.name, b.storage_id, b.object_count, b.total_bytes, b.data_path,
     ${policyValueSql('buckets_policies', 'bucket_id', 'b', 'zones')} AS zones,
     (${policyValueSql('buckets_policies', 'bucket_id', 'b', 'target_replica_count')})::int AS target_replica_count,
     (SELECT bp.value FROM buckets_policies bp JOIN policies p ON p.policy_id = bp.policy_id
@@ -125,6 +127,8 @@ export interface BucketPolicyInput {
   target_replica_count?: number | undefined
   /** null removes a manual override. */
   replica_locations?: number[] | null | undefined
+  /** 'agents': bytes never pass through control. */
+  data_path?: 'any' | 'agents' | undefined
 }
 
 export async function insertBucket(
@@ -158,6 +162,11 @@ export async function setBucketPolicies(
   } else if (input.replica_locations !== undefined) {
     await setBucketPolicy(q, bucketId, 'replica_locations', input.replica_locations)
   }
+  if (input.data_path !== undefined)
+    await q.query('UPDATE buckets SET data_path = $2 WHERE bucket_id = $1', [
+      bucketId,
+      input.data_path,
+    ])
 }
 
 export async function deleteBucket(q: Queryable, id: number): Promise<boolean> {

@@ -20,6 +20,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Queryable } from '../db/client.js'
 import { listBuckets, type BucketRow } from '../db/buckets.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
+import { listAgents, type AgentRow } from '../db/agents.js'
+import { listClusters } from '../db/clusters.js'
 import type { ReplicationObserver } from '../replication/observer.js'
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -42,6 +44,10 @@ export class ControlMetrics implements ReplicationObserver {
     snapshotVersion: () => number
     /** Notify records refused since start (another deployment's than the token's). */
     notifyRefused?: () => number
+    /** Replica bytes this process had copied: through itself, and by agents. */
+    replicationBytes?: () => { control: number; agents: number }
+    /** An agent counts as live when heard from within this (ms). */
+    agentLiveMs?: number
   }) {
     const registers = [this.registry]
     this.#pendingObjects = new Gauge({
@@ -145,6 +151,70 @@ export class ControlMetrics implements ReplicationObserver {
         this.inc(sources.notifyRefused?.() ?? 0)
       },
     })
+    new Counter({
+      name: 'fado_replication_bytes_total',
+      help: "Replica bytes copied by this control's passes: via=control passed through this process, via=agent were moved by agents next to the storage",
+      labelNames: ['via'],
+      registers,
+      collect() {
+        this.reset()
+        const b = sources.replicationBytes?.() ?? { control: 0, agents: 0 }
+        this.inc({ via: 'control' }, b.control)
+        this.inc({ via: 'agent' }, b.agents)
+      },
+    })
+    const agentsPerCluster = (
+      name: string,
+      help: string,
+      value: (a: AgentRow, live: boolean) => number,
+      Kind: typeof Gauge | typeof Counter = Gauge,
+    ) =>
+      new Kind({
+        name,
+        help,
+        labelNames: ['cluster'],
+        registers,
+        async collect() {
+          try {
+            const [agents, clusters] = [
+              await listAgents(sources.db),
+              await listClusters(sources.db),
+            ]
+            const names = new Map(clusters.map((c) => [c.cluster_id, c.name]))
+            const liveMs = sources.agentLiveMs ?? 30_000
+            const sums = new Map<string, number>()
+            for (const a of agents) {
+              const cluster = names.get(a.cluster_id) ?? String(a.cluster_id)
+              const live = Date.now() - new Date(a.last_seen_at).getTime() < liveMs
+              sums.set(cluster, (sums.get(cluster) ?? 0) + value(a, live))
+            }
+            this.reset()
+            for (const [cluster, v] of sums) (this as Gauge<'cluster'>).inc({ cluster }, v)
+          } catch {
+            this.reset()
+          }
+        },
+      })
+    agentsPerCluster('fado_agents_live', 'Agents heard from recently, per cluster', (_a, live) =>
+      live ? 1 : 0,
+    )
+    agentsPerCluster(
+      'fado_agent_work_in_flight',
+      'Pieces of copy work agents hold a lease on now, per cluster',
+      (a) => a.in_flight,
+    )
+    agentsPerCluster(
+      'fado_agent_bytes_moved_total',
+      'Bytes agents moved (results accepted), per cluster',
+      (a) => Number(a.bytes_moved),
+      Counter,
+    )
+    agentsPerCluster(
+      'fado_agent_reports_refused_total',
+      'Agent results refused because their lease was no longer live, per cluster',
+      (a) => Number(a.reports_refused),
+      Counter,
+    )
     new Gauge({
       name: 'fado_snapshot_version',
       help: 'Version of the newest route snapshot control has published',

@@ -4,20 +4,21 @@
  */
 import type { S3Storage } from '../storage/s3.js'
 import type { ReplicaAction, SyncRecords } from './actions.js'
-import { copyBatch, copyObject, type BatchBounds, type SyncStats } from './copy.js'
+import type { Copier, SyncStats } from './copy.js'
 import type { Backlog } from './observer.js'
 
 /** Where an action goes and what it reports to. */
 export interface ReplicaTarget {
   bucket: string
-  master: S3Storage
+  /** Where deletes go (they carry no bytes: control makes them). */
   replica: S3Storage
+  /** Who moves the bytes of copies: control itself, or an agent (control/agents/). */
+  copier: Copier
   stats: SyncStats
   /** FaDO's records of this replica: written as copies are made; without them nothing is. */
   records?: SyncRecords | undefined
   /** Told when each action is done (its `found` is the caller's: it knows when it saw it). */
   backlog?: Backlog | undefined
-  batches: BatchBounds
 }
 
 export async function applyAction(action: ReplicaAction, to: ReplicaTarget): Promise<void> {
@@ -27,14 +28,7 @@ export async function applyAction(action: ReplicaAction, to: ReplicaTarget): Pro
       await records?.copied(action.key, action.source, action.etag)
       return
     case 'batch': {
-      const copied = await copyBatch(
-        to.bucket,
-        action.copies,
-        to.master,
-        to.replica,
-        to.stats,
-        to.batches,
-      )
+      const copied = await to.copier.batch(action.copies)
       for (const c of action.copies) {
         const source = copied.get(c.key)
         if (source) await records?.copied(c.key, source.entry, source.etag)
@@ -51,7 +45,7 @@ export async function applyAction(action: ReplicaAction, to: ReplicaTarget): Pro
       backlog?.done(0, true)
       return
     case 'copy': {
-      const copied = await copyObject(to.bucket, action.key, to.master, to.replica, to.stats)
+      const copied = await to.copier.copy(action.key, action.source)
       if (copied) {
         await records?.copied(action.key, copied.entry, copied.etag)
         if (action.repair) records?.repaired(action.key)

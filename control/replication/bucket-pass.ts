@@ -20,6 +20,7 @@ import { indexedEntries, refreshObjectIndex } from './object-index.js'
 import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
 import { syncReplica } from './sync-replica.js'
+import { batchBounds } from './copy.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
@@ -77,8 +78,22 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
       plan.desired.map(async (storageId) => {
         let replica: OpenReplica | undefined
         try {
-          if (current.get(storageId) === 'error') await mark(storageId, 'syncing')
-          replica = await openReplica(ctx, bucket, storageId, alias(storageId), started)
+          replica = await openReplica(
+            ctx,
+            bucket,
+            storageId,
+            alias(storageId),
+            started,
+            master,
+            batchBounds(ctx.copyConcurrency),
+          )
+          if (replica.waiting !== undefined) {
+            // Not a failure: the bucket asked for it. An agent's arrival schedules another pass.
+            await mark(storageId, 'waiting', replica.waiting)
+            return
+          }
+          if (current.get(storageId) !== 'synced' && current.get(storageId) !== 'syncing')
+            await mark(storageId, 'syncing')
           // The master was listed once, into the index just refreshed: replicas sync from that.
           const { compared } = await syncReplica(bucket.name, master, replica.storage, {
             concurrency: ctx.copyConcurrency,
@@ -86,6 +101,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
             source: indexedEntries(ctx.db, bucket.bucket_id),
             backlog: replica.backlog,
             records: replica.records,
+            copier: replica.copier,
           })
           await mark(storageId, 'synced')
           await recordFullPass(ctx.db, bucket.bucket_id, storageId, {

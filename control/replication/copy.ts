@@ -8,12 +8,13 @@ import { limiter } from '../lib/concurrency.js'
 import { StorageError } from '../storage/errors.js'
 import { type S3Storage } from '../storage/s3.js'
 import { type ObjectEntry, type ObjectStream } from '../storage/types.js'
-import { tarArchive, type TarFile } from '../storage/tar.js'
+import { tarArchive, type TarFile } from '../../agent/tar.js'
 import type { Copy } from './actions.js'
 import { BATCH_LIMITS } from './batch.js'
 
-/** User metadata on replica copies: the master ETag they were copied from. */
-export const SOURCE_ETAG_META = 'fado-source-etag'
+/** User metadata on replica copies: the master ETag they were copied from (agents write it too). */
+export { SOURCE_ETAG_META } from '../../agent/protocol.js'
+import { SOURCE_ETAG_META } from '../../agent/protocol.js'
 
 export interface SyncStats {
   bytes_copied: number
@@ -21,6 +22,8 @@ export interface SyncStats {
   objects_deleted: number
   /** Uploads that carried many small objects at once (counted in objects_copied too). */
   batch_uploads: number
+  /** Of bytes_copied, those agents moved (the rest passed through control). */
+  bytes_by_agents: number
 }
 
 export const emptyStats = (): SyncStats => ({
@@ -28,6 +31,7 @@ export const emptyStats = (): SyncStats => ({
   objects_copied: 0,
   objects_deleted: 0,
   batch_uploads: 0,
+  bytes_by_agents: 0,
 })
 
 /** Batch uploads at once per replica. */
@@ -45,6 +49,29 @@ export interface BatchBounds {
 export const batchBounds = (concurrency: number): BatchBounds => ({
   reads: limiter(concurrency),
   uploads: limiter(BATCH_UPLOADS),
+})
+
+/**
+ * Who moves the bytes of a replica's copies: control itself (controlCopier, below), or the agents
+ * of a cluster (control/agents/copier.ts). Either way the pass decides, records and counts.
+ */
+export interface Copier {
+  /** Copies one object (listed as `source`); undefined when the master no longer has it. */
+  copy(key: string, source: ObjectEntry): Promise<Copied | undefined>
+  /** Copies a batch of small objects (one snowball upload); what was copied, by key. */
+  batch(copies: Copy[]): Promise<Map<string, Copied>>
+}
+
+/** Control copies: bytes from master through this process to the replica. */
+export const controlCopier = (
+  bucket: string,
+  master: S3Storage,
+  replica: S3Storage,
+  stats: SyncStats,
+  batches: BatchBounds,
+): Copier => ({
+  copy: (key) => copyObject(bucket, key, master, replica, stats),
+  batch: (copies) => copyBatch(bucket, copies, master, replica, stats, batches),
 })
 
 /** A copy made: the master version it was read from, and the replica's ETag (null: not said). */

@@ -10,7 +10,7 @@ import { listStorageDeployments } from '../db/storage-deployments.js'
 import { runBounded } from '../lib/concurrency.js'
 import { actionFor, type ReplicaAction } from './actions.js'
 import { applyAction, backlogBytes } from './apply.js'
-import { batchBounds, type BatchBounds } from './copy.js'
+import { batchBounds } from './copy.js'
 import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
 
 export async function syncKeys(
@@ -22,14 +22,16 @@ export async function syncKeys(
 ): Promise<void> {
   const master = await ctx.storages.get(bucket.storage_id)
   const alias = aliasLookup(await listStorageDeployments(ctx.db))
-  const replicas = await Promise.all(
-    bucket.replicas.map((r) => openReplica(ctx, bucket, r.storage_id, alias(r.storage_id), since)),
-  )
   const batches = batchBounds(ctx.copyConcurrency)
+  const replicas = await Promise.all(
+    bucket.replicas.map((r) =>
+      openReplica(ctx, bucket, r.storage_id, alias(r.storage_id), since, master, batches),
+    ),
+  )
   let failure: { error: unknown } | undefined
   try {
     await runBounded(keys, ctx.copyConcurrency, (key: string) =>
-      syncKey(ctx, bucket, key, master, replicas, batches),
+      syncKey(ctx, bucket, key, master, replicas),
     )
   } catch (error) {
     failure = { error }
@@ -49,7 +51,6 @@ async function syncKey(
   key: string,
   master: S3Storage,
   replicas: OpenReplica[],
-  batches: BatchBounds,
 ): Promise<void> {
   const entry = await master.stat(bucket.name, key)
   if (entry) {
@@ -63,7 +64,9 @@ async function syncKey(
   } else {
     await deleteObjectByName(ctx.db, bucket.bucket_id, key)
   }
-  for (const { storage: replica, backlog, records } of replicas) {
+  for (const { storage: replica, backlog, records, copier, waiting } of replicas) {
+    // Its bytes wait for an agent: the next full pass finds the key (and the agent, if one came).
+    if (waiting !== undefined) continue
     // The master no longer has it: gone from every replica, whatever the replica holds.
     const action: ReplicaAction | undefined = entry
       ? actionFor(key, entry, await replica.stat(bucket.name, key), await records.get(key))
@@ -72,12 +75,11 @@ async function syncKey(
     if (action.op !== 'adopt') backlog.found(backlogBytes(action))
     await applyAction(action, {
       bucket: bucket.name,
-      master,
       replica,
+      copier,
       stats: ctx.stats,
       records,
       backlog,
-      batches,
     })
   }
 }

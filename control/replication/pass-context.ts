@@ -6,7 +6,9 @@ import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
 import type { S3Storage } from '../storage/s3.js'
 import type { MasterNotifications } from '../changes/master-notifications.js'
-import type { SyncStats } from './copy.js'
+import type { AgentWork } from '../agents/work.js'
+import { agentCopier } from '../agents/copier.js'
+import { controlCopier, type BatchBounds, type Copier, type SyncStats } from './copy.js'
 import { Backlog, type ReplicationObserver } from './observer.js'
 import { ReplicaRecords } from './replica-records.js'
 
@@ -21,6 +23,8 @@ export interface PassContext {
   observer: ReplicationObserver
   /** A replica's status changed (or it was removed): routes must be published again. */
   routesChanged(): void
+  /** The agents that move bytes where they run; absent: control copies everything. */
+  agents?: AgentWork | undefined
 }
 
 /** A storage deployment's alias by id (its id when it is gone), as metrics and logs name it. */
@@ -38,6 +42,10 @@ export interface OpenReplica {
   backlog: Backlog
   /** FaDO's records of what it copied there. */
   records: ReplicaRecords
+  /** Who moves its bytes: control, or an agent. */
+  copier: Copier
+  /** Set when its bytes may move only through an agent and none is there: why it waits. */
+  waiting?: string
 }
 
 export async function openReplica(
@@ -46,11 +54,30 @@ export async function openReplica(
   storageId: number,
   alias: string,
   since: number,
+  master: S3Storage,
+  batches: BatchBounds,
 ): Promise<OpenReplica> {
+  const storage = await ctx.storages.get(storageId)
+  const route = (await ctx.agents?.route(bucket, storageId)) ?? { via: 'control' as const }
+  const copier =
+    route.via === 'agent' && ctx.agents
+      ? agentCopier(
+          ctx.agents,
+          {
+            clusterId: route.clusterId,
+            bucketId: bucket.bucket_id,
+            masterId: bucket.storage_id,
+            replicaId: storageId,
+          },
+          ctx.stats,
+        )
+      : controlCopier(bucket.name, master, storage, ctx.stats, batches)
   return {
+    ...(route.via === 'wait' ? { waiting: route.reason } : {}),
+    copier,
     storageId,
     alias,
-    storage: await ctx.storages.get(storageId),
+    storage,
     backlog: new Backlog(ctx.observer, bucket.name, alias, since),
     records: new ReplicaRecords(
       ctx.db,

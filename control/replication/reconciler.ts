@@ -14,6 +14,7 @@ import { fullPass } from './bucket-pass.js'
 import { syncKeys } from './key-sync.js'
 import { MasterNotifications } from '../changes/master-notifications.js'
 import type { PassContext } from './pass-context.js'
+import type { AgentWork } from '../agents/work.js'
 import { ignoreReplication, type ReplicationObserver } from './observer.js'
 import { emptyStats, type SyncStats } from './copy.js'
 import { WorkQueue, type BucketWork, type RunOutcome } from './work-queue.js'
@@ -36,6 +37,8 @@ export interface ReconcilerOptions {
   retryMaxMs?: number
   /** Told of backlog, lag and failures (metrics). */
   observer?: ReplicationObserver
+  /** Agents that move replica bytes where they run (control/agents/); absent: control copies. */
+  agents?: AgentWork
 }
 
 export interface ReconcileStats extends SyncStats {
@@ -73,6 +76,7 @@ export class Reconciler {
       stats: this.stats,
       observer: options.observer ?? ignoreReplication,
       routesChanged: onRoutesChanged,
+      agents: options.agents,
     }
     this.#queue = new WorkQueue(
       (bucketId, work) => this.#run(bucketId, work),

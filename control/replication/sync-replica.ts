@@ -10,7 +10,7 @@ import type { ObjectEntry } from '../storage/types.js'
 import { replicaActions, type ReplicaAction, type SyncRecords } from './actions.js'
 import { applyAction, backlogBytes } from './apply.js'
 import { batchSmallCopies } from './batch.js'
-import { batchBounds, type SyncStats } from './copy.js'
+import { batchBounds, controlCopier, type Copier, type SyncStats } from './copy.js'
 import type { Backlog } from './observer.js'
 
 /** Bytes being copied at once within one bucket: many small objects, or a few large ones. */
@@ -33,6 +33,8 @@ export async function syncReplica(
     backlog?: Backlog
     /** FaDO's records of this replica: read to decide, written as copies are made. */
     records?: SyncRecords
+    /** Who moves the bytes; control itself unless said (an agent: control/agents/). */
+    copier?: Copier
   },
 ): Promise<{ compared: number }> {
   await replica.makeBucket(bucket)
@@ -59,12 +61,13 @@ export async function syncReplica(
     a.op === 'copy' ? a.source.size : a.op === 'batch' ? Math.max(a.bytes, max / 8) : 0
   const target = {
     bucket,
-    master,
     replica,
+    copier:
+      opts.copier ??
+      controlCopier(bucket, master, replica, opts.stats, batchBounds(opts.concurrency)),
     stats: opts.stats,
     records,
     backlog,
-    batches: batchBounds(opts.concurrency),
   }
   let failure: unknown
   try {

@@ -25,6 +25,7 @@ export interface NewBucket {
   zones: string[]
   target_replica_count: number
   replica_locations: number[] | null
+  data_path: 'any' | 'agents'
 }
 
 async function checkLocations(

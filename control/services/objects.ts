@@ -7,8 +7,6 @@ import type { BucketRow } from '../db/buckets.js'
 import { deleteObjectByName, upsertObject, type ObjectRow } from '../db/objects.js'
 import { notFound, storageFailed } from '../lib/errors.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
-import { partBytesFor } from '../storage/multipart.js'
-import { encodeRfc3986 } from '../storage/transport.js'
 import type { ObjectStream } from '../storage/types.js'
 import type { ServiceDeps } from './deps.js'
 
@@ -139,19 +137,13 @@ export async function uploadUrls(
   } catch (err) {
     throw storageFailed(`cannot start an upload of ${bucket.name}/${key}`, err)
   }
-  const partBytes = partBytesFor(size, master.multipart.partBytes)
-  const upload = `uploadId=${encodeRfc3986(uploadId)}`
-  const sign = (method: 'PUT' | 'POST' | 'DELETE', query: string) =>
-    master.presignedUrl(method, bucket.name, key, expiresSeconds, query)
+  const m = master.presignedMultipart(bucket.name, key, { uploadId, size }, expiresSeconds)
   return {
     method: 'multipart',
-    upload_id: uploadId,
-    part_bytes: partBytes,
-    parts: Array.from({ length: Math.ceil(size / partBytes) }, (_, i) => ({
-      part_number: i + 1,
-      url: sign('PUT', `partNumber=${i + 1}&${upload}`),
-    })),
-    complete: { method: 'POST', url: sign('POST', upload) },
-    abort: { method: 'DELETE', url: sign('DELETE', upload) },
+    upload_id: m.upload_id,
+    part_bytes: m.part_bytes,
+    parts: m.parts,
+    complete: { method: 'POST', url: m.complete_url },
+    abort: { method: 'DELETE', url: m.abort_url },
   }
 }

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { answerText, s3Failure, StorageError, xmlUnescape } from './errors.js'
 import { encodeRfc3986, stripQuotes } from './transport.js'
+import { completeMultipartXml } from '../../agent/s3-xml.js'
 
 /** S3's single-PUT limit, and the most parts one multipart upload may have. */
 export const MULTIPART_THRESHOLD = 5 * 1024 ** 3
@@ -120,12 +121,7 @@ export async function putMultipart(
       )
       etags.push(String(res.headers.etag ?? ''))
     }
-    const xml =
-      '<CompleteMultipartUpload>' +
-      etags
-        .map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`)
-        .join('') +
-      '</CompleteMultipartUpload>'
+    const xml = completeMultipartXml(etags)
     const done = await s.signed('POST', `${path}?${upload}`, {
       body: xml,
       headers: { 'content-type': 'application/xml' },

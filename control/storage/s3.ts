@@ -25,7 +25,14 @@ import * as Minio from 'minio'
 import type { Dispatcher } from 'undici'
 import { assertNoTransaction } from '../lib/transaction-scope.js'
 import { answerText, classify, s3Failure, StorageError } from './errors.js'
-import { MAX_PART, MIN_PART, MULTIPART_THRESHOLD, putMultipart, startUpload } from './multipart.js'
+import {
+  MAX_PART,
+  MIN_PART,
+  MULTIPART_THRESHOLD,
+  partBytesFor,
+  putMultipart,
+  startUpload,
+} from './multipart.js'
 import { amzDate, SigV4Signer } from './sigv4.js'
 import { parseListPage, type ListPage } from './list-page.js'
 import {
@@ -51,7 +58,16 @@ import {
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex')
 
 /** MinIO's snowball upload: a PUT of a tar, extracted by the server into one object per entry. */
-const SNOWBALL = { 'snowball-auto-extract': 'true' }
+/** A multipart upload whose steps whoever holds these URLs may send. */
+export interface PresignedMultipart {
+  upload_id: string
+  part_bytes: number
+  parts: { part_number: number; url: string }[]
+  complete_url: string
+  abort_url: string
+}
+
+export const SNOWBALL = { 'snowball-auto-extract': 'true' }
 
 export class S3Storage {
   readonly client: Minio.Client
@@ -161,32 +177,69 @@ export class S3Storage {
   /**
    * A pre-signed URL for one request on one object — a GET, a PUT, or a step of a multipart
    * upload (`query`: partNumber/uploadId) — that whoever holds it may send for `expiresSeconds`,
-   * without FaDO's credentials and without FaDO in the path.
+   * without FaDO's credentials and without FaDO in the path. `endpoint`: the host:port the holder
+   * reaches this server at, when not FaDO's (an agent inside the cluster); `headers`: headers it
+   * must send as given (signed: a copy's metadata, the snowball marker).
    */
   presignedUrl(
     method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     bucket: string,
     key: string,
     expiresSeconds: number,
-    query?: string,
+    opts: { query?: string; endpoint?: string; headers?: Record<string, string> } = {},
   ): string {
-    let host = this.conn.endpoint
+    let host = opts.endpoint ?? this.conn.endpoint
     let path = `/${encodeKey(bucket)}/${encodeKey(key)}`
     if (this.virtualHosted) {
       host = `${bucket}.${host}`
       path = `/${encodeKey(key)}`
     }
-    if (query) path += `?${query}`
-    return `${this.#scheme}://${host}${this.#signer.presign({ method, path, host }, new Date(), expiresSeconds)}`
+    if (opts.query) path += `?${opts.query}`
+    const req = { method, path, host, ...(opts.headers ? { headers: opts.headers } : {}) }
+    return `${this.#scheme}://${host}${this.#signer.presign(req, new Date(), expiresSeconds)}`
+  }
+
+  /** Pre-signed URLs for the parts, completion and abort of a started multipart upload. */
+  presignedMultipart(
+    bucket: string,
+    key: string,
+    upload: { uploadId: string; size: number },
+    expiresSeconds: number,
+    endpoint?: string,
+  ): PresignedMultipart {
+    const query = `uploadId=${encodeRfc3986(upload.uploadId)}`
+    const partBytes = partBytesFor(upload.size, this.multipart.partBytes)
+    const sign = (method: 'PUT' | 'POST' | 'DELETE', q: string) =>
+      this.presignedUrl(method, bucket, key, expiresSeconds, {
+        query: q,
+        ...(endpoint === undefined ? {} : { endpoint }),
+      })
+    return {
+      upload_id: upload.uploadId,
+      part_bytes: partBytes,
+      parts: Array.from({ length: Math.ceil(upload.size / partBytes) }, (_, i) => ({
+        part_number: i + 1,
+        url: sign('PUT', `partNumber=${i + 1}&${query}`),
+      })),
+      complete_url: sign('POST', query),
+      abort_url: sign('DELETE', query),
+    }
   }
 
   /** Starts a multipart upload of `key` (its parts and completion may then be pre-signed). */
-  async startMultipart(bucket: string, key: string, contentType: string): Promise<string> {
+  async startMultipart(
+    bucket: string,
+    key: string,
+    contentType: string,
+    metadata: Record<string, string> = {},
+  ): Promise<string> {
+    const headers: Record<string, string> = { 'content-type': contentType }
+    for (const [k, v] of Object.entries(metadata)) headers[`x-amz-meta-${k}`] = v
     return startUpload(
       this,
       `/${encodeKey(bucket)}/${encodeKey(key)}`,
       `start a multipart upload of ${bucket}/${key}`,
-      { 'content-type': contentType },
+      headers,
     )
   }
 

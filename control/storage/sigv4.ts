@@ -50,26 +50,29 @@ export class SigV4Signer {
 
   /**
    * A pre-signed request: `req.path` with the query that authorises it, valid for
-   * `expiresSeconds` from `date`, for any body (UNSIGNED-PAYLOAD). Only the host is signed, so
-   * whoever holds it may send it from anywhere, with any other headers.
+   * `expiresSeconds` from `date`, for any body (UNSIGNED-PAYLOAD). The host is signed, and any
+   * `headers` given (lower-case names): whoever holds it must send those exactly, and may send it
+   * from anywhere, with any other headers.
    */
   presign(
-    req: { method: string; path: string; host: string },
+    req: { method: string; path: string; host: string; headers?: Record<string, string> },
     date: Date,
     expiresSeconds: number,
   ): string {
     const day = amzDate(date).slice(0, 8)
+    const headers: Record<string, string> = { ...req.headers, host: req.host }
+    const signed = Object.keys(headers).sort()
     const auth = [
       `X-Amz-Algorithm=${ALGORITHM}`,
       `X-Amz-Credential=${rfc3986(`${this.accessKey}/${day}/${this.region}/${this.service}/aws4_request`)}`,
       `X-Amz-Date=${amzDate(date)}`,
       `X-Amz-Expires=${expiresSeconds}`,
-      'X-Amz-SignedHeaders=host',
+      `X-Amz-SignedHeaders=${rfc3986(signed.join(';'))}`,
     ].join('&')
     const path = req.path.includes('?') ? `${req.path}&${auth}` : `${req.path}?${auth}`
     const { signature } = this.#sign(
-      { method: req.method, path, headers: { host: req.host } },
-      ['host'],
+      { method: req.method, path, headers },
+      signed,
       date,
       'UNSIGNED-PAYLOAD',
     )

@@ -1,7 +1,7 @@
 /** Direct access to test MinIO servers, to assert on what storage really holds. */
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { tarArchive } from '../../control/storage/tar.js'
+import { tarArchive } from '../../agent/tar.js'
 import { S3Storage } from '../../control/storage/s3.js'
 import {
   SEAWEED_PASSWORD,

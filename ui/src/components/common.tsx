@@ -27,7 +27,12 @@ export function Badge(props: {
   )
 }
 
-export const REPLICA_TONE = { synced: 'ok', syncing: 'busy', error: 'bad' } as const
+export const REPLICA_TONE = {
+  synced: 'ok',
+  syncing: 'busy',
+  error: 'bad',
+  waiting: 'busy',
+} as const
 
 export function Zones(props: { zones: string[] }) {
   if (props.zones.length === 0) return <span class="muted">any</span>
