@@ -10,7 +10,7 @@
 import { request, type Dispatcher } from 'undici'
 import { SOURCE_ETAG_META, type ReportedObject, type WorkOrder } from './protocol.js'
 import { tarArchive, type TarFile } from './tar.js'
-import { completeMultipartXml } from './s3-xml.js'
+import { completeMultipartXml, xmlUnescape } from './s3-xml.js'
 
 export interface CarryOptions {
   dispatcher: Dispatcher
@@ -236,7 +236,7 @@ async function carryMultipart(order: WorkOrder, o: CarryOptions): Promise<Carrie
       const etag = /<ETag>([^<]+)<\/ETag>/.exec(text)?.[1]
       if (!etag)
         throw new StorageRefused(`${what}: ${/<Code>([^<]+)/.exec(text)?.[1] ?? 'no ETag'}`)
-      return strip(etag.replace(/&quot;/g, '"'))
+      return strip(xmlUnescape(etag))
     })
     return { objects: [copied(object, masterHeaders, done.value)], bytes: object.size }
   } catch (err) {

@@ -5,3 +5,13 @@ export const completeMultipartXml = (etags: readonly string[]): string =>
   '<CompleteMultipartUpload>' +
   etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('') +
   '</CompleteMultipartUpload>'
+
+/** XML character references as S3 servers write them in answers (&quot; or &#34; for a quote). */
+export const xmlUnescape = (text: string): string =>
+  text.replace(/&(quot|amp|apos|lt|gt|#\d+|#x[0-9a-f]+);/gi, (_, ref: string) => {
+    const named: Record<string, string> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' }
+    if (ref[0] !== '#') return named[ref.toLowerCase()] ?? ''
+    return String.fromCodePoint(
+      ref[1]?.toLowerCase() === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1)),
+    )
+  })

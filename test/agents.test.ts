@@ -185,6 +185,22 @@ describe('agents move the bytes, control the metadata', () => {
       return copies.every((c) => sha256(c) === sha256(later))
     })
     expect(await metric('fado_replication_bytes_total', 'via="control"')).toBe(0)
+
+    // A full pass afterwards finds every agent's copy as FaDO recorded it: nothing copied again.
+    const moved = await metric('fado_replication_bytes_total', 'via="agent"')
+    expect(moved).toBe(2 * (objectBytes + later.length))
+    const passedAt = async () =>
+      (await fado.api('GET', `/api/buckets/${res.body.bucket_id}`)).body.replicas.map(
+        (r: { last_full_pass_at: string | null }) => r.last_full_pass_at,
+      ) as (string | null)[]
+    const before2 = await passedAt()
+    expect((await fado.api('POST', `/api/buckets/${res.body.bucket_id}/sync`)).status).toBe(202)
+    await waitFor('a full pass over both replicas', async () =>
+      (await passedAt()).every((at, i) => at !== null && at !== before2[i]),
+    )
+    expect(await metric('fado_replication_bytes_total', 'via="agent"')).toBe(moved)
+    const repaired = (await fado.api('GET', `/api/buckets/${res.body.bucket_id}`)).body.replicas
+    for (const r of repaired) expect(r.repaired_objects).toBe(0)
   }, 120_000)
 
   it('an agent token works for its own cluster only, and not once revoked', async () => {

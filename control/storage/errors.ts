@@ -106,15 +106,7 @@ export function classify(err: unknown, what: string): StorageError {
   return new StorageError(`${what}: ${e.message ?? String(err)}`, 'failed', { cause: err })
 }
 
-/** XML character references as S3 servers write them in answers (&quot; or &#34; for a quote). */
-export const xmlUnescape = (text: string): string =>
-  text.replace(/&(quot|amp|apos|lt|gt|#\d+|#x[0-9a-f]+);/gi, (_, ref: string) => {
-    const named: Record<string, string> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' }
-    if (ref[0] !== '#') return named[ref.toLowerCase()] ?? ''
-    return String.fromCodePoint(
-      ref[1]?.toLowerCase() === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1)),
-    )
-  })
+export { xmlUnescape } from '../../agent/s3-xml.js'
 
 /** An S3 error answer as a StorageError (its <Code>, else the status). */
 export function s3Failure(what: string, status: number, text: string): StorageError {
