@@ -635,7 +635,34 @@ describe('admin page in Chromium', () => {
     await notify.waitFor({ state: 'detached' })
     await page.getByRole('button', { name: 'Done' }).click()
     await row('minio-hooks').getByText('for minio-later').waitFor()
+    // An agent token is made for one cluster; the agent that uses it shows on the Clusters page.
+    const cluster = (await resources()).clusters[0] as { cluster_id: number; name: string }
+    await page.getByRole('button', { name: 'Create token' }).click()
+    const agentDialog = dialog('Create token')
+    await agentDialog.getByLabel('Name').fill('agent-one')
+    await agentDialog.getByLabel('Scope').selectOption('agent')
+    await agentDialog.getByLabel('Cluster').selectOption(String(cluster.cluster_id))
+    await agentDialog.getByRole('button', { name: 'Create token' }).click()
+    await agentDialog.waitFor({ state: 'detached' })
+    const agentSecret = await page.getByLabel('Secret').inputValue()
+    expect(agentSecret).toMatch(/^fado_agent_/)
+    await page.getByRole('button', { name: 'Done' }).click()
+    await row('agent-one').getByText(`for cluster ${cluster.name}`).waitFor()
     await screenshot(page, 'tokens')
+    const claim = await fetch(`${apiUrl}/api/agent/claim`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        agent_id: 'agent-ui-test-1',
+        cluster: cluster.name,
+        version: '0.1.0',
+      }),
+    })
+    expect(claim.status).toBe(200)
+    await nav('Clusters')
+    await row('agent-ui-test-1').getByText('live').waitFor()
+    await row('agent-ui-test-1').getByText(cluster.name, { exact: true }).waitFor()
+    await screenshot(page, 'clusters-agents')
   })
 
   it('fits a narrow window: every page without sideways scrolling', async () => {

@@ -17,7 +17,7 @@ import type {
   TokenView,
 } from '../../control/api/answers.js'
 
-export type { HookView } from '../../control/api/answers.js'
+export type { AgentView, HookView } from '../../control/api/answers.js'
 export type { LoadBalancerSettings } from '../../control/db/load-balancer.js'
 export type { Scope } from '../../control/db/api-tokens.js'
 export type { PolicyName } from '../../edge/snapshot.js'

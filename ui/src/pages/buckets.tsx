@@ -70,6 +70,9 @@ export function BucketsPage() {
                 {b.replica_locations
                   ? `manual: ${b.replica_locations.map(alias).join(', ') || 'none'}`
                   : b.target_replica_count}
+                {b.data_path === 'agents' && (
+                  <div class="muted small">bytes through agents only</div>
+                )}
               </td>
               <td>
                 {b.replicas.length === 0 ? (
@@ -180,18 +183,27 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
   const [target, setTarget] = useState(String(b?.target_replica_count ?? 0))
   const [manual, setManual] = useState(b?.replica_locations != null)
   const [locations, setLocations] = useState<number[]>(b?.replica_locations ?? [])
+  const [dataPath, setDataPath] = useState<'any' | 'agents'>(b?.data_path ?? 'any')
   const candidates = storages.filter((s) => s.storage_id !== master)
   return (
     <FormDialog
       title={b ? `Replica policy of ${b.name}` : 'Create bucket'}
       submitLabel={b ? 'Save policy' : 'Create bucket'}
-      fields={['name', 'storage_id', 'zones', 'target_replica_count', 'replica_locations']}
+      fields={[
+        'name',
+        'storage_id',
+        'zones',
+        'target_replica_count',
+        'replica_locations',
+        'data_path',
+      ]}
       onClose={props.onClose}
       onSubmit={async () => {
         const policy = {
           zones: parseList(zones),
           target_replica_count: target.trim() === '' ? Number.NaN : Number(target),
           replica_locations: manual ? locations.filter((id) => id !== master) : null,
+          data_path: dataPath,
         }
         if (b) await send('PUT', `/api/buckets/${b.bucket_id}`, policy)
         else
@@ -272,6 +284,17 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
           />
         )}
       </fieldset>
+      <SelectField
+        name="data_path"
+        label="Bytes travel"
+        hint="Agents (fado agent) copy between storages next to them; control copies only where no agent runs"
+        value={dataPath}
+        onValue={(v) => setDataPath(v as 'any' | 'agents')}
+        options={[
+          { value: 'any', label: 'through agents where they run, else through control' },
+          { value: 'agents', label: 'only through agents: never through control (replicas wait)' },
+        ]}
+      />
     </FormDialog>
   )
 }

@@ -1,13 +1,21 @@
 /** Clusters and their zones (thesis §6.1, fig. B.2–B.4). */
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { send } from '../api.js'
 import { useApp } from '../state.js'
-import { Empty, PageHeader, parseList, Zones } from '../components/common.js'
+import {
+  Badge,
+  Empty,
+  formatBytes,
+  formatTime,
+  PageHeader,
+  parseList,
+  Zones,
+} from '../components/common.js'
 import { FormDialog, TextField } from '../components/dialog.js'
 import { DataTable, EditDeleteCell } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
 import { refresh } from '../state.js'
-import type { Cluster, Resources } from '../types.js'
+import type { AgentView, Cluster, Resources } from '../types.js'
 
 export function ClustersPage() {
   const state = useApp()
@@ -55,8 +63,76 @@ export function ClustersPage() {
           ))}
         </DataTable>
       )}
+      <AgentsSection />
       {dialog}
     </>
+  )
+}
+
+/**
+ * The agents (fado agent) that reported themselves: where they run, whether control counts on
+ * them, what they hold and what they moved. Read every 5 s while the page is open.
+ */
+function AgentsSection() {
+  const state = useApp()
+  const [agents, setAgents] = useState<AgentView[] | undefined>(undefined)
+  const [error, setError] = useState<string | undefined>(undefined)
+  useEffect(() => {
+    const load = () =>
+      send<AgentView[]>('GET', '/api/agents').then(
+        (a) => {
+          setAgents(a)
+          setError(undefined)
+        },
+        (err: Error) => setError(err.message),
+      )
+    void load()
+    const timer = setInterval(() => void load(), 5_000)
+    return () => clearInterval(timer)
+  }, [])
+  return (
+    <section class="page-section" aria-labelledby="agents-title">
+      <h2 id="agents-title">Agents</h2>
+      <p class="muted">
+        Processes next to a cluster's storage that move replica bytes over their own links (fado
+        agent, with an agent token of that cluster). Where none runs, control copies.
+      </p>
+      {error && (
+        <p class="alert error" role="alert">
+          {error}
+        </p>
+      )}
+      {agents === undefined ? (
+        <p class="muted">Loading…</p>
+      ) : agents.length === 0 ? (
+        <Empty>No agent has reported itself: control copies every replica's bytes.</Empty>
+      ) : (
+        <DataTable
+          columns={['Agent', 'Cluster', 'Version', 'Last seen', 'In flight', 'Moved']}
+          caption="Agents"
+        >
+          {agents.map((a) => (
+            <tr key={a.agent_id}>
+              <th scope="row">
+                {a.agent_id} <Badge tone={a.live ? 'ok' : 'bad'}>{a.live ? 'live' : 'gone'}</Badge>
+              </th>
+              <td>{state.clusterName.value(a.cluster_id)}</td>
+              <td>{a.version}</td>
+              <td>{formatTime(a.last_seen_at)}</td>
+              <td>{a.in_flight}</td>
+              <td>
+                {formatBytes(a.bytes_moved)}, {a.objects_moved.toLocaleString()} object
+                {a.objects_moved === 1 ? '' : 's'}
+                {a.work_failed > 0 && <div class="muted small">{a.work_failed} failed</div>}
+                {a.reports_refused > 0 && (
+                  <div class="muted small">{a.reports_refused} late results refused</div>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+    </section>
   )
 }
 

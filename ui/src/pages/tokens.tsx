@@ -10,15 +10,18 @@ import { FormDialog, SelectField, TextField } from '../components/dialog.js'
 import { ConfirmButton, DataTable } from '../components/table.js'
 import { useDialog } from '../components/use-dialog.js'
 import type { Scope, Token } from '../types.js'
+import { useApp } from '../state.js'
 
 const SCOPES: { value: Scope; label: string }[] = [
   { value: 'edge', label: 'edge — read route snapshots (for fado edge, Workers)' },
   { value: 'notify', label: 'notify — deliver storage notifications (MinIO webhooks)' },
   { value: 'metrics', label: 'metrics — read /metrics (Prometheus)' },
+  { value: 'agent', label: 'agent — take and report the copy work of one cluster (fado agent)' },
   { value: 'admin', label: 'admin — everything' },
 ]
 
 export function TokensPage() {
+  const state = useApp()
   const { dialog, open } = useDialog()
   const [tokens, setTokens] = useState<Token[] | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -69,6 +72,9 @@ export function TokensPage() {
               <td>
                 <span class="badge neutral">{t.scope}</span>
                 {t.storage_alias && <span class="muted"> for {t.storage_alias}</span>}
+                {t.cluster_id !== null && (
+                  <span class="muted"> for cluster {state.clusterName.value(t.cluster_id)}</span>
+                )}
               </td>
               <td>{formatTime(t.created_at)}</td>
               <td>
@@ -139,17 +145,20 @@ function TokenDialog(props: {
   const [name, setName] = useState('')
   const [scope, setScope] = useState<Scope>('edge')
   const [storage, setStorage] = useState('')
+  const clusters = useApp().resources.value?.clusters ?? []
+  const [cluster, setCluster] = useState(clusters[0]?.cluster_id ?? 0)
   return (
     <FormDialog
       title="Create token"
       submitLabel="Create token"
-      fields={['name', 'scope', 'storage_alias']}
+      fields={['name', 'scope', 'storage_alias', 'cluster_id']}
       onClose={props.onClose}
       onSubmit={async () => {
         const token = await send<Token & { token: string }>('POST', '/api/tokens', {
           name: name.trim(),
           scope,
           ...(scope === 'notify' && storage.trim() ? { storage_alias: storage.trim() } : {}),
+          ...(scope === 'agent' ? { cluster_id: cluster } : {}),
         })
         await props.onCreated(token)
       }}
@@ -176,6 +185,16 @@ function TokenDialog(props: {
           hint="The alias of the storage deployment whose events it delivers (it may be tracked later); records of any other are refused"
           value={storage}
           onValue={setStorage}
+        />
+      )}
+      {scope === 'agent' && (
+        <SelectField
+          name="cluster_id"
+          label="Cluster"
+          hint="The agent runs next to this cluster's storage and takes only its work"
+          value={cluster}
+          onValue={(v) => setCluster(Number(v))}
+          options={clusters.map((c) => ({ value: c.cluster_id, label: c.name }))}
         />
       )}
     </FormDialog>
