@@ -6,7 +6,9 @@
  * and its edge workers): idle, and at its peak while syncing.
  *
  *   npm run bench:many-objects      (needs rclone: apt-get install -y rclone; COUNT=20000 for a quick run)
- * Writes bench/results/many-objects.json and prints a Markdown summary.
+ *   AGENTS=1 npm run bench:many-objects   the replica in a cluster of its own, its bytes moved by a
+ *                                         `fado agent` there (snowball batches through pre-signed PUTs)
+ * Writes bench/results/many-objects(-agents).json and prints a Markdown summary.
  */
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
@@ -23,6 +25,7 @@ import { fillBucket, s3Of } from '../test/helpers/storage.js'
 const run = promisify(execFile)
 const COUNT = Number(process.env.COUNT ?? 100_000)
 const TOKEN = 'bench-many-objects-token-0123'
+const AGENTS = process.env.AGENTS === '1'
 
 /** The process and its descendants: total RSS and PSS (proportional: shared pages split), MB. */
 function memoryOf(pid: number): {
@@ -140,7 +143,37 @@ async function main() {
         secret_key: MINIO_PASSWORD,
       })
     const source = await track(a, 'source')
-    const replica = await track(b, 'replica')
+    // With agents, the replica is in a cluster of its own, and its agent moves the bytes.
+    const replicaCluster = AGENTS
+      ? (await api('POST', '/api/clusters', { name: 'replica-site' })).cluster_id
+      : cluster
+    const replica = await api('POST', '/api/storage-deployments', {
+      alias: 'replica',
+      cluster_id: replicaCluster,
+      endpoint: b.endpoint,
+      access_key: MINIO_USER,
+      secret_key: MINIO_PASSWORD,
+    })
+    let agentPid: number | undefined
+    if (AGENTS) {
+      const token = (
+        await api('POST', '/api/tokens', {
+          name: 'agent',
+          scope: 'agent',
+          cluster_id: replicaCluster,
+        })
+      ).token as string
+      const agent = start(
+        process.execPath,
+        ['dist/fado.mjs', 'agent', '--control-url', fado.apiUrl, '--cluster', 'replica-site'],
+        'fado agent',
+        { ...process.env, FADO_AGENT_TOKEN: token },
+      )
+      agentPid = agent.pid
+      await waitFor('the agent to report itself', async () =>
+        ((await api('GET', '/api/agents')) as { live: boolean }[]).some((x) => x.live),
+      )
+    }
     const bucket = async () =>
       (await api('GET', '/api/buckets')).find((x: { name: string }) => x.name === 'many')
     t0 = performance.now()
@@ -156,7 +189,12 @@ async function main() {
       if (now.rss_mb > peak.rss_mb) peak = now
     }, 250)
     const id = (await bucket()).bucket_id
-    cpu0 = [cpuOf(pidA), cpuOf(pidB), cpuOf(fado.proc.pid as number)]
+    cpu0 = [
+      cpuOf(pidA),
+      cpuOf(pidB),
+      cpuOf(fado.proc.pid as number),
+      agentPid === undefined ? 0 : cpuOf(agentPid),
+    ]
     t0 = performance.now()
     await api('PUT', `/api/buckets/${id}`, { replica_locations: [replica.storage_id] })
     await waitFor(
@@ -169,6 +207,9 @@ async function main() {
       fado_s: +(cpuOf(fado.proc.pid as number) - (cpu0[2] ?? 0)).toFixed(1),
       source_minio_s: +(cpuOf(pidA) - (cpu0[0] ?? 0)).toFixed(1),
       replica_minio_s: +(cpuOf(pidB) - (cpu0[1] ?? 0)).toFixed(1),
+      ...(agentPid === undefined
+        ? {}
+        : { agent_s: +(cpuOf(agentPid) - (cpu0[3] ?? 0)).toFixed(1) }),
     }
     console.error(`FaDO CPU: ${JSON.stringify(fadoCpu)}`)
     clearInterval(sampler)
@@ -181,6 +222,7 @@ async function main() {
       machine: `${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       objects: COUNT,
       object_bytes: 100,
+      bytes_moved_by: AGENTS ? 'fado agent (pre-signed URLs)' : 'control',
       rclone_s: rcloneS,
       rclone_objects_per_s: COUNT / rcloneS,
       fado_s: fadoS,
@@ -192,7 +234,10 @@ async function main() {
       memory_peak_syncing: peak,
     }
     fs.mkdirSync('bench/results', { recursive: true })
-    fs.writeFileSync('bench/results/many-objects.json', JSON.stringify(result, null, 2) + '\n')
+    fs.writeFileSync(
+      `bench/results/many-objects${AGENTS ? '-agents' : ''}.json`,
+      JSON.stringify(result, null, 2) + '\n',
+    )
     console.log(`| objects | rclone sync | FaDO | rclone objects/s | FaDO objects/s | FaDO / rclone |
 | --- | --- | --- | --- | --- | --- |
 | ${COUNT} | ${rcloneS.toFixed(1)} s | ${fadoS.toFixed(1)} s | ${result.rclone_objects_per_s.toFixed(0)} | ${result.fado_objects_per_s.toFixed(0)} | ${result.ratio.toFixed(2)}× |

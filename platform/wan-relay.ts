@@ -15,6 +15,22 @@ export interface WanLinkOptions {
   target: { host: string; port: number }
   host?: string
   port?: number
+  /**
+   * A link shared with other relays (wanLink): one host's single uplink to several servers. The
+   * relay then takes its delay and bandwidth from the link, not from rttMs/mbit.
+   */
+  link?: WanLink
+}
+
+/** Both directions of one link, which several relays may share. */
+export interface WanLink {
+  up: Direction
+  down: Direction
+}
+
+export function wanLink(rttMs: number, mbit: number): WanLink {
+  const bytesPerMs = (mbit * 1_000_000) / 8 / 1000
+  return { up: new Direction(rttMs / 2, bytesPerMs), down: new Direction(rttMs / 2, bytesPerMs) }
 }
 
 export interface RunningRelay {
@@ -90,9 +106,7 @@ function pipeThroughLink(
 }
 
 export async function startWanRelay(opts: WanLinkOptions): Promise<RunningRelay> {
-  const bytesPerMs = (opts.mbit * 1_000_000) / 8 / 1000
-  const up = new Direction(opts.rttMs / 2, bytesPerMs)
-  const down = new Direction(opts.rttMs / 2, bytesPerMs)
+  const { up, down } = opts.link ?? wanLink(opts.rttMs, opts.mbit)
   const bytes = { toTarget: 0, fromTarget: 0 }
   const sockets = new Set<net.Socket>()
   const server = net.createServer((client) => {

@@ -203,6 +203,23 @@ describe('agents move the bytes, control the metadata', () => {
     for (const r of repaired) expect(r.repaired_objects).toBe(0)
   }, 120_000)
 
+  it("with no agent in the replica's cluster, the master's cluster's agent pushes", async () => {
+    const master = s3Of(cloud)
+    await master.makeBucket('pushed')
+    const data = randomData(300_000)
+    await master.putObject('pushed', 'report.pdf', Readable.from([data]), data.length)
+    const controlBytes = await metric('fado_replication_bytes_total', 'via="control"')
+    const res = await fado.api('POST', '/api/buckets', {
+      name: 'pushed',
+      storage_id: storageIds.cloud,
+      replica_locations: [storageIds.hpc],
+    })
+    expect(res.status, res.text).toBe(201)
+    await waitSynced(fado, res.body.bucket_id, [storageIds.hpc!])
+    expect(sha256(await readBytes(hpc, 'pushed', 'report.pdf'))).toBe(sha256(data))
+    expect(await metric('fado_replication_bytes_total', 'via="control"')).toBe(controlBytes)
+  }, 60_000)
+
   it('an agent token works for its own cluster only, and not once revoked', async () => {
     const token = await agentToken(fado, clusterIds.cloud as number)
     const base = ['agent', '--control-url', fado.running.apiUrl, '--token', token]
