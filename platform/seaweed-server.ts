@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { S3Storage } from '../control/storage/s3.js'
 import { findBinary, stopChild } from './child.js'
 import { freePort, waitFor } from './ports.js'
 
@@ -103,6 +104,25 @@ export async function startSeaweedServer(opts: {
         const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined)
         await res?.arrayBuffer()
         return res !== undefined && res.status < 500
+      },
+      60_000,
+    )
+    // The gateway may answer before its filer takes writes (a clean-clone CI run once saw the
+    // first CreateBucket fail with an empty error): ready when a bucket can be made and removed.
+    const s3 = new S3Storage({
+      endpoint: `127.0.0.1:${port}`,
+      use_ssl: false,
+      access_key: SEAWEED_USER,
+      secret_key: SEAWEED_PASSWORD,
+      kind: 's3',
+    })
+    await waitFor(
+      'SeaweedFS to take writes',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`weed exited: ${log.slice(-1000)}`)
+        await s3.makeBucket('fado-ready-probe')
+        await s3.removeBucket('fado-ready-probe')
+        return true
       },
       60_000,
     )

@@ -118,6 +118,22 @@ describe('fado configuration errors exit 2 with a clear message', () => {
     expect(code).toBe(2)
     expect(stderr).toContain('needs --control-url')
   })
+
+  it('fado agent names a bad flag, a missing token and a bad storage endpoint', async () => {
+    const base = ['agent', '--control-url', 'http://127.0.0.1:9', '--cluster', 'cloud']
+    const bogus = await runFado([...base, '--bogus', 'x'])
+    expect(bogus.code).toBe(2)
+    expect(bogus.stderr).toContain("Unknown option '--bogus'")
+    const noToken = await runFado(base)
+    expect(noToken.code).toBe(2)
+    expect(noToken.stderr).toContain('needs --token (or FADO_AGENT_TOKEN)')
+    const endpoint = await runFado([...base, '--storage-endpoint', 'minio-a=h:9000,oops'], {
+      env: { FADO_AGENT_TOKEN: 'x'.repeat(20) },
+    })
+    expect(endpoint.code).toBe(2)
+    expect(endpoint.stderr).toContain('--storage-endpoint must be ALIAS=HOST:PORT')
+    expect(endpoint.stderr).toContain("got 'oops'")
+  })
 })
 
 describe('fado standalone', () => {
