@@ -231,6 +231,14 @@ describe('agents move the bytes, control the metadata', () => {
     const other = await fado.api('POST', '/api/agent/work/1/report', { agent_id: 'x' }, token)
     expect([400, 403, 409]).toContain(other.status)
     expect((await fado.api('GET', '/api/buckets', undefined, token)).status).toBe(403)
+    // Work goes to agents only, whatever else a token may do.
+    const admin = await fado.api('POST', '/api/agent/claim', {
+      agent_id: 'admin-pretending',
+      cluster: 'cloud',
+      version: '1',
+    })
+    expect(admin.status).toBe(403)
+    expect(admin.body.error.message).toMatch(/only an agent token takes work/)
 
     const tokens = (await fado.api('GET', '/api/tokens')).body as {
       token_id: number

@@ -186,6 +186,12 @@ export class AgentWork {
 
   /** The agent's cluster: the one its token is tied to, which must be the one it says. */
   async #agentCluster(principal: Principal, name: string | undefined): Promise<ClusterRow> {
+    if (principal.cluster_id === null)
+      throw new FadoError(
+        403,
+        'forbidden',
+        'only an agent token takes work: it is tied to the cluster the agent runs in',
+      )
     const clusters = await listClusters(this.db)
     const own = clusters.find((c) => c.cluster_id === principal.cluster_id)
     if (!own) throw new FadoError(403, 'forbidden', "this token's cluster no longer exists")
