@@ -238,8 +238,18 @@ export async function startDemo(
       if (all.length >= 3 && all.every((r) => r.status === 'synced')) break
       await new Promise((r) => setTimeout(r, 200))
     }
-
+    // ... and until the edge serves the routes that say so (a snapshot is published and applied
+    // a moment after a replica turns synced): the first invocations tried then see every copy.
     const edgeUrl = control.edgeUrl ?? ''
+    const published = (await control.publisher.publishNow())?.version ?? 0
+    while (Date.now() < deadline) {
+      const status = await fetch(`${edgeUrl}/_fado/status`)
+        .then((r) => r.json() as Promise<{ snapshot_version?: number }>)
+        .catch(() => ({ snapshot_version: 0 }))
+      if ((status.snapshot_version ?? 0) >= published) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+
     const tokenFile = path.join(root, 'admin-token')
     fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
     const shown = options.showToken ? token : `$(cat ${tokenFile})`
