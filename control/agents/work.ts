@@ -171,21 +171,16 @@ export class AgentWork {
 
   /** Resolves when the piece is reported to this process, or after a second. */
   #settled(workId: number): Promise<void> {
-    return this.#woken([`work:${workId}`, 'stop'], POLL_MS)
-  }
-
-  /** Resolves on the first of these events, after `ms`, or when `signal` aborts. */
-  #woken(events: string[], ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
-        for (const e of events) this.#events.off(e, done)
-        signal?.removeEventListener('abort', done)
+        this.#events.off(`work:${workId}`, done)
+        this.#events.off('stop', done)
         resolve()
       }
-      const timer = setTimeout(done, ms)
-      for (const e of events) this.#events.on(e, done)
-      signal?.addEventListener('abort', done, { once: true })
+      const timer = setTimeout(done, POLL_MS)
+      this.#events.on(`work:${workId}`, done)
+      this.#events.on('stop', done)
     })
   }
 
@@ -251,22 +246,28 @@ export class AgentWork {
         return { lease_ms: this.options.leaseMs, work: [] }
       }
       if (rows.length > 0) {
-        const storages = await listStorageDeployments(this.db)
-        const work = await Promise.all(
-          rows.map((r) => this.#order(r, body.storage_endpoints, storages)),
-        )
+        const work = await Promise.all(rows.map((r) => this.#order(r, body.storage_endpoints)))
         return { lease_ms: this.options.leaseMs, work }
       }
       if (Date.now() >= deadline || signal?.aborted)
         return { lease_ms: this.options.leaseMs, work: [] }
-      await this.#woken(
-        [`cluster:${cluster.cluster_id}`],
-        Math.min(POLL_MS, deadline - Date.now()),
-        signal,
-      )
+      await this.#newWork(cluster.cluster_id, Math.min(POLL_MS, deadline - Date.now()), signal)
       // A long wait still counts as being there.
       if (Date.now() - deadline < -POLL_MS) await seen()
     }
+  }
+
+  #newWork(clusterId: number, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#events.off(`cluster:${clusterId}`, done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#events.on(`cluster:${clusterId}`, done)
+      signal?.addEventListener('abort', done, { once: true })
+    })
   }
 
   async #prune(): Promise<void> {
@@ -277,12 +278,10 @@ export class AgentWork {
   }
 
   /** A piece of work as the agent gets it: URLs signed for the hosts it reaches. */
-  async #order(
-    row: WorkRow,
-    endpoints: Record<string, string> | undefined,
-    storages: readonly StorageDeploymentRow[],
-  ): Promise<WorkOrder> {
-    const aliasOf = (id: number) => storages.find((r) => r.storage_id === id)?.alias
+  async #order(row: WorkRow, endpoints: Record<string, string> | undefined): Promise<WorkOrder> {
+    const rows = await listStorageDeployments(this.db)
+    const aliasOf = (id: number) =>
+      rows.find((r: StorageDeploymentRow) => r.storage_id === id)?.alias
     const endpointOf = (id: number) => {
       const alias = aliasOf(id)
       return alias === undefined ? undefined : endpoints?.[alias]
@@ -339,8 +338,7 @@ export class AgentWork {
     if (!row) throw leaseLost()
     const lease_until = (row.lease_until ?? new Date()).toISOString()
     if (!body.fresh_urls) return { lease_until }
-    const storages = await listStorageDeployments(this.db)
-    return { lease_until, order: await this.#order(row, body.storage_endpoints, storages) }
+    return { lease_until, order: await this.#order(row, body.storage_endpoints) }
   }
 
   /** An agent reports a piece done or failed; refused unless its lease is still live. */
