@@ -42,6 +42,8 @@ export interface RunningControl {
   edgeUrl: string | undefined
   /** The in-process edge's Prometheus metrics (--metrics-port); control's own are at /metrics. */
   edgeMetricsUrl: string | undefined
+  /** The in-process edge's status, merged over its workers (the oldest snapshot any serves). */
+  edgeStatus: EdgeWorkers['status'] | undefined
   adminToken: AdminToken
   db: Db
   publisher: SnapshotPublisher
@@ -207,6 +209,7 @@ export async function startControl(
       apiUrl: api.url,
       edgeUrl: edge?.url,
       edgeMetricsUrl: edge?.metricsUrl,
+      edgeStatus: edge?.status,
       adminToken,
       db,
       publisher,

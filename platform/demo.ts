@@ -238,15 +238,12 @@ export async function startDemo(
       if (all.length >= 3 && all.every((r) => r.status === 'synced')) break
       await new Promise((r) => setTimeout(r, 200))
     }
-    // ... and until the edge serves the routes that say so (a snapshot is published and applied
-    // a moment after a replica turns synced): the first invocations tried then see every copy.
+    // ... and until every edge worker serves the routes that say so (a snapshot is published and
+    // applied a moment after a replica turns synced; each worker applies it on its own, and its
+    // status reaches control within a second): the first invocations tried then see every copy.
     const edgeUrl = control.edgeUrl ?? ''
     const published = (await control.publisher.publishNow())?.version ?? 0
-    while (Date.now() < deadline) {
-      const status = await fetch(`${edgeUrl}/_fado/status`)
-        .then((r) => r.json() as Promise<{ snapshot_version?: number }>)
-        .catch(() => ({ snapshot_version: 0 }))
-      if ((status.snapshot_version ?? 0) >= published) break
+    while (Date.now() < deadline && (control.edgeStatus?.().snapshot_version ?? 0) < published) {
       await new Promise((r) => setTimeout(r, 100))
     }
 
