@@ -171,16 +171,21 @@ export class AgentWork {
 
   /** Resolves when the piece is reported to this process, or after a second. */
   #settled(workId: number): Promise<void> {
+    return this.#woken([`work:${workId}`, 'stop'], POLL_MS)
+  }
+
+  /** Resolves on the first of these events, after `ms`, or when `signal` aborts. */
+  #woken(events: string[], ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
-        this.#events.off(`work:${workId}`, done)
-        this.#events.off('stop', done)
+        for (const e of events) this.#events.off(e, done)
+        signal?.removeEventListener('abort', done)
         resolve()
       }
-      const timer = setTimeout(done, POLL_MS)
-      this.#events.on(`work:${workId}`, done)
-      this.#events.on('stop', done)
+      const timer = setTimeout(done, ms)
+      for (const e of events) this.#events.on(e, done)
+      signal?.addEventListener('abort', done, { once: true })
     })
   }
 
@@ -246,28 +251,22 @@ export class AgentWork {
         return { lease_ms: this.options.leaseMs, work: [] }
       }
       if (rows.length > 0) {
-        const work = await Promise.all(rows.map((r) => this.#order(r, body.storage_endpoints)))
+        const storages = await listStorageDeployments(this.db)
+        const work = await Promise.all(
+          rows.map((r) => this.#order(r, body.storage_endpoints, storages)),
+        )
         return { lease_ms: this.options.leaseMs, work }
       }
       if (Date.now() >= deadline || signal?.aborted)
         return { lease_ms: this.options.leaseMs, work: [] }
-      await this.#newWork(cluster.cluster_id, Math.min(POLL_MS, deadline - Date.now()), signal)
+      await this.#woken(
+        [`cluster:${cluster.cluster_id}`],
+        Math.min(POLL_MS, deadline - Date.now()),
+        signal,
+      )
       // A long wait still counts as being there.
       if (Date.now() - deadline < -POLL_MS) await seen()
     }
-  }
-
-  #newWork(clusterId: number, ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.#events.off(`cluster:${clusterId}`, done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.#events.on(`cluster:${clusterId}`, done)
-      signal?.addEventListener('abort', done, { once: true })
-    })
   }
 
   async #prune(): Promise<void> {
@@ -278,10 +277,12 @@ export class AgentWork {
   }
 
   /** A piece of work as the agent gets it: URLs signed for the hosts it reaches. */
-  async #order(row: WorkRow, endpoints: Record<string, string> | undefined): Promise<WorkOrder> {
-    const rows = await listStorageDeployments(this.db)
-    const aliasOf = (id: number) =>
-      rows.find((r: StorageDeploymentRow) => r.storage_id === id)?.alias
+  async #order(
+    row: WorkRow,
+    endpoints: Record<string, string> | undefined,
+    storages: readonly StorageDeploymentRow[],
+  ): Promise<WorkOrder> {
+    const aliasOf = (id: number) => storages.find((r) => r.storage_id === id)?.alias
     const endpointOf = (id: number) => {
       const alias = aliasOf(id)
       return alias === undefined ? undefined : endpoints?.[alias]
@@ -338,7 +339,8 @@ export class AgentWork {
     if (!row) throw leaseLost()
     const lease_until = (row.lease_until ?? new Date()).toISOString()
     if (!body.fresh_urls) return { lease_until }
-    return { lease_until, order: await this.#order(row, body.storage_endpoints) }
+    const storages = await listStorageDeployments(this.db)
+    return { lease_until, order: await this.#order(row, body.storage_endpoints, storages) }
   }
 
   /** An agent reports a piece done or failed; refused unless its lease is still live. */
