@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { compareKeys, diffListings, replicaVerdict, type ListedObject } from './diff.js'
 
 const o = (key: string, etag = 'e', size = 1): ListedObject => ({ key, size, etag })
@@ -43,6 +44,22 @@ describe('diffListings', () => {
     expect(sorted).toEqual(['A', 'a', 'a/b', 'b', '\uFF5E', '\u{1F600}'])
     const master = sorted.map((k) => o(k))
     expect(await collect(diffListings(master, master))).toEqual([])
+  })
+
+  it('orders any two keys as their UTF-8 bytes do (fuzzed, BMP and above U+FFFF)', () => {
+    const codePoint = fc
+      .integer({ min: 0, max: 0x10ffff })
+      .filter((c) => c < 0xd800 || c > 0xdfff)
+      .map((c) => String.fromCodePoint(c))
+    const unit = fc.oneof(fc.constantFrom('a', 'z', '\uFF5E', '\uE000', '\uD7FF'), codePoint)
+    const key = fc.array(unit, { maxLength: 6 }).map((units) => units.join(''))
+    fc.assert(
+      fc.property(key, key, (a, b) => {
+        const bytes = Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+        expect(Math.sign(compareKeys(a, b))).toBe(Math.sign(bytes))
+      }),
+      { numRuns: 5_000 },
+    )
   })
 })
 

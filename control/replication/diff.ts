@@ -17,18 +17,29 @@ export type SyncAction<T extends ListedObject = ListedObject> =
   | { op: 'copy'; key: string; source: T; repair?: boolean }
   | { op: 'delete'; key: string; repair?: boolean }
 
-/** S3 lists keys in UTF-8 byte order; JS string order (UTF-16) differs above U+FFFF. */
+/**
+ * S3 lists keys in UTF-8 byte order, which is code point order. JS string order (UTF-16 code
+ * units) is the same except where a surrogate (U+D800–DFFF, half of a code point above U+FFFF)
+ * meets a unit at or above U+E000: there the surrogate's code point is the greater. So the strings
+ * are compared unit by unit, and only the first differing pair is looked at more closely — no
+ * encoding, no allocation (a full pass compares every key of a bucket several times).
+ */
 export function compareKeys(a: string, b: string): number {
   if (a === b) return 0
-  const ba = new TextEncoder().encode(a)
-  const bb = new TextEncoder().encode(b)
-  const n = Math.min(ba.length, bb.length)
+  const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
-    const d = (ba[i] as number) - (bb[i] as number)
-    if (d !== 0) return d
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) {
+      if (x < 0xd800 || y < 0xd800) return x - y
+      return codePointRank(x) - codePointRank(y)
+    }
   }
-  return ba.length - bb.length
+  return a.length - b.length
 }
+
+/** A UTF-16 unit at or above U+D800, ranked as UTF-8 bytes order it: surrogates above the rest. */
+const codePointRank = (unit: number): number => (unit <= 0xdfff ? unit + 0x2000 : unit - 0x800)
 
 /** One key of two listings merge-joined: in the left one, the right one, or both. */
 export interface Paired<L, R> {
