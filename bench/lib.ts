@@ -205,3 +205,39 @@ export function processCpuSeconds(pid: number): number {
 export function cpuSeconds(pids: number[]): number {
   return processTree(pids).reduce((sum, pid) => sum + processCpuSeconds(pid), 0)
 }
+
+/** The process and its descendants: total RSS and PSS (proportional: shared pages split), MB. */
+export function memoryOf(pid: number): {
+  rss_mb: number
+  pss_mb: number
+  processes: number
+  control_rss_mb: number
+  control_pss_mb: number
+} {
+  const pids = processTree([pid])
+  let rss = 0
+  let pss = 0
+  let control = { rss: 0, pss: 0 }
+  for (const p of pids) {
+    try {
+      const text = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8')
+      const one = {
+        rss: Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0),
+        pss: Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0),
+      }
+      if (p === pid) control = one
+      rss += one.rss
+      pss += one.pss
+    } catch {
+      // gone
+    }
+  }
+  const mb = (kb: number) => Math.round(kb / 1024)
+  return {
+    rss_mb: mb(rss),
+    pss_mb: mb(pss),
+    processes: pids.length,
+    control_rss_mb: mb(control.rss),
+    control_pss_mb: mb(control.pss),
+  }
+}

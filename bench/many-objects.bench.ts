@@ -18,7 +18,7 @@ import { promisify } from 'node:util'
 import { MINIO_PASSWORD, MINIO_USER, startMinio, type TestMinio } from '../test/helpers/minio.js'
 import { waitFor } from '../test/helpers/ports.js'
 import { startStandalone } from './fado.js'
-import { cpuSeconds, processes, processTree } from './lib.js'
+import { cpuSeconds, memoryOf, processes } from './lib.js'
 import { rcloneEnv, withoutCaBundle } from './rclone.js'
 import { fillBucket, s3Of } from '../test/helpers/storage.js'
 
@@ -26,42 +26,6 @@ const run = promisify(execFile)
 const COUNT = Number(process.env.COUNT ?? 100_000)
 const TOKEN = 'bench-many-objects-token-0123'
 const AGENTS = process.env.AGENTS === '1'
-
-/** The process and its descendants: total RSS and PSS (proportional: shared pages split), MB. */
-function memoryOf(pid: number): {
-  rss_mb: number
-  pss_mb: number
-  processes: number
-  control_rss_mb: number
-  control_pss_mb: number
-} {
-  const pids = processTree([pid])
-  let rss = 0
-  let pss = 0
-  let control = { rss: 0, pss: 0 }
-  for (const p of pids) {
-    try {
-      const text = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8')
-      const one = {
-        rss: Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0),
-        pss: Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0),
-      }
-      if (p === pid) control = one
-      rss += one.rss
-      pss += one.pss
-    } catch {
-      // gone
-    }
-  }
-  const mb = (kb: number) => Math.round(kb / 1024)
-  return {
-    rss_mb: mb(rss),
-    pss_mb: mb(pss),
-    processes: pids.length,
-    control_rss_mb: mb(control.rss),
-    control_pss_mb: mb(control.pss),
-  }
-}
 
 const cpuOf = (pid: number): number => cpuSeconds([pid])
 

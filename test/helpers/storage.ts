@@ -83,18 +83,27 @@ export async function fillBucket(
   minio: TestMinio,
   bucket: string,
   count: number,
-  opts: { prefix?: string; size?: number } = {},
+  opts: {
+    prefix?: string
+    size?: number
+    /** The first object's number (a large bucket is filled in several requests). */
+    from?: number
+    /** Digits of the numbers (default: those of the last one). */
+    width?: number
+  } = {},
 ): Promise<string[]> {
   const prefix = opts.prefix ?? 'obj/'
   const size = opts.size ?? 100
-  const width = String(count - 1).length
-  const keys = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(width, '0')}`)
+  const from = opts.from ?? 0
+  const width = opts.width ?? String(from + count - 1).length
+  const numbers = Array.from({ length: count }, (_, i) => from + i)
+  const keys = numbers.map((n) => `${prefix}${String(n).padStart(width, '0')}`)
   const mtime = new Date()
   const archive = tarArchive(
     keys.map((name, i) => ({
       name,
       mtime,
-      data: Buffer.from(`object ${i} `.padEnd(size, '.').slice(0, size)),
+      data: Buffer.from(`object ${numbers[i]} `.padEnd(size, '.').slice(0, size)),
     })),
   )
   await new S3Storage(s3Of(minio).conn, { timeoutMs: 600_000 }).putArchive(bucket, archive)

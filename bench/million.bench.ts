@@ -1,0 +1,261 @@
+/**
+ * A million-object bucket, as a user runs FaDO: two MinIO servers holding the same N small objects
+ * (64 B; seeded with MinIO's snowball upload), `fado standalone` (the real bin) tracking both, the
+ * bucket imported and its replica set. Measured, in order, on each database (embedded PGlite, and
+ * a real PostgreSQL server):
+ *   - listing alone: master and replica listed by FaDO's own S3 reader, no FaDO running (the limit);
+ *   - import: the bucket found on the master and indexed (object_count = N);
+ *   - first pass: the replica set; every object already equal there, adopted and recorded;
+ *   - steady pass: nothing changed ("Check now"), twice; then once more while the admin API and the
+ *     edge are sampled — /api/resources and /api/buckets p50/p99, invocation p50/p99 — and the same
+ *     sampled idle;
+ *   - a pass after 1,000 objects changed on the master behind FaDO's back (no webhook);
+ *   - RSS of the fado processes (control + edge workers): idle and the peak of each step.
+ *
+ *   npm run bench:million                 (N=1000000 DB=pglite,postgres; needs nginx)
+ *   N=200000 DB=pglite npm run bench:million
+ * Writes bench/results/million-<db>.json and prints a Markdown summary.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { S3Storage } from '../control/storage/s3.js'
+import { startMinios } from '../test/helpers/minio.js'
+import { waitFor } from '../test/helpers/ports.js'
+import { createDatabase, startPostgres, type TestPostgres } from '../test/helpers/postgres.js'
+import { fillBucket, s3Of, trackBody } from '../test/helpers/storage.js'
+import { startStandalone, type BenchFado } from './fado.js'
+import { memoryOf, processes, requireTools, startUpstream } from './lib.js'
+
+const N = Number(process.env.N ?? 1_000_000)
+const DBS = (process.env.DB ?? 'pglite,postgres').split(',')
+const CHUNK = 50_000
+const CHANGES = 1_000
+const TOKEN = 'bench-million-token-0123456789'
+const BUCKET = 'million'
+
+const percentile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const v = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+  return Math.round(v * 100) / 100
+}
+const perSecond = (ms: number) => Math.round(N / (ms / 1000))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Times `fn` against `url` back to back until `until` resolves; p50/p99 in ms. */
+async function sample(
+  call: () => Promise<Response>,
+  until: Promise<unknown>,
+  gapMs: number,
+): Promise<{ n: number; p50_ms: number; p99_ms: number; max_ms: number }> {
+  let done = false
+  void until.finally(() => (done = true))
+  const ms: number[] = []
+  while (!done) {
+    const t = performance.now()
+    const res = await call()
+    await res.arrayBuffer()
+    if (!res.ok && res.status !== 304) throw new Error(`sampled call answered ${res.status}`)
+    ms.push(performance.now() - t)
+    await sleep(gapMs)
+  }
+  return {
+    n: ms.length,
+    p50_ms: percentile(ms, 50),
+    p99_ms: percentile(ms, 99),
+    max_ms: percentile(ms, 100),
+  }
+}
+
+/** Peak RSS of the fado processes while `fn` runs (sampled every 250 ms). */
+async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number]> {
+  let peak = memoryOf(pid).rss_mb
+  const timer = setInterval(() => (peak = Math.max(peak, memoryOf(pid).rss_mb)), 250)
+  try {
+    return [await fn(), peak]
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+async function listAll(s3: S3Storage): Promise<number> {
+  const t = performance.now()
+  let n = 0
+  for await (const entry of s3.listObjects(BUCKET)) if (entry.key) n++
+  if (n !== N) throw new Error(`listed ${n} objects, expected ${N}`)
+  return performance.now() - t
+}
+
+async function main() {
+  await requireTools(['nginx'])
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-million-'))
+  const { start, stop, children } = processes()
+  const minios = await startMinios(2)
+  let postgres: TestPostgres | undefined
+  try {
+    const s3 = minios.map((m) => new S3Storage(s3Of(m).conn, { timeoutMs: 600_000 }))
+    const seedStart = Date.now()
+    for (const m of minios) {
+      await s3Of(m).makeBucket(BUCKET)
+      const width = String(N - 1).length
+      for (let from = 0; from < N; from += CHUNK)
+        await fillBucket(m, BUCKET, Math.min(CHUNK, N - from), { from, width, size: 64 })
+    }
+    console.error(`seeded 2 × ${N} objects in ${((Date.now() - seedStart) / 1000).toFixed(0)} s`)
+    const listing = { master_ms: await listAll(s3[0]!), replica_ms: await listAll(s3[1]!) }
+    console.error(`listing alone: master ${listing.master_ms.toFixed(0)} ms`)
+    const upstream = await startUpstream(start, dir, 1)
+
+    for (const db of DBS) {
+      const extra: string[] = []
+      if (db === 'postgres') {
+        postgres ??= await startPostgres()
+        extra.push('--database', await createDatabase(postgres.url, 'fado_million'))
+      } else if (db !== 'pglite') throw new Error(`DB: pglite or postgres, not ${db}`)
+      const fado = await startStandalone(start, path.join(dir, db), TOKEN, [
+        '--full-pass-interval',
+        '3600',
+        ...extra,
+      ])
+      const pid = fado.proc.pid as number
+      const result = await measure(fado, pid, minios, upstream.url)
+      const out = {
+        date: new Date().toISOString(),
+        machine: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
+        database: db,
+        objects: N,
+        listing_alone: {
+          master_ms: Math.round(listing.master_ms),
+          replica_ms: Math.round(listing.replica_ms),
+          objects_per_s: perSecond(listing.master_ms),
+        },
+        ...result,
+      }
+      fs.mkdirSync('bench/results', { recursive: true })
+      fs.writeFileSync(`bench/results/million-${db}.json`, JSON.stringify(out, null, 2) + '\n')
+      console.log(JSON.stringify(out, null, 2))
+      const child = children.find((c) => c.pid === pid)
+      if (child) await stop(child)
+    }
+  } finally {
+    for (const child of children) await stop(child)
+    await postgres?.stop()
+    await Promise.all(minios.map((m) => m.destroy()))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function measure(
+  fado: BenchFado,
+  pid: number,
+  minios: Awaited<ReturnType<typeof startMinios>>,
+  upstreamUrl: string,
+) {
+  const { json, api } = fado
+  const cluster = (await json('POST', '/api/clusters', { name: 'site' })).cluster_id
+  await json('POST', '/api/faas-deployments', { cluster_id: cluster, url: upstreamUrl })
+  const idleRss = memoryOf(pid).rss_mb
+
+  // Import: tracking the master finds the bucket; its first pass indexes it.
+  const importStart = Date.now()
+  const [, importPeak] = await peakRss(pid, async () => {
+    await json('POST', '/api/storage-deployments', {
+      ...trackBody(minios[0]!, 'm0', cluster),
+      configure_webhook: false,
+    })
+    await waitFor(
+      'the import',
+      async () =>
+        (await json('GET', '/api/buckets')).find((b: { name: string }) => b.name === BUCKET)
+          ?.object_count === N,
+      3_600_000,
+    )
+  })
+  const importMs = Date.now() - importStart
+  console.error(`import ${importMs} ms`)
+  const rep = await json('POST', '/api/storage-deployments', {
+    ...trackBody(minios[1]!, 'm1', cluster),
+    configure_webhook: false,
+  })
+  const id = (await json('GET', '/api/buckets')).find(
+    (b: { name: string }) => b.name === BUCKET,
+  ).bucket_id
+  const replica = async () =>
+    (await json('GET', `/api/buckets/${id}`)).replicas[0] as
+      { status: string; last_full_pass_at: string | null; last_full_pass_ms: number } | undefined
+
+  // First pass: every object already equal on the replica.
+  const [first, firstPeak] = await peakRss(pid, async () => {
+    await json('PUT', `/api/buckets/${id}`, { replica_locations: [rep.storage_id] })
+    await waitFor(
+      'the first pass',
+      async () => (await replica())?.last_full_pass_at != null,
+      3_600_000,
+    )
+    return (await replica())!.last_full_pass_ms
+  })
+  console.error(`first pass ${first} ms`)
+
+  const pass = async () => {
+    const before = (await replica())!.last_full_pass_at
+    await json('POST', `/api/buckets/${id}/sync`)
+    await waitFor('a pass', async () => (await replica())!.last_full_pass_at !== before, 3_600_000)
+    const r = (await replica())!
+    if (r.status !== 'synced') throw new Error(`replica ${r.status} after a pass`)
+    return r.last_full_pass_ms
+  }
+  const [steady, steadyPeak] = await peakRss(pid, async () => [await pass(), await pass()])
+  console.error(`steady passes ${steady.join(', ')} ms`)
+
+  await waitFor('the route', async () => {
+    const res = await fetch(`${fado.edgeUrl}/`, { headers: { 'X-FaDO-Bucket': BUCKET } })
+    await res.arrayBuffer()
+    return res.ok
+  })
+  const invoke = () => fetch(`${fado.edgeUrl}/`, { headers: { 'X-FaDO-Bucket': BUCKET } })
+  const samplers = (until: Promise<unknown>) =>
+    Promise.all([
+      sample(() => api('GET', '/api/resources'), until, 20),
+      sample(() => api('GET', '/api/buckets'), until, 20),
+      sample(invoke, until, 5),
+    ])
+  const [resourcesIdle, bucketsIdle, invokeIdle] = await samplers(sleep(15_000))
+  const idleAfter = memoryOf(pid).rss_mb
+  const sampled = pass()
+  const [[resourcesBusy, bucketsBusy, invokeBusy], sampledPeak] = await peakRss(pid, () =>
+    samplers(sampled),
+  )
+  const sampledMs = await sampled
+
+  // 1,000 objects changed on the master behind FaDO's back, spread over the key order.
+  const width = String(N - 1).length
+  const master = s3Of(minios[0]!)
+  for (let i = 0; i < CHANGES; i++) {
+    const key = `obj/${String(Math.floor((i * N) / CHANGES)).padStart(width, '0')}`
+    const data = Buffer.from(`changed ${i}`.padEnd(64, '!'))
+    await master.putObject(BUCKET, key, Readable.from([data]), data.length)
+  }
+  const [changed, changedPeak] = await peakRss(pid, pass)
+  console.error(`pass after ${CHANGES} changes ${changed} ms`)
+
+  return {
+    import: { ms: importMs, objects_per_s: perSecond(importMs), peak_rss_mb: importPeak },
+    first_pass: { ms: first, objects_per_s: perSecond(first), peak_rss_mb: firstPeak },
+    steady_passes: steady.map((ms) => ({ ms, objects_per_s: perSecond(ms) })),
+    steady_peak_rss_mb: steadyPeak,
+    sampled_pass: { ms: sampledMs, objects_per_s: perSecond(sampledMs), peak_rss_mb: sampledPeak },
+    pass_after_changes: {
+      changes: CHANGES,
+      ms: changed,
+      objects_per_s: perSecond(changed),
+      peak_rss_mb: changedPeak,
+    },
+    api_resources: { idle: resourcesIdle, during_pass: resourcesBusy },
+    api_buckets: { idle: bucketsIdle, during_pass: bucketsBusy },
+    invocations: { idle: invokeIdle, during_pass: invokeBusy },
+    rss_mb: { at_start: idleRss, idle_with_bucket: idleAfter },
+  }
+}
+
+await main()
