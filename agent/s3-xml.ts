@@ -7,11 +7,14 @@ export const completeMultipartXml = (etags: readonly string[]): string =>
   '</CompleteMultipartUpload>'
 
 /** XML character references as S3 servers write them in answers (&quot; or &#34; for a quote). */
+const NAMED: Record<string, string> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' }
+
 export const xmlUnescape = (text: string): string =>
-  text.replace(/&(quot|amp|apos|lt|gt|#\d+|#x[0-9a-f]+);/gi, (_, ref: string) => {
-    const named: Record<string, string> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' }
-    if (ref[0] !== '#') return named[ref.toLowerCase()] ?? ''
-    return String.fromCodePoint(
-      ref[1]?.toLowerCase() === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1)),
-    )
-  })
+  !text.includes('&')
+    ? text
+    : text.replace(/&(quot|amp|apos|lt|gt|#\d+|#x[0-9a-f]+);/gi, (_, ref: string) => {
+        if (ref[0] !== '#') return NAMED[ref.toLowerCase()] ?? ''
+        return String.fromCodePoint(
+          ref[1]?.toLowerCase() === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1)),
+        )
+      })

@@ -1,4 +1,5 @@
 /** Objects (thesis §4.1.6): what each bucket holds, as last seen on its master copy. */
+import { DIGEST_SQL, type KeyRange } from '../replication/digest.js'
 import type { Queryable } from './client.js'
 
 export interface ObjectRow {
@@ -127,4 +128,66 @@ export async function deleteObjectByName(
     [bucketId, name],
   )
   return rows.length > 0
+}
+
+/** The rows a range read asks for at once. */
+const RANGE_PAGE = 5_000
+
+/** `name` within (after, upTo], S3 key order; parameters from `first` on. */
+export function rangeSql(first: number, range: KeyRange): { where: string; params: string[] } {
+  return range.upTo === null
+    ? { where: `name COLLATE "C" > $${first}`, params: [range.after] }
+    : {
+        where: `name COLLATE "C" > $${first} AND name COLLATE "C" <= $${first + 1}`,
+        params: [range.after, range.upTo],
+      }
+}
+
+/** How many objects of a bucket the index holds in a key range, and their digest (digest.ts). */
+export async function objectsRangeDigest(
+  q: Queryable,
+  bucketId: number,
+  range: KeyRange,
+): Promise<{ count: number; digest: string }> {
+  const { where, params } = rangeSql(2, range)
+  const [row] = await q.query<{ count: number; digest: string }>(
+    `SELECT count(*)::int AS count, ${DIGEST_SQL} AS digest
+     FROM objects WHERE bucket_id = $1 AND ${where}`,
+    [bucketId, ...params],
+  )
+  return row as { count: number; digest: string }
+}
+
+/**
+ * Every row in a key range, in S3 key order, read `RANGE_PAGE` at a time by `page` (the rows after
+ * a key, up to the range's end, at most that many).
+ */
+export async function readRange<R extends { name: string }>(
+  range: KeyRange,
+  page: (range: KeyRange, limit: number) => Promise<R[]>,
+): Promise<R[]> {
+  const rows: R[] = []
+  let after = range.after
+  for (;;) {
+    const got = await page({ after, upTo: range.upTo }, RANGE_PAGE)
+    rows.push(...got)
+    if (got.length < RANGE_PAGE) return rows
+    after = (got.at(-1) as R).name
+  }
+}
+
+/** Every indexed object of a bucket in a key range, in S3 key order. */
+export function listObjectsRange(
+  q: Queryable,
+  bucketId: number,
+  range: KeyRange,
+): Promise<ObjectRow[]> {
+  return readRange(range, (part, limit) => {
+    const { where, params } = rangeSql(3, part)
+    return q.query<ObjectRow>(
+      `SELECT ${COLUMNS} FROM objects WHERE bucket_id = $1 AND ${where}
+       ORDER BY name COLLATE "C" LIMIT $2`,
+      [bucketId, limit, ...params],
+    )
+  })
 }

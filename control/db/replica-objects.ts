@@ -1,5 +1,7 @@
 /** FaDO's record of what it copied to each replica (sql/0009_replica_objects.sql). */
+import { DIGEST_SQL, type KeyRange } from '../replication/digest.js'
 import type { Queryable } from './client.js'
+import { rangeSql, readRange } from './objects.js'
 
 export interface ReplicaObjectRow {
   name: string
@@ -11,22 +13,6 @@ export interface ReplicaObjectRow {
 }
 
 const COLUMNS = 'name, source_etag, source_size, source_mtime, replica_etag'
-
-/** One replica's records of one bucket after `after`, in S3 key order. */
-export async function listReplicaObjectsPage(
-  q: Queryable,
-  bucketId: number,
-  storageId: number,
-  after: string,
-  limit: number,
-): Promise<ReplicaObjectRow[]> {
-  return q.query<ReplicaObjectRow>(
-    `SELECT ${COLUMNS} FROM replica_objects
-     WHERE bucket_id = $1 AND storage_id = $2 AND name COLLATE "C" > $3
-     ORDER BY name COLLATE "C" LIMIT $4`,
-    [bucketId, storageId, after, limit],
-  )
-}
 
 export async function getReplicaObject(
   q: Queryable,
@@ -96,4 +82,37 @@ export async function addRepairs(
      WHERE bucket_id = $1 AND storage_id = $2`,
     [bucketId, storageId, objects],
   )
+}
+
+/** How many records of one replica lie in a key range, and their digest (digest.ts). */
+export async function replicaObjectsRangeDigest(
+  q: Queryable,
+  bucketId: number,
+  storageId: number,
+  range: KeyRange,
+): Promise<{ count: number; digest: string }> {
+  const { where, params } = rangeSql(3, range)
+  const [row] = await q.query<{ count: number; digest: string }>(
+    `SELECT count(*)::int AS count, ${DIGEST_SQL} AS digest
+     FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND ${where}`,
+    [bucketId, storageId, ...params],
+  )
+  return row as { count: number; digest: string }
+}
+
+/** One replica's records in a key range, in S3 key order. */
+export function listReplicaObjectsRange(
+  q: Queryable,
+  bucketId: number,
+  storageId: number,
+  range: KeyRange,
+): Promise<ReplicaObjectRow[]> {
+  return readRange(range, (part, limit) => {
+    const { where, params } = rangeSql(4, part)
+    return q.query<ReplicaObjectRow>(
+      `SELECT ${COLUMNS} FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND ${where}
+       ORDER BY name COLLATE "C" LIMIT $3`,
+      [bucketId, storageId, limit, ...params],
+    )
+  })
 }

@@ -1,4 +1,4 @@
-/** Bounds on concurrent work: a limiter, a bounded runner with a weight budget, a read-ahead. */
+/** Bounds on concurrent work: a limiter, a bounded runner with a weight budget, a bounded queue. */
 
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>
 
@@ -19,63 +19,92 @@ export function limiter(n: number): Limiter {
 }
 
 /**
- * Pulls `source` ahead of its consumer, up to `max` items, calling `seen` on each as it arrives.
- * A consumer that stops early stops the pulling too.
+ * A queue between a producer that runs ahead and one consumer, holding at most `max` items: `push`
+ * waits while it is full, and answers false once the consumer has stopped (it takes no more). The
+ * producer ends it, or fails it: the consumer then throws that error after the items before it.
  */
-export async function* readAhead<T>(
-  source: AsyncIterable<T>,
-  max: number,
-  seen: (item: T) => void,
-): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]()
-  const buffer: T[] = []
-  let head = 0
-  let finished = false
-  let stopped = false
-  let failure: { error: unknown } | undefined
-  let wakeConsumer: (() => void) | undefined
-  let wakePump: (() => void) | undefined
-  const pump = (async () => {
+export class BoundedQueue<T> implements AsyncIterable<T> {
+  #items: T[] = []
+  #head = 0
+  #ended = false
+  #failure: { error: unknown } | undefined
+  #abandoned = false
+  #wakeConsumer: (() => void) | undefined
+  #wakeProducer: (() => void) | undefined
+
+  constructor(private readonly max: number) {}
+
+  /** Queues an item; false when the consumer has stopped. */
+  async push(item: T): Promise<boolean> {
+    while (!this.#abandoned && this.#items.length - this.#head >= this.max)
+      await new Promise<void>((r) => (this.#wakeProducer = r))
+    if (this.#abandoned) return false
+    this.#items.push(item)
+    this.#wakeConsumer?.()
+    return true
+  }
+
+  /** No more items: the consumer ends after those queued. */
+  end(): void {
+    this.#ended = true
+    this.#wakeConsumer?.()
+  }
+
+  /** No more items, and the consumer throws `error` after those queued. */
+  fail(error: unknown): void {
+    this.#failure ??= { error }
+    this.end()
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     try {
-      while (!stopped) {
-        while (buffer.length - head >= max && !stopped)
-          await new Promise<void>((r) => (wakePump = r))
-        if (stopped) break
-        const next = await it.next()
-        if (next.done) break
-        seen(next.value)
-        buffer.push(next.value)
-        wakeConsumer?.()
-      }
-    } catch (error) {
-      failure = { error }
-    } finally {
-      finished = true
-      wakeConsumer?.()
-    }
-  })()
-  try {
-    for (;;) {
-      if (head < buffer.length) {
-        const item = buffer[head++] as T
-        if (head > 1024 && head * 2 > buffer.length) {
-          buffer.splice(0, head)
-          head = 0
+      for (;;) {
+        if (this.#head < this.#items.length) {
+          const item = this.#items[this.#head++] as T
+          if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+            this.#items.splice(0, this.#head)
+            this.#head = 0
+          }
+          this.#wakeProducer?.()
+          yield item
+          continue
         }
-        wakePump?.()
-        yield item
-        continue
+        if (this.#failure) throw this.#failure.error
+        if (this.#ended) return
+        await new Promise<void>((r) => (this.#wakeConsumer = r))
+        this.#wakeConsumer = undefined
       }
-      if (failure) throw failure.error
-      if (finished) return
-      await new Promise<void>((r) => (wakeConsumer = r))
-      wakeConsumer = undefined
+    } finally {
+      this.#abandoned = true
+      this.#items = []
+      this.#head = 0
+      this.#wakeProducer?.()
     }
-  } finally {
-    stopped = true
-    wakePump?.()
-    await pump
-    if (!failure) await it.return?.()
+  }
+}
+
+/**
+ * Pulls `source` ahead of its consumer, up to `max` items, in a loop of its own: a listing keeps
+ * its server busy while the pages already fetched are compared. A consumer that stops stops it.
+ */
+export function pullAhead<T>(source: AsyncIterable<T>, max: number): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const queue = new BoundedQueue<T>(max)
+      const it = source[Symbol.asyncIterator]()
+      void (async () => {
+        try {
+          for (;;) {
+            const next = await it.next()
+            if (next.done) return queue.end()
+            if (!(await queue.push(next.value))) return void (await it.return?.())
+          }
+        } catch (err) {
+          queue.fail(err)
+        }
+      })()
+      return queue[Symbol.asyncIterator]()
+    },
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * What a sync does to a replica, key by key: the listings (master, replica, FaDO's records)
- * merge-joined and each key judged by replicaVerdict, as a stream of actions.
+ * What a sync does to a replica, key by key: the listings of a key range (master, replica, FaDO's
+ * records) merge-joined and each key judged by replicaVerdict.
  */
 import type { ObjectEntry } from '../storage/types.js'
+import type { KeyRange } from './digest.js'
 import { joinListings, replicaVerdict, type CopyRecord, type SyncAction } from './diff.js'
 import type { KeyedRecord } from './replica-records.js'
 
@@ -15,7 +16,10 @@ export type ReplicaAction =
 
 /** What a sync records as it goes (replica-records.ts); without one nothing is recorded. */
 export interface SyncRecords {
-  list(): AsyncIterable<KeyedRecord>
+  /** How many records lie in a key range, and their digest (digest.ts). */
+  digest(range: KeyRange): Promise<{ count: number; digest: string }>
+  /** The records in a key range, in S3 key order. */
+  inRange(range: KeyRange): Promise<KeyedRecord[]>
   copied(key: string, source: ObjectEntry, replicaEtag: string | null): Promise<void>
   removed(key: string): Promise<void>
   repaired(key: string): void
@@ -42,20 +46,21 @@ export function actionFor(
 }
 
 /**
- * The actions that make a replica equal to the master: the master listing merge-joined with the
- * replica's listing and FaDO's records of it, each key judged by actionFor.
+ * The actions that make a key range of a replica equal to the master's: the master's entries
+ * merge-joined with the replica's and FaDO's records of it, each key judged by actionFor.
  */
-export async function* replicaActions(
-  master: AsyncIterable<ObjectEntry>,
-  replica: AsyncIterable<ObjectEntry>,
-  records: AsyncIterable<KeyedRecord> | Iterable<KeyedRecord>,
-  /** Told of every key compared (master, replica or record). */
-  compared: () => void = () => {},
-): AsyncGenerator<SyncAction<ObjectEntry> | Adopt> {
-  const replicaSide = joinListings(replica, records)
-  for await (const { key, left: m, right: side } of joinListings(master, replicaSide)) {
-    compared()
+export function rangeActions(
+  master: readonly ObjectEntry[],
+  replica: readonly ObjectEntry[],
+  records: readonly KeyedRecord[],
+): { actions: (SyncAction<ObjectEntry> | Adopt)[]; compared: number } {
+  const actions: (SyncAction<ObjectEntry> | Adopt)[] = []
+  let compared = 0
+  const replicaSide = [...joinListings(replica, records)]
+  for (const { key, left: m, right: side } of joinListings(master, replicaSide)) {
+    compared++
     const action = actionFor(key, m, side?.left, side?.right)
-    if (action) yield action
+    if (action) actions.push(action)
   }
+  return { actions, compared }
 }

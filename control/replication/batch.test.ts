@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { ObjectEntry } from '../storage/types.js'
 import type { SyncAction } from './diff.js'
 import { Backlog } from './observer.js'
-import { limiter, readAhead } from '../lib/concurrency.js'
+import { limiter, BoundedQueue } from '../lib/concurrency.js'
 import { batchableKey, batchSmallCopies } from './batch.js'
 
 const copy = (key: string, size: number, etag = 'e'): SyncAction<ObjectEntry> => ({
@@ -95,44 +95,47 @@ describe('limiter', () => {
   })
 })
 
-describe('readAhead', () => {
-  async function* counting(n: number, pulled: number[]) {
-    for (let i = 0; i < n; i++) {
-      pulled.push(i)
-      yield i
-      await new Promise((r) => setImmediate(r))
-    }
-  }
-
-  it('pulls ahead of a slow consumer up to its bound, in order, seeing each once', async () => {
-    const pulled: number[] = []
-    const seen: number[] = []
+describe('BoundedQueue', () => {
+  it('lets the producer run ahead of a slow consumer up to its bound, in order', async () => {
+    const queue = new BoundedQueue<number>(10)
+    let pushed = 0
+    const producer = (async () => {
+      for (let i = 0; i < 50; i++) {
+        expect(await queue.push(i)).toBe(true)
+        pushed++
+      }
+      queue.end()
+    })()
     const got: number[] = []
-    for await (const v of readAhead(counting(50, pulled), 10, (x) => seen.push(x))) {
+    for await (const v of queue) {
       if (v === 0) {
         await new Promise((r) => setTimeout(r, 50))
-        // While the consumer sat on the first item, the source ran ahead to the bound.
-        expect(seen.length).toBeGreaterThanOrEqual(10)
-        expect(seen.length).toBeLessThanOrEqual(11)
+        // While the consumer sat on the first item, the producer ran ahead to the bound.
+        expect(pushed).toBeGreaterThanOrEqual(10)
+        expect(pushed).toBeLessThanOrEqual(11)
       }
       got.push(v)
     }
+    await producer
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i))
-    expect(seen).toEqual(got)
   })
 
-  it('a consumer that stops early stops the source; a failing source fails the consumer', async () => {
-    const pulled: number[] = []
-    for await (const v of readAhead(counting(1000, pulled), 5, () => {})) if (v === 2) break
-    expect(pulled.length).toBeLessThan(20)
-    async function* broken() {
-      yield 1
-      throw new Error('listing failed')
-    }
+  it('a consumer that stops early stops the producer; a failed queue fails the consumer', async () => {
+    const queue = new BoundedQueue<number>(5)
+    let refused = 0
+    const producer = (async () => {
+      for (let i = 0; i < 1000; i++) if (!(await queue.push(i))) refused++
+    })()
+    for await (const v of queue) if (v === 2) break
+    await producer
+    expect(refused).toBeGreaterThan(900)
+    const broken = new BoundedQueue<number>(5)
+    await broken.push(1)
+    broken.fail(new Error('listing failed'))
     const out: number[] = []
     await expect(
       (async () => {
-        for await (const v of readAhead(broken(), 5, () => {})) out.push(v)
+        for await (const v of broken) out.push(v)
       })(),
     ).rejects.toThrow('listing failed')
     expect(out).toEqual([1])

@@ -1,9 +1,10 @@
 /**
  * A full reconcile pass over one bucket: plan its replicas → drop unwanted replica copies →
- * check the master and subscribe it to change notifications → refresh the object index from the
- * master listing → for each wanted replica, merge-join the index and the replica listing and copy or
- * delete only what differs → record each replica's status (syncing / synced / error + reason).
- * Throws after recording when something failed, so the queue retries it.
+ * check the master and subscribe it to change notifications → list the master once, a page at a
+ * time, refreshing the object index and comparing every wanted replica's listing of the same range
+ * as it goes, copying or deleting only what differs (sync-replica.ts) → record each replica's
+ * status (syncing / synced / error + reason) and its full pass. Throws after recording when
+ * something failed, so the queue retries it.
  */
 import {
   addReplica,
@@ -16,10 +17,15 @@ import {
 import { listClusters } from '../db/clusters.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { S3Storage } from '../storage/s3.js'
-import { indexedEntries, refreshObjectIndex } from './object-index.js'
+import { ObjectIndex } from './object-index.js'
 import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
-import { syncReplica } from './sync-replica.js'
+import {
+  comparePages,
+  MasterListingError,
+  startReplicaSync,
+  type ReplicaSync,
+} from './sync-replica.js'
 import { batchBounds } from './copy.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
@@ -40,6 +46,16 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
   const mark = async (storageId: number, status: ReplicaStatus, error: string | null = null) => {
     if (await setReplicaStatus(ctx.db, bucket.bucket_id, storageId, status, error))
       routesChanged = true
+  }
+
+  /** Every wanted replica is marked failed with the master's reason; the error to throw. */
+  const masterUnavailable = async (err: unknown) => {
+    const reason = `master unavailable: ${message(err)}`
+    for (const storageId of plan.desired) {
+      ctx.observer.failed(bucket.name, alias(storageId))
+      await mark(storageId, 'error', reason)
+    }
+    return new Error(reason, { cause: err })
   }
 
   try {
@@ -63,19 +79,19 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
         throw new Error(`master bucket ${bucket.name} is missing on its storage`)
       const masterRow = storages.find((s) => s.storage_id === bucket.storage_id)
       if (masterRow) await ctx.notifications.ensure(bucket, masterRow, master)
-      await refreshObjectIndex(ctx.db, bucket.bucket_id, master.listObjects(bucket.name))
     } catch (err) {
-      const reason = `master unavailable: ${message(err)}`
-      for (const storageId of plan.desired) {
-        ctx.observer.failed(bucket.name, alias(storageId))
-        await mark(storageId, 'error', reason)
-      }
-      throw new Error(reason, { cause: err })
+      throw await masterUnavailable(err)
     }
 
     const current = new Map(bucket.replicas.map((r) => [r.storage_id, r.status]))
-    await Promise.all(
-      plan.desired.map(async (storageId) => {
+    const fail = async (storageId: number, err: unknown) => {
+      ctx.observer.failed(bucket.name, alias(storageId))
+      await mark(storageId, 'error', message(err))
+      errors.push(`replica on ${storageId}: ${message(err)}`)
+    }
+    const opened: { storageId: number; replica: OpenReplica; sync: ReplicaSync }[] = []
+    try {
+      for (const storageId of plan.desired) {
         let replica: OpenReplica | undefined
         try {
           replica = await openReplica(
@@ -90,33 +106,55 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
           if (replica.waiting !== undefined) {
             // Not a failure: the bucket asked for it. An agent's arrival schedules another pass.
             await mark(storageId, 'waiting', replica.waiting)
-            return
+            replica.backlog.close()
+            continue
           }
           if (current.get(storageId) !== 'synced' && current.get(storageId) !== 'syncing')
             await mark(storageId, 'syncing')
-          // The master was listed once, into the index just refreshed: replicas sync from that.
-          const { compared } = await syncReplica(bucket.name, master, replica.storage, {
-            concurrency: ctx.copyConcurrency,
-            stats: ctx.stats,
-            source: indexedEntries(ctx.db, bucket.bucket_id),
-            backlog: replica.backlog,
-            records: replica.records,
+          await replica.storage.makeBucket(bucket.name)
+          const sync = startReplicaSync(replica.storage.listPages(bucket.name), {
+            bucket: bucket.name,
+            replica: replica.storage,
             copier: replica.copier,
+            stats: ctx.stats,
+            concurrency: ctx.copyConcurrency,
+            records: replica.records,
+            backlog: replica.backlog,
           })
+          sync.done.catch(() => {}) // awaited below, after the comparison
+          opened.push({ storageId, replica, sync })
+        } catch (err) {
+          replica?.backlog.close()
+          await fail(storageId, err)
+        }
+      }
+      // The master is listed once: the index and every replica compare against each page of it.
+      try {
+        await comparePages(
+          master.listPages(bucket.name),
+          new ObjectIndex(ctx.db, bucket.bucket_id),
+          opened.map((o) => o.sync.comparison),
+        )
+      } catch (err) {
+        if (err instanceof MasterListingError) throw await masterUnavailable(err.cause ?? err)
+        throw err
+      }
+    } finally {
+      for (const { storageId, replica, sync } of opened) {
+        try {
+          const { compared } = await sync.done
           await mark(storageId, 'synced')
           await recordFullPass(ctx.db, bucket.bucket_id, storageId, {
             durationMs: Date.now() - started,
             objects: compared,
           })
         } catch (err) {
-          ctx.observer.failed(bucket.name, alias(storageId))
-          await mark(storageId, 'error', message(err))
-          errors.push(`replica on ${storageId}: ${message(err)}`)
+          if (!(err instanceof MasterListingError)) await fail(storageId, err)
         } finally {
-          replica?.backlog.close()
+          replica.backlog.close()
         }
-      }),
-    )
+      }
+    }
   } finally {
     if (routesChanged) ctx.routesChanged()
   }

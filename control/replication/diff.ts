@@ -1,7 +1,7 @@
 /**
  * Pure: what to do to make a replica listing equal to the master listing, like rsync
- * (thesis §7.3). Both listings arrive sorted in S3 key order (UTF-8 byte order) and are
- * merge-joined in one pass, so memory does not grow with the bucket.
+ * (thesis §7.3). Both listings (a key range of each) arrive sorted in S3 key order (UTF-8 byte
+ * order) and are merge-joined in one pass.
  * An object is the same when size and ETag match; `sameContent` can widen that (e.g. a replica
  * copy of a multipart object, whose ETag differs but which records the master's ETag).
  */
@@ -49,36 +49,36 @@ export interface Paired<L, R> {
 }
 
 /** Merge-joins two listings sorted in S3 key order, one pair per key. */
-export async function* joinListings<L extends { key: string }, R extends { key: string }>(
-  left: AsyncIterable<L> | Iterable<L>,
-  right: AsyncIterable<R> | Iterable<R>,
-): AsyncGenerator<Paired<L, R>> {
-  const mi = toAsync(left)[Symbol.asyncIterator]()
-  const ri = toAsync(right)[Symbol.asyncIterator]()
-  let m = await mi.next()
-  let r = await ri.next()
-  while (!m.done || !r.done) {
-    const order = m.done ? 1 : r.done ? -1 : compareKeys(m.value.key, r.value.key)
-    if (order < 0 && !m.done) {
-      yield { key: m.value.key, left: m.value }
-      m = await mi.next()
-    } else if (order > 0 && !r.done) {
-      yield { key: r.value.key, right: r.value }
-      r = await ri.next()
-    } else if (!m.done && !r.done) {
-      yield { key: m.value.key, left: m.value, right: r.value }
-      m = await mi.next()
-      r = await ri.next()
+export function* joinListings<L extends { key: string }, R extends { key: string }>(
+  left: readonly L[],
+  right: readonly R[],
+): Generator<Paired<L, R>> {
+  let i = 0
+  let j = 0
+  while (i < left.length || j < right.length) {
+    const l = left[i]
+    const r = right[j]
+    const order = l === undefined ? 1 : r === undefined ? -1 : compareKeys(l.key, r.key)
+    if (order < 0 && l) {
+      yield { key: l.key, left: l }
+      i++
+    } else if (order > 0 && r) {
+      yield { key: r.key, right: r }
+      j++
+    } else if (l && r) {
+      yield { key: l.key, left: l, right: r }
+      i++
+      j++
     }
   }
 }
 
-export async function* diffListings<T extends ListedObject, R extends ListedObject>(
-  master: AsyncIterable<T> | Iterable<T>,
-  replica: AsyncIterable<R> | Iterable<R>,
+export function* diffListings<T extends ListedObject, R extends ListedObject>(
+  master: readonly T[],
+  replica: readonly R[],
   sameContent: (m: T, r: R) => boolean = (m, r) => m.size === r.size && m.etag === r.etag,
-): AsyncGenerator<SyncAction<T>> {
-  for await (const { key, left: m, right: r } of joinListings(master, replica)) {
+): Generator<SyncAction<T>> {
+  for (const { key, left: m, right: r } of joinListings(master, replica)) {
     if (!m) yield { op: 'delete', key }
     else if (!r || !sameContent(m, r)) yield { op: 'copy', key, source: m }
   }
@@ -120,8 +120,4 @@ export function replicaVerdict(
   if (replica.size !== master.size) return 'repair'
   if (record.replica_etag === null) return 'adopt'
   return record.replica_etag === replica.etag ? 'same' : 'repair'
-}
-
-async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
-  yield* items
 }

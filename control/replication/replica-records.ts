@@ -1,6 +1,6 @@
 /**
- * FaDO's records of what it copied to one replica of one bucket (db/replica-objects.ts), read in
- * S3 key order beside the listings and written in batches as a sync goes. Repairs — replica
+ * FaDO's records of what it copied to one replica of one bucket (db/replica-objects.ts), read a key
+ * range at a time beside the listings (or only its digest) and written in batches as a sync goes. Repairs — replica
  * objects changed or added behind FaDO's back — are counted on the replica's row, in metrics and in
  * one log line per sync.
  */
@@ -10,16 +10,17 @@ import {
   addRepairs,
   deleteReplicaObjects,
   getReplicaObject,
-  listReplicaObjectsPage,
+  listReplicaObjectsRange,
+  replicaObjectsRangeDigest,
   upsertReplicaObjects,
   type ReplicaObjectRow,
 } from '../db/replica-objects.js'
 import type { ObjectEntry } from '../storage/types.js'
 import type { CopyRecord } from './diff.js'
+import type { KeyRange } from './digest.js'
 import type { ReplicationObserver } from './observer.js'
 
-const PAGE = 1_000
-const BATCH = 500
+const BATCH = 1_000
 
 export type KeyedRecord = CopyRecord & { key: string }
 
@@ -36,21 +37,20 @@ export class ReplicaRecords {
     private readonly report: { log: Logger; observer: ReplicationObserver },
   ) {}
 
-  /** Every record of this replica, in S3 key order, page by page. */
-  async *list(): AsyncGenerator<KeyedRecord> {
-    let after = ''
-    for (;;) {
-      const page = await listReplicaObjectsPage(
-        this.db,
-        this.bucket.bucket_id,
-        this.storage.storage_id,
-        after,
-        PAGE,
-      )
-      for (const row of page) yield { ...row, key: row.name }
-      if (page.length < PAGE) return
-      after = (page.at(-1) as ReplicaObjectRow).name
-    }
+  /** How many records lie in a key range, and their digest. */
+  digest(range: KeyRange): Promise<{ count: number; digest: string }> {
+    return replicaObjectsRangeDigest(this.db, this.bucket.bucket_id, this.storage.storage_id, range)
+  }
+
+  /** The records in a key range, in S3 key order. */
+  async inRange(range: KeyRange): Promise<KeyedRecord[]> {
+    const rows = await listReplicaObjectsRange(
+      this.db,
+      this.bucket.bucket_id,
+      this.storage.storage_id,
+      range,
+    )
+    return rows.map((row) => ({ ...row, key: row.name }))
   }
 
   async get(key: string): Promise<CopyRecord | undefined> {

@@ -24,7 +24,21 @@ const field = (xml: string, name: string): string | undefined => {
 }
 
 /** URL-decoded as S3 encodes (RFC 3986; a '+' is a space on servers that write it so). */
-const urlDecoded = (value: string): string => decodeURIComponent(value.replace(/\+/g, '%20'))
+const urlDecoded = (value: string): string =>
+  value.includes('%') || value.includes('+')
+    ? decodeURIComponent(value.replace(/\+/g, '%20'))
+    : value
+
+/** An ETag as listed: quoted, the quotes XML-escaped (`&#34;` from MinIO, `&quot;`) or not. */
+function etagOf(raw: string): string {
+  for (const quote of ['&#34;', '&quot;']) {
+    if (raw.startsWith(quote) && raw.endsWith(quote)) {
+      const inner = raw.slice(quote.length, -quote.length)
+      if (!inner.includes('&')) return inner
+    }
+  }
+  return stripQuotes(xmlUnescape(raw))
+}
 
 export function parseListPage(xml: string): ListPage {
   if (!xml.includes('<ListBucketResult')) throw new Error('not a ListObjectsV2 answer')
@@ -41,7 +55,7 @@ export function parseListPage(xml: string): ListPage {
     entries.push({
       key: key(name),
       size: Number(size),
-      etag: stripQuotes(xmlUnescape(etag)),
+      etag: etagOf(etag),
       last_modified: new Date(modified),
     })
   }

@@ -308,12 +308,17 @@ export class S3Storage {
     if (batch.length > 0) await flush()
   }
 
-  /** Every object in key order (pages fetched as they are read), or those after `startAfter`. */
   /**
-   * Every object of the bucket in S3 key order (ListObjectsV2, 1,000 a page). The next page is
-   * asked for while this one is handed out, so the listing's round trips overlap the work on it.
+   * Every object of the bucket in S3 key order (ListObjectsV2, 1,000 a page), or those after
+   * `startAfter`. The next page is asked for while this one is handed out, so the listing's round
+   * trips overlap the work on it.
    */
   async *listObjects(bucket: string, startAfter = ''): AsyncGenerator<ObjectEntry> {
+    for await (const page of this.listPages(bucket, startAfter)) yield* page
+  }
+
+  /** The same listing a page at a time (a full pass compares it page by page). */
+  async *listPages(bucket: string, startAfter = ''): AsyncGenerator<ObjectEntry[]> {
     const what = `list ${bucket} on ${this.conn.endpoint}`
     const ask = (from: { startAfter?: string; token?: string }) => {
       const page = this.#listPage(bucket, from, what)
@@ -324,7 +329,7 @@ export class S3Storage {
     while (next) {
       const page: ListPage = await next
       next = page.nextToken === undefined ? undefined : ask({ token: page.nextToken })
-      yield* page.entries
+      yield page.entries
     }
   }
 
