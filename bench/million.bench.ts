@@ -11,16 +11,26 @@
  *     sampled idle;
  *   - a pass after 1,000 objects changed on the master behind FaDO's back (no webhook);
  *   - RSS of the fado processes (control + edge workers): idle and the peak of each step.
+ * PART=seaweed instead: an `s3` master (SeaweedFS, no event stream) of N objects: its import, its
+ * listing alone, and how long the s3 poller takes to see a change at the end of the key order
+ * (three times), with the default --s3-poll-interval.
  *
  *   npm run bench:million                 (N=1000000 DB=pglite,postgres; needs nginx)
  *   N=200000 DB=pglite npm run bench:million
- * Writes bench/results/million-<db>.json and prints a Markdown summary.
+ *   PART=seaweed N=200000 npm run bench:million
+ * Writes bench/results/million-<db>.json (million-seaweed.json) and prints it.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { S3Storage } from '../control/storage/s3.js'
+import {
+  SEAWEED_PASSWORD,
+  SEAWEED_USER,
+  startSeaweedServer,
+  weedPath,
+} from '../platform/seaweed-server.js'
 import { startMinios } from '../test/helpers/minio.js'
 import { waitFor } from '../test/helpers/ports.js'
 import { createDatabase, startPostgres, type TestPostgres } from '../test/helpers/postgres.js'
@@ -87,7 +97,11 @@ async function listAll(s3: S3Storage): Promise<number> {
   return performance.now() - t
 }
 
+const machine = () =>
+  `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`
+
 async function main() {
+  if (process.env.PART === 'seaweed') return seaweedPart()
   await requireTools(['nginx'])
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-million-'))
   const { start, stop, children } = processes()
@@ -96,12 +110,14 @@ async function main() {
   try {
     const s3 = minios.map((m) => new S3Storage(s3Of(m).conn, { timeoutMs: 600_000 }))
     const seedStart = Date.now()
-    for (const m of minios) {
-      await s3Of(m).makeBucket(BUCKET)
-      const width = String(N - 1).length
-      for (let from = 0; from < N; from += CHUNK)
-        await fillBucket(m, BUCKET, Math.min(CHUNK, N - from), { from, width, size: 64 })
-    }
+    await Promise.all(
+      minios.map(async (m) => {
+        await s3Of(m).makeBucket(BUCKET)
+        const width = String(N - 1).length
+        for (let from = 0; from < N; from += CHUNK)
+          await fillBucket(m, BUCKET, Math.min(CHUNK, N - from), { from, width, size: 64 })
+      }),
+    )
     console.error(`seeded 2 × ${N} objects in ${((Date.now() - seedStart) / 1000).toFixed(0)} s`)
     const listing = { master_ms: await listAll(s3[0]!), replica_ms: await listAll(s3[1]!) }
     console.error(`listing alone: master ${listing.master_ms.toFixed(0)} ms`)
@@ -115,14 +131,14 @@ async function main() {
       } else if (db !== 'pglite') throw new Error(`DB: pglite or postgres, not ${db}`)
       const fado = await startStandalone(start, path.join(dir, db), TOKEN, [
         '--full-pass-interval',
-        '3600',
+        '3600000',
         ...extra,
       ])
       const pid = fado.proc.pid as number
       const result = await measure(fado, pid, minios, upstream.url)
       const out = {
         date: new Date().toISOString(),
-        machine: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
+        machine: machine(),
         database: db,
         objects: N,
         listing_alone: {
@@ -258,4 +274,91 @@ async function measure(
   }
 }
 
+/** An s3 master: import, listing alone, and the poller's time to see a change at the end. */
+async function seaweedPart() {
+  const bin = weedPath()
+  if (!bin) throw new Error('weed not found: npm run setup (builds it from its Go module)')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fado-million-weed-'))
+  const { start, stop, children } = processes()
+  const weed = await startSeaweedServer({ bin })
+  try {
+    const conn = {
+      endpoint: weed.endpoint,
+      use_ssl: false,
+      access_key: SEAWEED_USER,
+      secret_key: SEAWEED_PASSWORD,
+      kind: 's3' as const,
+    }
+    const s3 = new S3Storage(conn, { timeoutMs: 600_000 })
+    await s3.makeBucket(BUCKET)
+    const width = String(N - 1).length
+    const key = (i: number) => `obj/${String(i).padStart(width, '0')}`
+    const seedStart = Date.now()
+    let next = 0
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = next++; i < N; i = next++) {
+          const data = Buffer.from(`object ${i} `.padEnd(64, '.'))
+          await s3.putObject(BUCKET, key(i), Readable.from([data]), data.length)
+        }
+      }),
+    )
+    console.error(`seeded ${N} objects in ${((Date.now() - seedStart) / 1000).toFixed(0)} s`)
+    const listingMs = await listAll(s3)
+    const fado = await startStandalone(start, dir, TOKEN, ['--full-pass-interval', '3600000'])
+    const cluster = (await fado.json('POST', '/api/clusters', { name: 'site' })).cluster_id
+    const importStart = Date.now()
+    await fado.json('POST', '/api/storage-deployments', {
+      alias: 'weed',
+      cluster_id: cluster,
+      ...conn,
+    })
+    await waitFor(
+      'the import',
+      async () =>
+        (await fado.json('GET', '/api/buckets')).find((b: { name: string }) => b.name === BUCKET)
+          ?.object_count === N,
+      3_600_000,
+    )
+    const importMs = Date.now() - importStart
+    // A change at the end of the key order, made on the server: how long until the index has it.
+    const seen: number[] = []
+    for (let round = 0; round < 3; round++) {
+      const data = Buffer.from(`changed in round ${round}`.padEnd(64 + round + 1, '!'))
+      const changedAt = Date.now()
+      await s3.putObject(BUCKET, key(N - 1), Readable.from([data]), data.length)
+      await waitFor(
+        'the poller to see the change',
+        async () => {
+          const page = await fado.json('GET', `/api/objects?bucket=${BUCKET}&prefix=${key(N - 1)}`)
+          return page.objects?.[0]?.size === data.length
+        },
+        3_600_000,
+      )
+      seen.push(Date.now() - changedAt)
+      console.error(`round ${round + 1}: seen after ${seen.at(-1)} ms`)
+    }
+    const out = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      server: 'SeaweedFS (kind s3)',
+      objects: N,
+      listing_alone: { ms: Math.round(listingMs), objects_per_s: perSecond(listingMs) },
+      import: { ms: importMs, objects_per_s: perSecond(importMs) },
+      s3_poll_interval_ms: 5000,
+      change_at_end_seen_after_ms: seen,
+      rss_mb: memoryOf(fado.proc.pid as number).rss_mb,
+    }
+    fs.mkdirSync('bench/results', { recursive: true })
+    fs.writeFileSync('bench/results/million-seaweed.json', JSON.stringify(out, null, 2) + '\n')
+    console.log(JSON.stringify(out, null, 2))
+  } finally {
+    for (const child of children) await stop(child)
+    await weed.destroy()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 await main()
+// Stray handles (a keep-alive socket, a child's pipe) must not hold the bench open.
+process.exit(0)

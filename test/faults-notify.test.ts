@@ -187,13 +187,19 @@ describe("someone else's webhook target and bucket rules", () => {
         (await fado.api('GET', '/api/objects?path=ledger/direct/note.txt')).status === 200,
       10_000,
     )
-    const webhookToken = (
-      (await fado.api('GET', '/api/tokens')).body as {
-        name: string
-        last_used_at: string | null
-      }[]
-    ).find((t) => t.name === `storage-${storageId}-webhook`)
-    expect(webhookToken?.last_used_at).not.toBeNull()
+    // The write reaches FaDO through its webhook target too (the event stream may index it
+    // first; MinIO sends both): the webhook's token is used.
+    await waitFor(
+      'FaDO’s webhook target to deliver',
+      async () =>
+        (
+          (await fado.api('GET', '/api/tokens')).body as {
+            name: string
+            last_used_at: string | null
+          }[]
+        ).find((t) => t.name === `storage-${storageId}-webhook`)?.last_used_at != null,
+      10_000,
+    )
     expect(audited.join('\n')).not.toContain('payroll')
     expect(audited.join('\n')).not.toContain('2026-salaries')
     // The operator's own rules still work: a PUT under incoming/ goes to the audit receiver.

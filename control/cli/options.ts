@@ -168,7 +168,7 @@ export const OPTIONS = {
   's3-poll-interval': {
     env: 'FADO_S3_POLL_INTERVAL',
     default: '5000',
-    help: "ms between listings of masters on plain S3 servers (kind 's3'), which have no event stream: changes made directly there are found this often",
+    help: "ms between steps of the scan of masters on plain S3 servers (kind 's3'), which have no event stream: each step lists for at most half of it, from where the last stopped; changes made directly there are found within one lap of the bucket",
     parse: milliseconds,
   },
   'agent-lease': {
