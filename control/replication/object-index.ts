@@ -16,14 +16,7 @@ import type { ObjectEntry } from '../storage/types.js'
 import { diffListings } from './diff.js'
 import { indexDigest, type KeyRange } from './digest.js'
 
-export interface IndexChanges {
-  upserted: number
-  deleted: number
-}
-
 export class ObjectIndex {
-  readonly changes: IndexChanges = { upserted: 0, deleted: 0 }
-
   constructor(
     private readonly db: Queryable,
     private readonly bucketId: number,
@@ -52,7 +45,5 @@ export class ObjectIndex {
     }
     await upsertObjects(this.db, this.bucketId, upserts)
     await deleteObjects(this.db, this.bucketId, deletes)
-    this.changes.upserted += upserts.length
-    this.changes.deleted += deletes.length
   }
 }

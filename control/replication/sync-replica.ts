@@ -227,8 +227,8 @@ export async function comparePages(
 ): Promise<void> {
   let after = ''
   let failure: unknown
+  const pages = pullAhead(master, PAGES_AHEAD)[Symbol.asyncIterator]()
   try {
-    const pages = pullAhead(master, PAGES_AHEAD)[Symbol.asyncIterator]()
     for (;;) {
       // A range of a few pages: each range costs the database a digest query per side.
       const entries: ObjectEntry[] = []
@@ -256,6 +256,8 @@ export async function comparePages(
     failure = err
     throw err
   } finally {
+    // A pass that stops early (a replica's or the index's failure) stops the master's listing too.
+    await pages.return?.()
     await Promise.all(replicas.map((r) => r.finish(failure)))
   }
 }
