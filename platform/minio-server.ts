@@ -62,10 +62,15 @@ export async function startMinioServer(opts: {
   tls?: { certFile: string; keyFile: string; ca: Buffer }
   /** More of MinIO's environment (e.g. another notification target of its operator's). */
   env?: Record<string, string>
+  /**
+   * Serve an earlier server's directory (its `data/` as left), kept on destroy — a bench reuses
+   * what took long to seed.
+   */
+  root?: string
 }): Promise<MinioServer> {
-  const root = fs.mkdtempSync(path.join(opts.parentDir ?? os.tmpdir(), 'fado-minio-'))
+  const root = opts.root ?? fs.mkdtempSync(path.join(opts.parentDir ?? os.tmpdir(), 'fado-minio-'))
   const dataDir = path.join(root, 'data')
-  fs.mkdirSync(dataDir)
+  fs.mkdirSync(dataDir, { recursive: true })
   const certsDir = path.join(root, 'certs')
   if (opts.tls) {
     fs.mkdirSync(certsDir, { mode: 0o700 })
@@ -181,7 +186,7 @@ export async function startMinioServer(opts: {
     start,
     async destroy() {
       await stop()
-      fs.rmSync(root, { recursive: true, force: true })
+      if (!opts.root) fs.rmSync(root, { recursive: true, force: true })
     },
   }
 }

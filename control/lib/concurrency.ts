@@ -60,7 +60,10 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     try {
       for (;;) {
         if (this.#head < this.#items.length) {
-          const item = this.#items[this.#head++] as T
+          const item = this.#items[this.#head] as T
+          // The slot lets go of what it held now, not when the array is next cut: a listing's
+          // pages would otherwise stay reachable until 1,024 had passed (a whole pass, at 8 ahead).
+          this.#items[this.#head++] = undefined as T
           if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
             this.#items.splice(0, this.#head)
             this.#head = 0
