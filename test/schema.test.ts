@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Db } from '../control/db/client.js'
 import { loadMigrations, migrate, SchemaTooNewError } from '../control/db/migrate.js'
+import { upsertObject, upsertObjects } from '../control/db/objects.js'
+import { upsertReplicaObjects } from '../control/db/replica-objects.js'
 import { ENGINES, POSTGRES } from './helpers/engines.js'
 
 const open: Db[] = []
@@ -276,6 +278,9 @@ describe.each(ENGINES)('schema on $name', (engine) => {
     await seedTable41(db)
     await db.exec(`
       INSERT INTO objects (bucket_id, name) VALUES (6, 'a.png'), (7, 'm.csv');
+      INSERT INTO replica_objects (bucket_id, storage_id, name, source_etag, source_size, source_mtime)
+        VALUES (6, 2, 'a.png', 'e', 1, now()), (8, 1, 'i.jpg', 'e', 1, now()), (9, 3, 'w.bin', 'e', 1, now()),
+               (7, 3, 'm.csv', 'e', 1, now());
       INSERT INTO clusters_policies (cluster_id, policy_id) SELECT 1, policy_id FROM policies WHERE name = 'zones' AND false;
       INSERT INTO clusters_policies (cluster_id, policy_id, value) SELECT 2, policy_id, '["germany"]' FROM policies WHERE name = 'zones';
       INSERT INTO buckets_policies (bucket_id, policy_id, value) SELECT 7, policy_id, '2' FROM policies WHERE name = 'target_replica_count';
@@ -288,11 +293,44 @@ describe.each(ENGINES)('schema on $name', (engine) => {
     expect(await count(`buckets WHERE name = 'measurements'`)).toBe(0)
     expect(await count('replica_bucket_locations WHERE storage_id = 2')).toBe(0)
     expect(await count(`objects WHERE name = 'm.csv'`)).toBe(0)
+    // Records of copies: those on the deleted storage, and those of its deleted bucket, elsewhere.
+    expect(await count('replica_objects WHERE storage_id = 2')).toBe(0)
+    expect(await count('replica_objects WHERE bucket_id = 7')).toBe(0)
+    expect(await count('replica_objects')).toBe(2)
     expect(await count('clusters_policies WHERE cluster_id = 2')).toBe(0)
     expect(await count('buckets_policies WHERE bucket_id = 7')).toBe(0)
     // What other clusters hold is untouched.
     expect(await count(`objects WHERE name = 'a.png'`)).toBe(1)
     expect(await count('replica_bucket_locations')).toBe(2)
+  })
+
+  it('rows written for a bucket or storage that is gone are not kept (one check per batch)', async () => {
+    const db = await fresh(engine)
+    await migrate(db)
+    await seedTable41(db)
+    await db.exec(
+      'DELETE FROM buckets WHERE bucket_id = 7; DELETE FROM storage_deployments WHERE storage_id = 4',
+    )
+    const entry = { name: 'late.csv', size: 1, etag: 'e', last_modified: new Date() }
+    await upsertObjects(db, 7, [entry])
+    await expect(upsertObject(db, { bucket_id: 7, ...entry })).rejects.toThrow('bucket 7 is gone')
+    const record = {
+      name: 'late.csv',
+      source_etag: 'e',
+      source_size: 1,
+      source_mtime: new Date(),
+      replica_etag: null,
+    }
+    await upsertReplicaObjects(db, 7, 2, [record])
+    await upsertReplicaObjects(db, 6, 4, [record])
+    await upsertObjects(db, 6, [entry])
+    await upsertReplicaObjects(db, 6, 2, [record])
+    expect(await db.query('SELECT bucket_id, name FROM objects')).toEqual([
+      { bucket_id: 6, name: 'late.csv' },
+    ])
+    expect(await db.query('SELECT bucket_id, storage_id FROM replica_objects')).toEqual([
+      { bucket_id: 6, storage_id: 2 },
+    ])
   })
 
   it('rolls a failed transaction back completely', async () => {

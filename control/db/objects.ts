@@ -13,6 +13,12 @@ export interface ObjectRow {
 
 const COLUMNS = 'object_id, bucket_id, name, size, etag, last_modified'
 
+/**
+ * What a foreign key did per row, once per statement (sql/0015): the bucket ($1) exists, and is
+ * key-share locked so that deleting it waits for this write and then removes its rows too.
+ */
+export const BUCKET_HELD = 'EXISTS (SELECT 1 FROM buckets WHERE bucket_id = $1 FOR KEY SHARE)'
+
 export async function listObjects(q: Queryable, bucketId?: number): Promise<ObjectRow[]> {
   return bucketId === undefined
     ? q.query<ObjectRow>(`SELECT ${COLUMNS} FROM objects ORDER BY bucket_id, name`)
@@ -43,7 +49,8 @@ export async function upsertObject(
   input: { bucket_id: number; name: string; size: number; etag: string; last_modified: Date },
 ): Promise<ObjectRow> {
   const [row] = await q.query<ObjectRow>(
-    `INSERT INTO objects (bucket_id, name, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO objects (bucket_id, name, size, etag, last_modified)
+     SELECT $1::int, $2::text, $3::bigint, $4::text, $5::timestamptz WHERE ${BUCKET_HELD}
      ON CONFLICT (bucket_id, name) DO UPDATE
        SET size = EXCLUDED.size, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified
        WHERE (objects.size, objects.etag) IS DISTINCT FROM (EXCLUDED.size, EXCLUDED.etag)
@@ -52,7 +59,7 @@ export async function upsertObject(
   )
   // Same content as recorded: the row stays as it is (its last_modified too).
   const existing = row ?? (await getObjectByName(q, input.bucket_id, input.name))
-  if (!existing) throw new Error('upsert returned no row')
+  if (!existing) throw new Error(`bucket ${input.bucket_id} is gone`)
   return existing
 }
 
@@ -93,6 +100,7 @@ export async function upsertObjects(
      SELECT $1, e.name, e.size, e.etag, e.last_modified
      FROM unnest($2::text[], $3::bigint[], $4::text[], $5::timestamptz[])
        AS e(name, size, etag, last_modified)
+     WHERE ${BUCKET_HELD}
      ON CONFLICT (bucket_id, name) DO UPDATE
        SET size = EXCLUDED.size, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
     [

@@ -1,7 +1,7 @@
 /** FaDO's record of what it copied to each replica (sql/0009_replica_objects.sql). */
 import { DIGEST_SQL, type KeyRange } from '../replication/digest.js'
 import type { Queryable } from './client.js'
-import { rangeSql, readRange } from './objects.js'
+import { BUCKET_HELD, rangeSql, readRange } from './objects.js'
 
 export interface ReplicaObjectRow {
   name: string
@@ -40,6 +40,8 @@ export async function upsertReplicaObjects(
      SELECT $1, $2, r.name, r.source_etag, r.source_size, r.source_mtime, r.replica_etag
      FROM unnest($3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[])
        AS r(name, source_etag, source_size, source_mtime, replica_etag)
+     WHERE ${BUCKET_HELD}
+       AND EXISTS (SELECT 1 FROM storage_deployments WHERE storage_id = $2 FOR KEY SHARE)
      ON CONFLICT (bucket_id, storage_id, name) DO UPDATE
        SET source_etag = EXCLUDED.source_etag, source_size = EXCLUDED.source_size,
            source_mtime = EXCLUDED.source_mtime, replica_etag = EXCLUDED.replica_etag,
