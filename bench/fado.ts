@@ -60,7 +60,13 @@ export async function startStandalone(
     apiUrl,
     edgeUrl: `http://127.0.0.1:${edgePort}`,
     api,
-    json: async (method, p, body) => (await api(method, p, body)).json(),
+    // An answer that is not a success stops the bench (a refused step would otherwise be waited
+    // on forever).
+    json: async (method, p, body) => {
+      const res = await api(method, p, body)
+      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`)
+      return res.json()
+    },
   }
 }
 
