@@ -21,6 +21,7 @@ import { trackBody } from '../test/helpers/storage.js'
 import { startFadoEdge, startStandalone } from './fado.js'
 import {
   cpuSeconds,
+  processCpuSeconds,
   processes,
   requireTools,
   runWrk,
@@ -209,7 +210,12 @@ async function main() {
       { name: 'haproxy', ...(await startHaproxy(upstreams)) },
     ]
     if (ONLY) targets.splice(0, targets.length, ...targets.filter((t) => ONLY.includes(t.name)))
-    type Run = WrkResult & { cpu_us_per_request: number | null }
+    // primary_cpu_us_per_request: FaDO's primary alone (standalone: control; edge: the snapshot
+    // puller), what it costs the workers beside it.
+    type Run = WrkResult & {
+      cpu_us_per_request: number | null
+      primary_cpu_us_per_request?: number
+    }
     const rounds: Record<string, Run>[] = []
     for (let round = 0; round < ROUNDS; round++) {
       const results: Record<string, Run> = {}
@@ -217,11 +223,20 @@ async function main() {
       for (const t of round % 2 ? [...targets].reverse() : targets) {
         await runWrk(t.url, HEADER, 2, 50) // warm up
         const before = cpuSeconds(t.pids)
+        const primaryBefore = t.name.startsWith('fado') ? processCpuSeconds(t.pids[0]!) : 0
         const r = await runWrk(t.url, HEADER, DURATION, 50)
         const cpu = cpuSeconds(t.pids) - before
+        const perRequest = (seconds: number) => +((seconds / r.requests) * 1e6).toFixed(1)
         results[t.name] = {
           ...r,
-          cpu_us_per_request: t.pids.length ? +((cpu / r.requests) * 1e6).toFixed(1) : null,
+          cpu_us_per_request: t.pids.length ? perRequest(cpu) : null,
+          ...(t.name.startsWith('fado')
+            ? {
+                primary_cpu_us_per_request: perRequest(
+                  processCpuSeconds(t.pids[0]!) - primaryBefore,
+                ),
+              }
+            : {}),
         }
         console.error(
           `round ${round + 1} ${t.name}: ${r.rps} req/s, p99 ${r.p99_ms} ms, errors ${r.errors}`,
