@@ -145,7 +145,16 @@ interface Target {
   url: string
   /** Processes whose CPU counts as the proxy's (with their descendants). */
   pids: number[]
+  /** FaDO's primary process (standalone: control; edge: the snapshot puller), measured alone. */
+  primary?: number
 }
+
+const fadoTarget = (name: string, url: string, pid: number | undefined): Target => ({
+  name,
+  url,
+  pids: [pid as number],
+  primary: pid as number,
+})
 
 async function main() {
   await requireTools(['wrk', 'caddy', 'nginx', 'haproxy'])
@@ -194,24 +203,17 @@ async function main() {
       )
     const targets: Target[] = [
       { name: 'direct', url: `${upstreams[0]}/`, pids: [] },
-      { name: 'fado_standalone', url: `${fado.edgeUrl}/`, pids: [fado.proc.pid as number] },
+      fadoTarget('fado_standalone', `${fado.edgeUrl}/`, fado.proc.pid),
       ...(baseline
-        ? [
-            {
-              name: 'fado_standalone_baseline',
-              url: `${baseline.edgeUrl}/`,
-              pids: [baseline.proc.pid as number],
-            },
-          ]
+        ? [fadoTarget('fado_standalone_baseline', `${baseline.edgeUrl}/`, baseline.proc.pid)]
         : []),
-      { name: 'fado_edge', url: edgeUrl, pids: [edge.proc.pid as number] },
+      fadoTarget('fado_edge', edgeUrl, edge.proc.pid),
       { name: 'caddy', ...(await startCaddy(upstreams)) },
       { name: 'nginx', ...(await startNginx(upstreams)) },
       { name: 'haproxy', ...(await startHaproxy(upstreams)) },
     ]
     if (ONLY) targets.splice(0, targets.length, ...targets.filter((t) => ONLY.includes(t.name)))
-    // primary_cpu_us_per_request: FaDO's primary alone (standalone: control; edge: the snapshot
-    // puller), what it costs the workers beside it.
+    // primary_cpu_us_per_request: what FaDO's primary costs the workers beside it.
     type Run = WrkResult & {
       cpu_us_per_request: number | null
       primary_cpu_us_per_request?: number
@@ -223,17 +225,17 @@ async function main() {
       for (const t of round % 2 ? [...targets].reverse() : targets) {
         await runWrk(t.url, HEADER, 2, 50) // warm up
         const before = cpuSeconds(t.pids)
-        const primaryBefore = t.name.startsWith('fado') ? processCpuSeconds(t.pids[0]!) : 0
+        const primaryBefore = t.primary ? processCpuSeconds(t.primary) : 0
         const r = await runWrk(t.url, HEADER, DURATION, 50)
         const cpu = cpuSeconds(t.pids) - before
         const perRequest = (seconds: number) => +((seconds / r.requests) * 1e6).toFixed(1)
         results[t.name] = {
           ...r,
           cpu_us_per_request: t.pids.length ? perRequest(cpu) : null,
-          ...(t.name.startsWith('fado')
+          ...(t.primary
             ? {
                 primary_cpu_us_per_request: perRequest(
-                  processCpuSeconds(t.pids[0]!) - primaryBefore,
+                  processCpuSeconds(t.primary) - primaryBefore,
                 ),
               }
             : {}),

@@ -1,7 +1,7 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { describe, expect, it } from 'vitest'
-import { BoundedQueue, pullAhead } from './concurrency.js'
+import { pullAhead } from './concurrency.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -39,23 +39,5 @@ describe('pullAhead', () => {
         expect(taken.slice(0, 80).filter((ref) => ref.deref() !== undefined)).toEqual([])
       }
     }
-  })
-})
-
-describe('BoundedQueue', () => {
-  it('ends with the failure after the items queued before it', async () => {
-    const queue = new BoundedQueue<number>(2)
-    void (async () => {
-      await queue.push(1)
-      await queue.push(2)
-      queue.fail(new Error('listing failed'))
-    })()
-    const seen: number[] = []
-    await expect(
-      (async () => {
-        for await (const item of queue) seen.push(item)
-      })(),
-    ).rejects.toThrow('listing failed')
-    expect(seen).toEqual([1, 2])
   })
 })
