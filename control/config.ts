@@ -120,6 +120,8 @@ export function edgeServing(
     | 'headerTimeout'
     | 'maxClientConnections'
     | 'workers'
+    | 'zone'
+    | 'edgeZone'
     | 'trustedProxies'
     | 'tlsCert'
     | 'tlsKey'
@@ -137,6 +139,7 @@ export function edgeServing(
     headerTimeoutMs: config.headerTimeout,
     maxClientConnections: config.maxClientConnections,
     workers: config.workers,
+    zone: config.zone ?? config.edgeZone,
     trustedProxies: config.trustedProxies,
     tls: tlsOf(config),
     quiet: config.logLevel === 'warn',

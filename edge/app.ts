@@ -7,7 +7,14 @@
  */
 import { Hono, type Context } from 'hono'
 import type { Transport } from './forward.js'
-import { answerHeaders, FORWARDING_HEADERS, invocationPipeline } from './invocation.js'
+import { bucketLabel, type InvocationFacts, type InvocationMetrics } from './edge-metrics.js'
+import {
+  answerHeaders,
+  FORWARDING_HEADERS,
+  invocationPipeline,
+  type Started,
+} from './invocation.js'
+import { isLocal } from './locality.js'
 import { bearsToken } from './status-access.js'
 import { forwardableHeaders } from './headers.js'
 import type { Logger } from './log.js'
@@ -33,6 +40,10 @@ export interface EdgeDeps {
   generateId?: () => string
   /** SHA-256 of the edge's control token: who may read the full /_fado/status. */
   statusTokenHash?: (c: Context) => Promise<string | undefined> | string | undefined
+  /** The zone a request is served from (Workers: FADO_EDGE_ZONE or the colo's); none: unknown. */
+  zoneOf?: (c: Context) => string | undefined
+  /** Told of every invocation once its answer is over (the figures reported to control). */
+  metrics?: InvocationMetrics | undefined
 }
 
 const answer = (e: EdgeError, id: string) =>
@@ -44,12 +55,19 @@ const answer = (e: EdgeError, id: string) =>
 /** GET /_fado/status: the snapshot served, refusals, retry budget, each upstream's health. */
 export type EdgeStatus = ReturnType<typeof statusBody>
 
-export function statusBody(store: SnapshotStore, upstreams: UpstreamState, budget?: RetryBudget) {
+export function statusBody(
+  store: SnapshotStore,
+  upstreams: UpstreamState,
+  budget?: RetryBudget,
+  zone?: string,
+) {
   const snapshot = store.current
   const ids = new Set<number>()
   for (const route of Object.values(snapshot?.routes ?? {}))
     for (const u of route.upstreams) ids.add(u.id)
   return {
+    /** The zone this edge serves from (what locality-aware routing prefers); null: unknown. */
+    zone: zone ?? null,
     snapshot_version: snapshot?.version ?? 0,
     lineage: snapshot?.lineage ?? null,
     generated_at: snapshot?.generated_at ?? null,
@@ -79,13 +97,13 @@ export function briefStatus(store: SnapshotStore) {
  * edge's own control token (its SHA-256 is `tokenHashOf`), the brief one to anybody else.
  */
 export function createStatusApp(
-  full: () => unknown,
+  full: (c: Context) => unknown,
   brief: () => unknown,
   tokenHashOf: (c: Context) => Promise<string | undefined> | string | undefined,
 ): Hono {
   return new Hono().get('/_fado/status', async (c) =>
     c.json(
-      (await bearsToken(c.req.header('authorization'), await tokenHashOf(c))) ? full() : brief(),
+      (await bearsToken(c.req.header('authorization'), await tokenHashOf(c))) ? full(c) : brief(),
     ),
   )
 }
@@ -93,11 +111,11 @@ export function createStatusApp(
 /** The forwarding headers and body rules of forward.ts, over fetch(). */
 function fetchTransport(
   request: Request,
-  target: { path: string; query: string },
+  invocation: Pick<Started, 'target' | 'partial' | 'where'>,
   headers: Headers,
-  partial: boolean,
-  deliver: (response: Response) => void,
+  deliver: (response: Response, finished: Promise<number>) => void,
 ): Transport {
+  const { target, partial, where } = invocation
   return async (upstream, verdict) => {
     let res: Response
     try {
@@ -130,9 +148,15 @@ function fetchTransport(
     }
     let finish: (end: 'complete' | 'cut' | 'client_gone') => void = () => {}
     const finished = new Promise<'complete' | 'cut' | 'client_gone'>((r) => (finish = r))
-    // The body passes through unchanged; how it ends is the verdict on this attempt.
+    // The body passes through unchanged (counted: bytes answered); how it ends is the verdict on
+    // this attempt.
+    let bytes = 0
     const body = res.body?.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.byteLength
+          controller.enqueue(chunk)
+        },
         flush: () => finish('complete'),
       }),
     )
@@ -142,10 +166,12 @@ function fetchTransport(
       upstream,
       headers.get(REQUEST_ID_HEADER) ?? '',
       partial,
+      where,
     ))
       out.set(name, value)
     deliver(
       new Response(body ?? null, { status: res.status, statusText: res.statusText, headers: out }),
+      finished.then(() => bytes),
     )
     // A body the client stops reading, or that breaks, ends this attempt too.
     request.signal.addEventListener('abort', () => finish('client_gone'), { once: true })
@@ -155,7 +181,7 @@ function fetchTransport(
 
 export function createEdgeApp(deps: EdgeDeps): Hono {
   const app = createStatusApp(
-    () => statusBody(deps.store, deps.upstreams, deps.budget),
+    (c) => statusBody(deps.store, deps.upstreams, deps.budget, deps.zoneOf?.(c)),
     () => briefStatus(deps.store),
     deps.statusTokenHash ?? (() => undefined),
   )
@@ -169,9 +195,11 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     generateId: deps.generateId ?? (() => crypto.randomUUID()),
   })
 
+  const now = deps.now ?? (() => performance.now())
   app.all('*', async (c) => {
     const url = new URL(c.req.url)
     const client = deps.clientAddress(c)
+    const zone = deps.zoneOf?.(c)
     const invocation = start({
       header: (name) => c.req.header(name),
       // On Workers the platform has parsed the target already (dot segments resolved, clamped at
@@ -189,23 +217,42 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
       // Incoming X-Forwarded-For / Forwarded are the client's own words here: not believed.
       forwarded: {},
       hashKey: deps.hashHeader ? c.req.header(deps.hashHeader) : undefined,
+      zone,
     })
-    if (!invocation.ok) return answer(invocation.error, invocation.id)
+    const started = now()
+    const count = (facts: Omit<InvocationFacts, 'zone' | 'bucket'>) =>
+      deps.metrics?.invocation(
+        { ...facts, bucket: bucketLabel(invocation.bucket), zone },
+        (now() - started) / 1000,
+      )
+    if (!invocation.ok) {
+      count({ cluster: '', code: invocation.error.status })
+      return answer(invocation.error, invocation.id)
+    }
     const headers = forwardableHeaders(c.req.raw.headers)
     for (const name of FORWARDING_HEADERS) headers.delete(name)
     for (const [name, value] of Object.entries(invocation.headers)) headers.set(name, value)
     let response: Response | undefined
+    let answered: Promise<number> | undefined
     const result = await invocation.forward(
-      fetchTransport(
-        c.req.raw,
-        invocation.target,
-        headers,
-        invocation.partial,
-        (r) => (response = r),
-      ),
+      fetchTransport(c.req.raw, invocation, headers, (r, finished) => {
+        response = r
+        answered = finished
+      }),
     )
-    if (result.kind === 'delivered' && response) return response
-    if (result.kind === 'error') return answer(result.error, invocation.id)
+    deps.metrics?.retries(result.attempts - 1)
+    if (result.kind === 'delivered' && response) {
+      const { upstream, status } = result
+      const remote = zone !== undefined && !isLocal(upstream, invocation.where)
+      void answered?.then((bytes) =>
+        count({ cluster: upstream.cluster, code: status, remote, bytes }),
+      )
+      return response
+    }
+    if (result.kind === 'error') {
+      count({ cluster: '', code: result.error.status })
+      return answer(result.error, invocation.id)
+    }
     return new Response(null, { status: 499 })
   })
   return app

@@ -8,9 +8,10 @@ import path from 'node:path'
 import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
 import { startEdgeWorkers, type EdgeWorkers } from './node-workers.js'
-import { addHistogram, MAX_REPORT_ENTRIES, type StatsEntry } from './invocation-stats.js'
+import type { StatsEntry } from './invocation-stats.js'
 import { pollSnapshots } from './snapshot-source.js'
 import { SnapshotStore } from './snapshot-store.js'
+import { StatsReport } from './stats-report.js'
 import { tokenHash } from './status-access.js'
 
 export interface EdgeCommandOptions extends EdgeServerOptions {
@@ -73,54 +74,23 @@ export async function startEdgeFromControl(opts: EdgeCommandOptions): Promise<Ru
   }
 }
 
-/**
- * Sends control what the workers counted (for the admin page's charts) every 5 s, merged per
- * bucket and cluster; figures control could not take are kept for the next try (bounded).
- */
+/** Sends control what the workers counted every 5 s (stats-report.ts). */
 function statsReporter(opts: EdgeCommandOptions) {
-  let pending = new Map<string, StatsEntry>()
+  const report = new StatsReport()
   let warned = false
   const timer = setInterval(() => {
-    if (pending.size === 0) return
-    const all = [...pending.values()]
-    pending = new Map()
-    // Control takes at most MAX_REPORT_ENTRIES entries a report.
-    for (let at = 0; at < all.length; at += MAX_REPORT_ENTRIES) {
-      const entries = all.slice(at, at + MAX_REPORT_ENTRIES)
-      fetch(`${opts.controlUrl}/api/edge-stats`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${opts.controlToken}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ entries }),
-        signal: AbortSignal.timeout(5_000),
-      })
-        .then(async (res) => {
-          await res.body?.cancel()
-          if (!res.ok) throw new Error(`control answered ${res.status}`)
-          warned = false
-        })
-        .catch((err: unknown) => {
-          if (!warned)
-            opts.log.warn('could not report invocation figures to control', { error: err })
-          warned = true
-          if (pending.size < 10_000) add(entries)
-        })
-    }
+    if (report.size === 0) return
+    report.send(opts.controlUrl, opts.controlToken).then(
+      () => (warned = false),
+      (err: unknown) => {
+        if (!warned) opts.log.warn('could not report invocation figures to control', { error: err })
+        warned = true
+      },
+    )
   }, 5_000)
   timer.unref()
-  const add = (entries: readonly StatsEntry[]) => {
-    for (const e of entries) {
-      const key = `${e.bucket}\n${e.cluster}`
-      const into = pending.get(key)
-      if (!into) pending.set(key, { ...e, hist: [...e.hist] })
-      else {
-        into.count += e.count
-        into.errors += e.errors
-        addHistogram(into.hist, e.hist)
-      }
-    }
+  return {
+    add: (entries: readonly StatsEntry[]) => report.add(entries),
+    stop: () => clearInterval(timer),
   }
-  return { add, stop: () => clearInterval(timer) }
 }

@@ -43,6 +43,8 @@ export interface ForwardRequest {
   hasBody: boolean
   /** Has the body begun to be read (then it cannot be sent again)? */
   bodyConsumed(): boolean
+  /** Narrows the available upstreams before the policy picks (locality.ts preferLocal). */
+  prefer?: ((available: readonly Upstream[]) => readonly Upstream[]) | undefined
 }
 
 export interface ForwardDeps {
@@ -80,7 +82,7 @@ export async function forward(
     attempt < deps.retries && safe && hasAlternative(req.route, tried, state) && budget.withdraw()
 
   for (let attempt = 0; attempt <= deps.retries; attempt++) {
-    const upstream = nextUpstream(req.route, req.policy, tried, state, deps.pick)
+    const upstream = nextUpstream(req.route, req.policy, tried, state, deps.pick, req.prefer)
     if (!upstream) break
     tried.add(upstream.id)
     lastCluster = upstream.cluster

@@ -4,7 +4,7 @@
  * into fixed log-spaced buckets (ten per decade, 1 ms to ~63 s), so histograms from many workers
  * and edges add up, and any quantile is read back to within ~12 %.
  */
-import type { InvocationMetrics } from './edge-metrics.js'
+import type { InvocationFacts, InvocationMetrics } from './edge-metrics.js'
 
 /** Entries one report to control may carry (an edge with more sends several reports). */
 export const MAX_REPORT_ENTRIES = 1_000
@@ -20,7 +20,13 @@ export const LATENCY_BOUNDS_MS: readonly number[] = Array.from(
 export interface StatsEntry {
   bucket: string
   cluster: string
+  /** The zone of the edge that counted them ('' or absent: an edge that does not know its zone). */
+  zone?: string | undefined
   count: number
+  /** Of `count`, those served by a cluster outside the edge's zone (demand that is not local). */
+  remote?: number | undefined
+  /** Bytes answered to clients. */
+  bytes?: number | undefined
   /** Answers with a 5xx status. */
   errors: number
   /** Counts per latency bucket (LATENCY_BOUNDS_MS.length + 1 of them). */
@@ -65,21 +71,27 @@ export function quantileMs(hist: readonly number[], q: number): number | null {
 export class InvocationStats implements InvocationMetrics {
   #entries = new Map<string, StatsEntry>()
 
-  invocation(labels: { bucket: string; cluster: string; code: number }, seconds: number): void {
-    const key = `${labels.bucket}\n${labels.cluster}`
+  invocation(facts: InvocationFacts, seconds: number): void {
+    const zone = facts.zone ?? ''
+    const key = entryKey({ bucket: facts.bucket, cluster: facts.cluster, zone })
     let entry = this.#entries.get(key)
     if (!entry) {
       entry = {
-        bucket: labels.bucket,
-        cluster: labels.cluster,
+        bucket: facts.bucket,
+        cluster: facts.cluster,
+        zone,
         count: 0,
+        remote: 0,
+        bytes: 0,
         errors: 0,
         hist: emptyHistogram(),
       }
       this.#entries.set(key, entry)
     }
     entry.count++
-    if (labels.code >= 500) entry.errors++
+    if (facts.remote) entry.remote = (entry.remote ?? 0) + 1
+    entry.bytes = (entry.bytes ?? 0) + (facts.bytes ?? 0)
+    if (facts.code >= 500) entry.errors++
     const i = bucketOf(seconds * 1000)
     entry.hist[i] = (entry.hist[i] ?? 0) + 1
   }
@@ -94,6 +106,19 @@ export class InvocationStats implements InvocationMetrics {
   }
 }
 
+/** What entries are merged under: one per bucket, cluster and edge zone. */
+export const entryKey = (e: Pick<StatsEntry, 'bucket' | 'cluster' | 'zone'>): string =>
+  `${e.bucket}\n${e.cluster}\n${e.zone ?? ''}`
+
+/** Adds `from` into `into` (the same bucket, cluster and zone). */
+export function addEntry(into: StatsEntry, from: StatsEntry): void {
+  into.count += from.count
+  into.errors += from.errors
+  into.remote = (into.remote ?? 0) + (from.remote ?? 0)
+  into.bytes = (into.bytes ?? 0) + (from.bytes ?? 0)
+  addHistogram(into.hist, from.hist)
+}
+
 /** Several sinks as one (Prometheus counters and the chart statistics). */
 export function bothMetrics(
   a: InvocationMetrics | undefined,
@@ -101,9 +126,9 @@ export function bothMetrics(
 ): InvocationMetrics | undefined {
   if (!a || !b) return a ?? b
   return {
-    invocation: (labels, seconds) => {
-      a.invocation(labels, seconds)
-      b.invocation(labels, seconds)
+    invocation: (facts, seconds) => {
+      a.invocation(facts, seconds)
+      b.invocation(facts, seconds)
     },
     retries: (count) => {
       a.retries(count)

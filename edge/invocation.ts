@@ -8,6 +8,7 @@ import type { EdgeError } from './edge-error.js'
 import { badTarget } from './edge-error.js'
 import { forward, type ForwardDeps, type ForwardResult, type Transport } from './forward.js'
 import { forwardingHeaders, type Hop } from './forwarded.js'
+import { isLocal, LOCALITY_HEADER, preferLocal, type Locality } from './locality.js'
 import type { Logger } from './log.js'
 import { PolicyStates } from './policy-state.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
@@ -42,6 +43,8 @@ export interface InvocationRequest {
   forwarded: { xForwardedFor?: string | undefined; forwarded?: string | undefined }
   /** What `hash` hashes when the client sends it (else the client address). */
   hashKey: string | undefined
+  /** The zone this edge serves the request from (Workers: per request, by colo); none: unknown. */
+  zone: string | undefined
 }
 
 export interface PipelineDeps {
@@ -70,6 +73,8 @@ export interface Started {
   bucket: string
   /** Placed on a cluster holding only some of the buckets named. */
   partial: boolean
+  /** Where the edge stands: what makes an upstream local (X-FaDO-Locality, demand figures). */
+  where: Locality
   target: { path: string; query: string }
   /** The edge's forwarding headers and the request id, to set over the client's. */
   headers: Record<string, string>
@@ -91,11 +96,14 @@ export function invocationPipeline(
       return { ok: false, id, bucket: decision.bucket, error: badTarget(target.reason) }
     const { bucket, route, policy, partial } = decision
     const settings = deps.store.current?.settings
+    const where: Locality = { zone: req.zone, clusterZones: deps.store.placement.clusterZones }
+    const mode = route.locality ?? settings?.locality ?? 'off'
     return {
       ok: true,
       id,
       bucket,
       partial,
+      where,
       target,
       headers: { ...forwardingHeaders(req.forwarded, req.hop), [REQUEST_ID_HEADER]: id },
       forward: async (transport) => {
@@ -107,6 +115,10 @@ export function invocationPipeline(
             method: req.method,
             hasBody: req.hasBody,
             bodyConsumed: req.bodyConsumed,
+            prefer:
+              mode === 'prefer' && where.zone !== undefined
+                ? (available) => preferLocal(available, mode, where, deps.upstreams.inflight)
+                : undefined,
           },
           forwardDeps({
             settings,
@@ -146,15 +158,22 @@ function forwardDeps(opts: {
   }
 }
 
-/** What the edge adds to an upstream's answer: where it ran, the request id, a partial placement. */
+/**
+ * What the edge adds to an upstream's answer: where it ran, the request id, a partial placement,
+ * and — when the edge knows its zone — whether that was in its zone.
+ */
 export function answerHeaders(
   upstream: Upstream,
   id: string,
   partial: boolean,
+  where: Locality,
 ): [string, string][] {
-  return [
+  const out: [string, string][] = [
     ['x-fado-cluster', upstream.cluster],
     [REQUEST_ID_HEADER, id],
-    ...(partial ? [[PLACEMENT_HEADER, 'partial'] as [string, string]] : []),
   ]
+  if (partial) out.push([PLACEMENT_HEADER, 'partial'])
+  if (where.zone !== undefined)
+    out.push([LOCALITY_HEADER, isLocal(upstream, where) ? 'local' : 'remote'])
+  return out
 }

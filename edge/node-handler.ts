@@ -12,6 +12,7 @@ import type { Attempt, Transport } from './forward.js'
 import { bucketLabel, type InvocationMetrics } from './edge-metrics.js'
 import { answerHeaders, FORWARDING_HEADERS, invocationPipeline } from './invocation.js'
 import { forwardableNodeHeaders } from './headers.js'
+import { isLocal } from './locality.js'
 import type { Logger } from './log.js'
 import { ReplayableBody } from './replayable-body.js'
 import { REQUEST_ID_HEADER } from './request-id.js'
@@ -40,6 +41,8 @@ export interface NodeHandlerDeps {
   generateId?: () => string
   /** Told of every invocation once its answer is over (Prometheus, node-metrics.ts). */
   metrics?: InvocationMetrics | undefined
+  /** The zone this edge stands in (`--zone`): what locality-aware routing prefers. */
+  zone?: string | undefined
 }
 
 function send(res: ServerResponse, e: EdgeError, id: string): void {
@@ -133,18 +136,27 @@ export function createNodeHandler(
         forwarded: header(req, 'forwarded'),
       },
       hashKey: typeof hashValue === 'string' ? hashValue : undefined,
+      zone: deps.zone,
     })
     let cluster = ''
+    let remote = false
     if (deps.metrics) {
       const metrics = deps.metrics
       const started = now()
       const routed = invocation.bucket
+      // Bytes answered: what this answer wrote to the client's connection (one answer at a time
+      // on a kept-alive connection), status line and headers included.
+      const socket = req.socket
+      const written = socket.bytesWritten
       res.once('close', () =>
         metrics.invocation(
           {
             bucket: bucketLabel(routed),
             cluster,
             code: res.writableFinished ? res.statusCode : 499,
+            zone: deps.zone,
+            remote,
+            bytes: Math.max(0, socket.bytesWritten - written),
           },
           (now() - started) / 1000,
         ),
@@ -154,7 +166,7 @@ export function createNodeHandler(
       req.resume()
       return send(res, invocation.error, invocation.id)
     }
-    const { id, partial, target } = invocation
+    const { id, partial, target, where } = invocation
     const method = req.method ?? 'GET'
     const headers: Record<string, string | string[]> = forwardableNodeHeaders(req.headers)
     for (const name of FORWARDING_HEADERS) delete headers[name]
@@ -188,8 +200,10 @@ export function createNodeHandler(
               const out = forwardableNodeHeaders(
                 upHeaders as Record<string, string | string[] | undefined>,
               )
-              for (const [name, value] of answerHeaders(upstream, id, partial)) out[name] = value
+              for (const [name, value] of answerHeaders(upstream, id, partial, where))
+                out[name] = value
               cluster = upstream.cluster
+              remote = where.zone !== undefined && !isLocal(upstream, where)
               res.writeHead(statusCode, out)
               resolve({
                 outcome: 'delivered',

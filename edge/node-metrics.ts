@@ -8,6 +8,9 @@
  *   fado_edge_requests_total{bucket,cluster,code}
  *   fado_edge_request_duration_seconds{bucket,cluster}   histogram
  *   fado_edge_retries_total
+ *   fado_edge_remote_requests_total{bucket}   answered outside the edge's zone
+ *   fado_edge_response_bytes_total{bucket}
+ *   fado_edge_info{zone}
  *   fado_edge_upstream_healthy{upstream,cluster}
  *   fado_snapshot_version
  *   fado_snapshot_age_seconds
@@ -39,15 +42,30 @@ export function workerMetrics(registry: Registry = register): InvocationMetrics 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   })
+  const remote = new Counter({
+    name: 'fado_edge_remote_requests_total',
+    help: "Invocations answered by a cluster outside the edge's zone, by bucket",
+    labelNames: ['bucket'],
+    registers: [registry],
+  })
+  const bytes = new Counter({
+    name: 'fado_edge_response_bytes_total',
+    help: 'Bytes answered to clients, by bucket',
+    labelNames: ['bucket'],
+    registers: [registry],
+  })
   const retries = new Counter({
     name: 'fado_edge_retries_total',
     help: 'Further upstreams tried after a first one failed',
     registers: [registry],
   })
   return {
-    invocation({ bucket, cluster, code }, seconds) {
+    invocation(facts, seconds) {
+      const { bucket, cluster, code } = facts
       requests.inc({ bucket, cluster, code: String(code) })
       duration.observe({ bucket, cluster }, seconds)
+      if (facts.remote) remote.inc({ bucket })
+      if (facts.bytes) bytes.inc({ bucket }, facts.bytes)
     },
     retries(count) {
       if (count > 0) retries.inc(count)
@@ -66,9 +84,16 @@ export async function startMetricsServer(opts: {
   port: number
   status: () => EdgeStatus
   snapshot: () => RouteSnapshot | undefined
+  zone?: string | undefined
 }): Promise<MetricsServer> {
   const aggregator = new AggregatorRegistry()
   const own = new Registry()
+  new Gauge({
+    name: 'fado_edge_info',
+    help: "This edge: its zone ('' when it does not know it)",
+    labelNames: ['zone'],
+    registers: [own],
+  }).set({ zone: opts.zone ?? '' }, 1)
   new Gauge({
     name: 'fado_snapshot_version',
     help: 'Version of the route snapshot this edge serves',

@@ -110,6 +110,7 @@ export async function startEdgeWorkers(
           ? opts.maxClientConnections
           : Math.ceil(opts.maxClientConnections / Math.max(1, opts.workers)),
       tls: opts.tls,
+      zone: opts.zone,
       quiet: opts.quiet ?? false,
       logFormat: opts.logFormat ?? 'text',
       metrics: opts.metrics !== undefined,
@@ -184,7 +185,12 @@ export async function startEdgeWorkers(
   await Promise.all(Array.from({ length: opts.workers }, (_, slot) => fork(slot)))
   const status = () => mergeStatus([...statuses.values()], opts.workers)
   const metricsServer = opts.metrics
-    ? await startMetricsServer({ ...opts.metrics, status, snapshot: () => latest })
+    ? await startMetricsServer({
+        ...opts.metrics,
+        status,
+        snapshot: () => latest,
+        zone: opts.zone,
+      })
     : undefined
   const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host
   return {
@@ -257,6 +263,7 @@ export function mergeStatus(
       }
     })
   return {
+    zone: oldest?.zone ?? null,
     snapshot_version: oldest?.snapshot_version ?? 0,
     lineage: oldest?.lineage ?? null,
     generated_at: oldest?.generated_at ?? null,

@@ -39,6 +39,8 @@ export interface EdgeServerOptions {
   /** Header timeout and connections per client address (trusted proxies are exempt). */
   headerTimeoutMs?: number | undefined
   maxClientConnections?: number | undefined
+  /** The zone this edge stands in: upstreams in clusters with it are local (locality.ts). */
+  zone?: string | undefined
 }
 
 export interface RunningEdge {
@@ -70,7 +72,7 @@ export async function startEdge(
     bodyTimeout: opts.upstreamTimeoutMs,
     keepAliveTimeout: 30_000,
   })
-  const status = () => statusBody(store, upstreams, budget)
+  const status = () => statusBody(store, upstreams, budget, opts.zone)
   const trusted = proxyMatcher(opts.trustedProxies ?? [])
   const handler = createNodeHandler({
     store,
@@ -89,6 +91,7 @@ export async function startEdge(
       ).fetch,
     ),
     metrics: opts.metrics,
+    zone: opts.zone,
   })
   const server = await listenNode(handler, opts.host, opts.port, {
     idleTimeoutMs: Math.max(opts.upstreamTimeoutMs, 60_000),

@@ -91,7 +91,7 @@ export type Placement =
       ok: true
       /** What the policy's state is kept under: the bucket, or the buckets joined. */
       key: string
-      /** The candidates, with the policy of the first bucket named. */
+      /** The candidates, with the policy and locality of the first bucket named. */
       route: Route
       partial: boolean
     }
@@ -201,13 +201,13 @@ export function place(
     return {
       ok: true,
       key: buckets[0] as string,
-      route: { policy: first.policy, upstreams: eligible },
+      route: { ...rulesOf(first), upstreams: eligible },
       partial: false,
     }
   const key = buckets.join(',')
   const full = eligible.filter((u) => held.get(u.id)?.count === routes.length)
   if (full.length > 0)
-    return { ok: true, key, route: { policy: first.policy, upstreams: full }, partial: false }
+    return { ok: true, key, route: { ...rulesOf(first), upstreams: full }, partial: false }
   const strict = buckets.filter((_, i) => !(routes[i]?.allow_partial ?? index.allowPartial))
   if (strict.length > 0)
     return fail(
@@ -218,8 +218,14 @@ export function place(
   let most = -1
   for (const u of eligible) most = Math.max(most, held.get(u.id)?.bytes ?? 0)
   const heaviest = eligible.filter((u) => (held.get(u.id)?.bytes ?? 0) === most)
-  return { ok: true, key, route: { policy: first.policy, upstreams: heaviest }, partial: true }
+  return { ok: true, key, route: { ...rulesOf(first), upstreams: heaviest }, partial: true }
 }
+
+/** What a placed route takes from the first bucket named: its policy and locality. */
+const rulesOf = (first: Route): Omit<Route, 'upstreams'> =>
+  first.locality === undefined
+    ? { policy: first.policy }
+    : { policy: first.policy, locality: first.locality }
 
 /** Which condition emptied the candidates, in the order (a) data, (b) trigger, (c) zones. */
 function unmet(

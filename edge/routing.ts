@@ -84,19 +84,23 @@ export function decideRoute(
   }
 }
 
-/** The next upstream to try: available, not tried yet, as the policy picks. */
+/**
+ * The next upstream to try: available, not tried yet, narrowed by `prefer` (locality.ts: the
+ * local ones while they are not overloaded), as the policy picks.
+ */
 export function nextUpstream(
   route: Route,
   policy: Policy,
   tried: ReadonlySet<number>,
   state: UpstreamState,
   ctx: PickContext,
+  prefer?: (available: readonly Upstream[]) => readonly Upstream[],
 ): Upstream | undefined {
   // When every upstream is ejected, the first try goes to them anyway ("panic" routing, as
   // Envoy does): an upstream that may have recovered beats a certain 503.
   const untried = route.upstreams.filter((u) => !tried.has(u.id))
   const available = untried.filter((u) => state.isAvailable(u.id))
-  if (available.length > 0) return policy.pick(available, ctx)
+  if (available.length > 0) return policy.pick(prefer ? prefer(available) : available, ctx)
   return tried.size === 0 && untried.length > 0 ? policy.pick(untried, ctx) : undefined
 }
 

@@ -43,6 +43,9 @@ export const BOUNDS = {
   threshold: [1, 100],
 } as const
 
+/** Locality-aware routing (locality.ts): prefer upstreams in the edge's zone, or not. */
+export const LOCALITY_MODES = ['prefer', 'off'] as const
+
 export const isHashBalanceFactor = (f: number): boolean => f === 0 || (f > 1 && f <= 100)
 
 export const DEFAULT_FUNCTION_HEADER = 'X-FaDO-Function'
@@ -54,4 +57,5 @@ export const DEFAULT_EDGE_SETTINGS = {
   hash_balance_factor: 0,
   health_check: null,
   allow_partial: true,
+  locality: 'prefer' as const,
 }

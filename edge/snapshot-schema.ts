@@ -19,6 +19,7 @@ import {
   isHashBalanceFactor,
   isTriggerTarget,
   LINEAGE,
+  LOCALITY_MODES,
   POLICY_NAMES,
   UPSTREAM_URL,
   ZONE,
@@ -39,6 +40,7 @@ const headerName = z
   .string(must('a header name'))
   .check(z.regex(HEADER_NAME, must('a header name')))
 const policy = z.enum(POLICY_NAMES, must('a known policy'))
+const locality = z.enum(LOCALITY_MODES, must("'prefer' or 'off'"))
 const zones = z.array(
   z.string(must('an array of zone names')).check(z.regex(ZONE, must('an array of zone names'))),
   must('an array of zone names'),
@@ -70,6 +72,8 @@ export const routeSchema = z.object(
     bytes: z.optional(z.number(must('a size in bytes')).check(z.gte(0, must('a size in bytes')))),
     /** Overrides settings.allow_partial for invocations naming this bucket with others. */
     allow_partial: z.optional(z.boolean(must('a boolean'))),
+    /** Overrides settings.locality for this bucket. */
+    locality: z.optional(locality),
   },
   must('an object'),
 )
@@ -107,6 +111,11 @@ export const edgeSettingsSchema = z.object(
     health_check: z.nullable(healthCheckSchema),
     /** May an invocation naming several buckets go to the cluster holding most of their bytes? */
     allow_partial: z._default(z.boolean(must('a boolean')), true),
+    /**
+     * 'prefer': an edge that knows its zone picks among upstreams in clusters with that zone while
+     * one is available and not overloaded (locality.ts); 'off': zones do not matter.
+     */
+    locality: z._default(locality, 'prefer'),
   },
   must('an object'),
 )

@@ -23,6 +23,7 @@ import {
   isHashBalanceFactor,
   isTriggerTarget,
   LINEAGE,
+  LOCALITY_MODES,
   POLICY_NAMES,
   UPSTREAM_URL,
   ZONE,
@@ -32,12 +33,14 @@ export {
   DEFAULT_FUNCTION_HEADER,
   HEADER_NAME,
   isTriggerTarget,
+  LOCALITY_MODES,
   POLICY_NAMES,
   TRIGGER_PATH,
   TRIGGER_URL,
 } from './snapshot-rules.js'
 
 export type PolicyName = (typeof POLICY_NAMES)[number]
+export type LocalityMode = (typeof LOCALITY_MODES)[number]
 
 export const isPolicyName = (value: unknown): value is PolicyName =>
   typeof value === 'string' && (POLICY_NAMES as readonly string[]).includes(value)
@@ -137,6 +140,11 @@ export function parseSnapshot(input: unknown): RouteSnapshot {
         throw new SnapshotError(`routes.${bucket}.allow_partial must be a boolean`)
       out.allow_partial = route.allow_partial
     }
+    if (route.locality !== undefined) {
+      if (!isLocalityMode(route.locality))
+        throw new SnapshotError(`routes.${bucket}.locality must be 'prefer' or 'off'`)
+      out.locality = route.locality
+    }
     parsed[bucket] = out
   }
   // Absent in snapshots from before functions existed; null is not absent.
@@ -207,6 +215,9 @@ function parseSettings(input: unknown): EdgeSettings {
   const allow_partial = input.allow_partial === undefined ? true : input.allow_partial
   if (typeof allow_partial !== 'boolean')
     throw new SnapshotError('settings.allow_partial must be a boolean')
+  const locality = input.locality === undefined ? 'prefer' : input.locality
+  if (!isLocalityMode(locality))
+    throw new SnapshotError("settings.locality must be 'prefer' or 'off'")
   if (!isInt(retries, ...BOUNDS.retries))
     throw new SnapshotError('settings.retries must be 0 to 10')
   if (typeof retry_budget !== 'number' || !(retry_budget >= 0 && retry_budget <= 1))
@@ -230,8 +241,18 @@ function parseSettings(input: unknown): EdgeSettings {
       throw new SnapshotError('settings.health_check.unhealthy_threshold must be 1 to 100')
     check = { path, interval_ms, timeout_ms, healthy_threshold, unhealthy_threshold }
   }
-  return { retries, retry_budget, hash_balance_factor, health_check: check, allow_partial }
+  return {
+    retries,
+    retry_budget,
+    hash_balance_factor,
+    health_check: check,
+    allow_partial,
+    locality,
+  }
 }
+
+const isLocalityMode = (v: unknown): v is LocalityMode =>
+  (LOCALITY_MODES as readonly unknown[]).includes(v)
 
 /** Same routes, header and default policy (version and time aside)? */
 export function sameRouteTable(a: RouteTable, b: RouteTable): boolean {

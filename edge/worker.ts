@@ -7,11 +7,18 @@
  * isolate: each isolate learns on its own (README). With a Workers KV namespace bound as
  * FADO_SNAPSHOT_KV (control's `cloudflare-kv` publish hook writes every version there), a cold
  * isolate serves from KV without reaching control, and a failed pull falls back to it; pulling
- * stays the way to the newest version. On Workers the platform resolves a request's
+ * stays the way to the newest version. A request's zone (locality-aware routing, demand per zone)
+ * is its location's in FADO_ZONE_MAP, else FADO_EDGE_ZONE (zone-map.ts); what the isolate counted
+ * goes to control with its token on the first request 5 s after the last report. On Workers the
+ * platform resolves a request's
  * dot segments before the edge sees it (clamped at the root), so no target can leave an
  * upstream's prefix there either.
  */
 import { createEdgeApp } from './app.js'
+import { InvocationStats } from './invocation-stats.js'
+import { StatsReport } from './stats-report.js'
+import { ZONE } from './snapshot-rules.js'
+import { parseZoneMap, zoneFor, type ZoneMap } from './zone-map.js'
 import { pullSnapshot } from './snapshot-pull.js'
 import { tokenHash } from './status-access.js'
 import { createLogger } from './log.js'
@@ -28,6 +35,29 @@ export interface Env {
   FADO_SNAPSHOT_MAX_AGE_MS?: string
   /** A KV namespace control's cloudflare-kv hook writes snapshots to (key `fado-snapshot`). */
   FADO_SNAPSHOT_KV?: { get(key: string, type: 'text'): Promise<string | null> }
+  /** The zone of requests FADO_ZONE_MAP does not place (or of all, without a map). */
+  FADO_EDGE_ZONE?: string
+  /** JSON: Cloudflare colo / continent codes → zone names (zone-map.ts). */
+  FADO_ZONE_MAP?: string
+}
+
+/** The zone settings of an env, checked once per isolate (an env does not change in one). */
+let zones: { key: string; map: ZoneMap | undefined; fallback: string | undefined; error?: string }
+function zoneSettings(env: Env): typeof zones {
+  const key = `${env.FADO_EDGE_ZONE ?? ''}\n${env.FADO_ZONE_MAP ?? ''}`
+  if (zones?.key === key) return zones
+  zones = { key, map: undefined, fallback: undefined }
+  try {
+    if (env.FADO_EDGE_ZONE !== undefined && env.FADO_EDGE_ZONE !== '') {
+      if (!ZONE.test(env.FADO_EDGE_ZONE))
+        throw new Error("FADO_EDGE_ZONE must be a zone name: letters, digits, '.', '_' or '-'")
+      zones.fallback = env.FADO_EDGE_ZONE
+    }
+    if (env.FADO_ZONE_MAP) zones.map = parseZoneMap(env.FADO_ZONE_MAP)
+  } catch (err) {
+    zones.error = (err as Error).message
+  }
+  return zones
 }
 
 /** Offers what KV holds, if a namespace is bound; never throws (KV is a fallback). */
@@ -41,6 +71,12 @@ async function fromKv(env: Env): Promise<void> {
   }
 }
 
+/** What Cloudflare tells of where a request arrived (request.cf). */
+interface CfProperties {
+  colo?: unknown
+  continent?: unknown
+}
+
 interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void
 }
@@ -50,6 +86,11 @@ const store = new SnapshotStore((snapshot) =>
   budget.configure(budgetFor(snapshot.settings.retry_budget)),
 )
 const upstreams = new UpstreamState()
+/** What this isolate counted, reported to control with its token every REPORT_INTERVAL_MS. */
+const stats = new InvocationStats()
+const report = new StatsReport()
+const REPORT_INTERVAL_MS = 5_000
+let reportedAt = Date.now()
 let fetchedAt = 0
 /** What control last sent (applied or not): named in If-None-Match so it is not sent again. */
 let lastTag = ''
@@ -70,6 +111,11 @@ const app = createEdgeApp({
     const token = (c.env as Env | undefined)?.FADO_CONTROL_TOKEN
     return token ? (statusHash ??= tokenHash(token)) : undefined
   },
+  zoneOf: (c) => {
+    const settings = zoneSettings(c.env as Env)
+    return zoneFor(settings.map, (c.req.raw as { cf?: CfProperties }).cf, settings.fallback)
+  },
+  metrics: stats,
 })
 let statusHash: Promise<string> | undefined
 
@@ -113,8 +159,25 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     // A cold isolate with a KV namespace serves from it at once; control is asked in the background.
     if (!store.current && env.FADO_SNAPSHOT_KV) await fromKv(env)
+    const settings = zoneSettings(env)
+    if (settings.error)
+      return new Response(
+        JSON.stringify({ error: { code: 'bad_config', message: settings.error } }),
+        { status: 500, headers: { 'content-type': 'application/json' } },
+      )
     const waiting = ensureFresh(env, ctx)
     if (waiting) await waiting
-    return app.fetch(request, env, ctx as never)
+    const response = await app.fetch(request, env, ctx as never)
+    if (Date.now() - reportedAt >= REPORT_INTERVAL_MS) {
+      reportedAt = Date.now()
+      report.add(stats.drain())
+      if (report.size > 0)
+        ctx.waitUntil(
+          report.send(env.FADO_CONTROL_URL, env.FADO_CONTROL_TOKEN).catch(() => {
+            // kept for the next report
+          }),
+        )
+    }
+    return response
   },
 }

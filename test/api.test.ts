@@ -258,6 +258,7 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
           health_check: null,
           function_header: 'X-FaDO-Function',
           allow_partial: true,
+          locality: 'prefer',
         },
         routes: expect.any(Object),
         route_overrides: {},
@@ -332,6 +333,7 @@ describe.each(ENGINES)('admin API on $name', (engine) => {
         hash_balance_factor: 1.25,
         health_check: put.body.health_check,
         allow_partial: true,
+        locality: 'prefer',
       })
       // GET gives what PUT takes: the round trip changes nothing.
       const settings = (await fado.api('GET', '/api/load-balancer/settings')).body

@@ -450,6 +450,7 @@ describe('admin page in Chromium', () => {
     await page.getByLabel('Timeout (ms)').fill('200')
     await page.getByLabel('Function header').fill('X-Fn')
     await page.getByLabel(/^Partial placement/).uncheck()
+    await page.getByLabel('Locality').selectOption('off')
     await page.getByLabel('Healthy after (passes in a row)').fill('1')
     await page.getByLabel('Unhealthy after (failures in a row)').fill('1')
     await page.getByRole('button', { name: 'Save settings' }).click()
@@ -466,6 +467,7 @@ describe('admin page in Chromium', () => {
         unhealthy_threshold: 1,
       },
       allow_partial: false,
+      locality: 'off',
     })
     expect((await api('GET', '/api/snapshot')).body.function_header).toBe('X-Fn')
     await route.getByText('probe passes').waitFor()

@@ -7,7 +7,7 @@
  * `satisfies`, so a field added there without its schema does not compile.
  */
 import { z } from 'zod'
-import { POLICY_NAMES } from '../../edge/snapshot.js'
+import { LOCALITY_MODES, POLICY_NAMES } from '../../edge/snapshot.js'
 import { routeSchema, routeSnapshotSchema } from '../../edge/snapshot-schema.js'
 import { SCOPES } from '../db/api-tokens.js'
 import { DATA_PATHS } from '../agents/route.js'
@@ -22,7 +22,7 @@ import type { StorageDeploymentRow } from '../db/storage-deployments.js'
 import type { TokenRow } from '../db/api-tokens.js'
 import type { AgentRow } from '../db/agents.js'
 import type { RouteOverride } from '../snapshot/compile.js'
-import type { TrafficView } from '../observe/traffic.js'
+import type { TrafficView, ZoneDemand } from '../observe/traffic.js'
 
 const int = z.number().int()
 const dateTime = z.string().describe('ISO 8601 date and time')
@@ -108,6 +108,19 @@ export const bucketAnswer = z
     ),
     object_count: int,
     total_bytes: int,
+    demand_by_zone: z
+      .array(
+        z.object({
+          zone: z.string().nullable().describe("the edges' zone; null: edges without a zone"),
+          invocations: int,
+          remote: int.describe('of those, answered by a cluster outside the zone'),
+          bytes: int.describe('bytes answered'),
+          per_min: z.number().describe('invocations a minute over the window'),
+        }),
+      )
+      .describe(
+        'invocations of this bucket per zone of the edges that took them, over the last 5 minutes (busiest first)',
+      ),
   })
   .meta({ id: 'Bucket' })
 
@@ -215,6 +228,7 @@ export const settingsAnswer = z
     hash_balance_factor: z.number(),
     health_check: healthCheck.nullable(),
     allow_partial: z.boolean(),
+    locality: z.enum(LOCALITY_MODES),
   })
   .meta({ id: 'LoadBalancerSettings' }) satisfies z.ZodType<LoadBalancerSettings>
 
@@ -225,6 +239,7 @@ export const routeOverridesAnswer = z
       policy: policy.optional(),
       faas_ids: z.array(int).optional(),
       allow_partial: z.boolean().optional(),
+      locality: z.enum(LOCALITY_MODES).optional(),
     }),
   )
   .meta({ id: 'RouteOverrides' }) satisfies z.ZodType<Record<string, RouteOverride>>
@@ -235,6 +250,7 @@ export const snapshotAnswer = routeSnapshotSchema.meta({
 })
 
 const edgeStatus = z.object({
+  zone: z.string().nullable().describe('the zone the edge serves from; null: not set'),
   snapshot_version: int,
   lineage: z.string().nullable(),
   generated_at: z.string().nullable(),
@@ -406,7 +422,7 @@ export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => (
   addressing: r.addressing,
 })
 
-export const bucketView = (r: BucketRow): BucketView => ({
+export const bucketView = (r: BucketRow, demand: readonly ZoneDemand[] = []): BucketView => ({
   bucket_id: r.bucket_id,
   name: r.name,
   storage_id: r.storage_id,
@@ -428,6 +444,7 @@ export const bucketView = (r: BucketRow): BucketView => ({
   })),
   object_count: r.object_count,
   total_bytes: r.total_bytes,
+  demand_by_zone: [...demand],
 })
 
 export const objectView = (r: ObjectRow): ObjectView => ({

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { getBucket, listBuckets } from '../db/buckets.js'
+import { getBucket, listBuckets, type BucketRow } from '../db/buckets.js'
 import { notFound } from '../lib/errors.js'
 import { createBucket, removeBucket, checkBucketNow, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
@@ -48,6 +48,7 @@ export const updateBody = z.strictObject({
   replicas: readOnly,
   object_count: readOnly,
   total_bytes: readOnly,
+  demand_by_zone: readOnly,
   zones: zones.optional(),
   target_replica_count: targetReplicaCount.optional(),
   replica_locations: replicaLocations.optional(),
@@ -55,19 +56,26 @@ export const updateBody = z.strictObject({
 })
 const FIXED = ['bucket_id', 'name', 'storage_id'] as const
 
+/** A bucket as the API shows it: its row, and the demand the edges reported for it. */
+export const bucketWithDemand =
+  ({ traffic }: Pick<ApiDeps, 'traffic'>) =>
+  (row: BucketRow) =>
+    bucketView(row, traffic?.demand(row.name) ?? [])
+
 export function bucketsApi(deps: ApiDeps): Hono {
   const { db } = deps
+  const view = bucketWithDemand(deps)
   return new Hono()
-    .get('/', async (c) => c.json((await listBuckets(db)).map(bucketView)))
+    .get('/', async (c) => c.json((await listBuckets(db)).map(view)))
     .get('/:id', async (c) => {
       const bucketId = parseId(c.req.param('id'), 'bucket_id')
       const bucket = await getBucket(db, bucketId)
       if (!bucket) throw notFound('bucket', bucketId)
-      return c.json(bucketView(bucket))
+      return c.json(view(bucket))
     })
     .post('/', async (c) => {
       const input = await parseBody(c, createBody)
-      return c.json(bucketView(await createBucket(deps, input)), 201)
+      return c.json(view(await createBucket(deps, input)), 201)
     })
     .put('/:id', async (c) => {
       const bucketId = parseId(c.req.param('id'), 'bucket_id')
@@ -75,11 +83,11 @@ export function bucketsApi(deps: ApiDeps): Hono {
       const bucket = await updateBucket(deps, bucketId, input, (current) =>
         checkUnchanged(input, { ...current }, FIXED, 'create a new bucket instead'),
       )
-      return c.json(bucketView(bucket))
+      return c.json(view(bucket))
     })
     .post('/:id/sync', async (c) => {
       const bucket = await checkBucketNow(deps, parseId(c.req.param('id'), 'bucket_id'))
-      return c.json(bucketView(bucket), 202)
+      return c.json(view(bucket), 202)
     })
     .delete('/:id', async (c) => {
       await removeBucket(deps, parseId(c.req.param('id'), 'bucket_id'))

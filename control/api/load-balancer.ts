@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { HEADER_NAME, POLICY_NAMES } from '../../edge/snapshot.js'
+import { HEADER_NAME, LOCALITY_MODES, POLICY_NAMES } from '../../edge/snapshot.js'
 import { listBucketNames } from '../db/buckets.js'
 import type { Queryable } from '../db/client.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
@@ -21,6 +21,7 @@ import { id, parseBody } from './validate.js'
 import type { LoadBalancerView } from './answers.js'
 
 const policy = z.enum(POLICY_NAMES, { error: `must be one of ${POLICY_NAMES.join(', ')}` })
+const locality = z.enum(LOCALITY_MODES, { error: "must be 'prefer' or 'off'" })
 const matchHeader = z
   .string({ error: 'must be a string' })
   .trim()
@@ -72,6 +73,7 @@ export const settingsBody = z.strictObject({
   health_check: healthCheck.nullable().optional(),
   function_header: matchHeader.optional(),
   allow_partial: z.boolean({ error: 'must be true or false' }).optional(),
+  locality: locality.optional(),
 })
 
 export const overridesBody = z.record(
@@ -85,10 +87,15 @@ export const overridesBody = z.record(
         .refine((ids) => new Set(ids).size === ids.length, { error: 'must not repeat an id' })
         .optional(),
       allow_partial: z.boolean({ error: 'must be true or false' }).optional(),
+      locality: locality.optional(),
     })
     .refine(
-      (o) => o.policy !== undefined || o.faas_ids !== undefined || o.allow_partial !== undefined,
-      { error: 'must set policy, faas_ids, allow_partial or several' },
+      (o) =>
+        o.policy !== undefined ||
+        o.faas_ids !== undefined ||
+        o.allow_partial !== undefined ||
+        o.locality !== undefined,
+      { error: 'must set policy, faas_ids, allow_partial, locality or several' },
     ),
   { error: 'must be an object keyed by bucket name' },
 )

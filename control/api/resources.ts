@@ -13,14 +13,8 @@ import { hookView } from './hooks.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ApiDeps } from './deps.js'
 import { loadBalancerView } from './load-balancer.js'
-import {
-  bucketView,
-  clusterView,
-  faasView,
-  functionView,
-  storageView,
-  type ResourcesView,
-} from './answers.js'
+import { bucketWithDemand } from './buckets.js'
+import { clusterView, faasView, functionView, storageView, type ResourcesView } from './answers.js'
 
 export function resourcesApi(deps: ApiDeps): Hono {
   const { db } = deps
@@ -41,7 +35,7 @@ export function resourcesApi(deps: ApiDeps): Hono {
       faas_deployments: faas.map(faasView),
       functions: functions.map(functionView),
       storage_deployments: storages.map(storageView),
-      buckets: buckets.map(bucketView),
+      buckets: buckets.map(bucketWithDemand(deps)),
       load_balancer: loadBalancer,
       hooks: hooks.map((h) => hookView(h, deps.publisher.current?.version ?? 0)),
     }

@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
       log,
     })
     close = running.close
-    summary = `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n  control      ${config.controlUrl}\n${running.edge.metricsUrl ? `  metrics      ${running.edge.metricsUrl}\n` : ''}`
+    summary = `FaDO edge\n  invocations  ${running.edge.url}/  (${running.edge.workers} worker${running.edge.workers === 1 ? '' : 's'})\n${config.zone ? `  zone         ${config.zone}\n` : ''}  control      ${config.controlUrl}\n${running.edge.metricsUrl ? `  metrics      ${running.edge.metricsUrl}\n` : ''}`
   } else {
     const running = await startControl(config, log, command === 'standalone')
     close = running.close
@@ -133,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
       ...(running.edgeUrl
         ? [
             `  invocations     ${running.edgeUrl}/  (header ${(await running.publisher.publishNow())?.match_header ?? 'X-FaDO-Bucket'})`,
+            ...(config.edgeZone ? [`  edge zone       ${config.edgeZone}`] : []),
           ]
         : []),
       `  metrics         ${running.apiUrl}/metrics  (admin or metrics-scope token)`,

@@ -23,6 +23,7 @@ import {
   token,
   tokenName,
   workers,
+  zoneName,
 } from './parsers.js'
 
 export interface OptionSpec<T> {
@@ -233,6 +234,16 @@ export const OPTIONS = {
     env: 'FADO_TLS_KEY',
     help: 'PEM private key file for --tls-cert',
     parse: file,
+  },
+  zone: {
+    env: 'FADO_EDGE_ZONE',
+    help: "the zone this edge stands in (a cluster zone name, e.g. 'eu'): invocations prefer FaaS endpoints in clusters with it, and demand is counted per zone",
+    parse: zoneName,
+  },
+  'edge-zone': {
+    env: 'FADO_EDGE_ZONE',
+    help: 'the zone the in-process edge stands in (a cluster zone name): as `fado edge --zone`',
+    parse: zoneName,
   },
   'trusted-proxies': {
     env: 'FADO_TRUSTED_PROXIES',

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { ZONE } from '../../edge/snapshot-rules.js'
 import { ConfigError } from '../lib/errors.js'
 
 export const port = (raw: string, flag: string): number => {
@@ -97,6 +98,11 @@ export const scope = (raw: string, flag: string): (typeof SCOPE_NAMES)[number] =
 export const tokenName = (raw: string, flag: string): string => {
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) return raw
   throw new ConfigError(`--${flag} must be 1 to 63 letters, digits, '.', '_' or '-'`)
+}
+
+export const zoneName = (raw: string, flag: string): string => {
+  if (ZONE.test(raw)) return raw
+  throw new ConfigError(`--${flag} must be a zone name: 1 to 63 letters, digits, '.', '_' or '-'`)
 }
 
 export const positiveInt = (raw: string, flag: string): number => {

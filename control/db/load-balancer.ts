@@ -19,6 +19,7 @@ const NAMES = {
   health_check: 'lb_health_check',
   function_header: 'lb_function_header',
   allow_partial: 'lb_allow_partial',
+  locality: 'lb_locality',
 } as const satisfies Record<keyof LoadBalancerSettings, PolicyNameOf>
 
 type PolicyNameOf = Parameters<typeof setGlobalPolicy>[1]

@@ -15,6 +15,7 @@ export type SettingName =
   | 'lb_health_check'
   | 'lb_function_header'
   | 'lb_allow_partial'
+  | 'lb_locality'
   | 'zones'
   | 'target_replica_count'
   | 'replica_locations'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvocationStats, quantileMs } from '../../edge/invocation-stats.js'
-import { SLOT_MS, SLOTS, TrafficSeries } from './traffic.js'
+import { MAX_ZONES, SLOT_MS, SLOTS, TrafficSeries } from './traffic.js'
 
 describe('InvocationStats', () => {
   it('counts per bucket and cluster, with latency quantiles to within a bucket, and drains', () => {
@@ -54,5 +54,44 @@ describe('TrafficSeries', () => {
     expect(Object.keys(view.buckets)).toEqual(['img']) // the refusal is not charted
     now += SLOTS * SLOT_MS
     expect(series.view().buckets).toEqual({}) // older than 15 minutes: gone
+  })
+
+  it('counts demand per bucket and edge zone over a window: invocations, remote ones, bytes, rate', () => {
+    let now = 2_000_000 * SLOT_MS
+    const series = new TrafficSeries(() => now)
+    const stats = new InvocationStats()
+    const invoke = (zone: string | undefined, cluster: string, remote: boolean, n: number) => {
+      for (let i = 0; i < n; i++)
+        stats.invocation({ bucket: 'img', cluster, code: 200, zone, remote, bytes: 100 }, 0.01)
+    }
+    invoke('eu', 'iad', true, 40)
+    invoke('eu', 'fra', false, 20)
+    invoke('us', 'iad', false, 30)
+    invoke(undefined, 'iad', false, 5)
+    series.add(stats.drain())
+    now += 20 * SLOT_MS // 200 s later: still inside a 300 s window
+    invoke('eu', 'iad', true, 60)
+    series.add(stats.drain())
+    expect(series.demand('img', 300)).toEqual([
+      { zone: 'eu', invocations: 120, remote: 100, bytes: 12_000, per_min: 24 },
+      { zone: 'us', invocations: 30, remote: 0, bytes: 3_000, per_min: 6 },
+      { zone: null, invocations: 5, remote: 0, bytes: 500, per_min: 1 },
+    ])
+    // A 60 s window holds only the newest figures.
+    expect(series.demand('img', 60)).toEqual([
+      { zone: 'eu', invocations: 60, remote: 60, bytes: 6_000, per_min: 60 },
+    ])
+    expect(series.demand('other')).toEqual([])
+  })
+
+  it('keeps at most MAX_ZONES zones a bucket a slot; the rest count as no zone', () => {
+    const series = new TrafficSeries(() => 3_000_000 * SLOT_MS)
+    const stats = new InvocationStats()
+    for (let z = 0; z < MAX_ZONES + 10; z++)
+      stats.invocation({ bucket: 'img', cluster: 'iad', code: 200, zone: `z${z}` }, 0.01)
+    series.add(stats.drain())
+    const demand = series.demand('img')
+    expect(demand).toHaveLength(MAX_ZONES + 1)
+    expect(demand.find((d) => d.zone === null)?.invocations).toBe(10)
   })
 })

@@ -30,7 +30,33 @@ interface Slot {
   backlog: Map<string, { max: number; last: number }>
   /** Lags (s) of objects replicated in the slot, per bucket. */
   lags: Map<string, number[]>
+  /** Per bucket, per zone of the edges that served them ('' = edges without a zone). */
+  demand: Map<string, Map<string, Demand>>
 }
+
+interface Demand {
+  count: number
+  remote: number
+  bytes: number
+}
+
+/** A bucket's invocations from edges of one zone over a window (GET /api/buckets/{id}). */
+export interface ZoneDemand {
+  /** The edges' zone; null: edges that do not know their zone. */
+  zone: string | null
+  invocations: number
+  /** Of those, served by a cluster outside the zone. */
+  remote: number
+  bytes: number
+  /** invocations ÷ the window in minutes. */
+  per_min: number
+}
+
+/** Distinct edge zones kept per bucket and slot. */
+export const MAX_ZONES = 64
+
+/** The window demand is shown over unless a bucket's demand settings say otherwise. */
+export const DEMAND_WINDOW_S = 300
 
 export interface Series {
   /** Invocations per slot, oldest first. */
@@ -68,7 +94,14 @@ export class TrafficSeries implements ReplicationObserver {
     const start = at - (at % SLOT_MS)
     let last = this.#slots.at(-1)
     if (!last || last.start < start) {
-      last = { start, buckets: new Map(), clusters: new Map(), backlog: new Map(), lags: new Map() }
+      last = {
+        start,
+        buckets: new Map(),
+        clusters: new Map(),
+        backlog: new Map(),
+        lags: new Map(),
+        demand: new Map(),
+      }
       this.#slots.push(last)
       while (this.#slots.length > 0 && (this.#slots[0] as Slot).start <= start - SLOTS * SLOT_MS)
         this.#slots.shift()
@@ -90,7 +123,48 @@ export class TrafficSeries implements ReplicationObserver {
       }
       into(slot.buckets, e.bucket)
       into(slot.clusters, e.cluster)
+      if (e.bucket && e.bucket !== '_multiple') {
+        let zones = slot.demand.get(e.bucket)
+        if (!zones) slot.demand.set(e.bucket, (zones = new Map()))
+        // Zones are the edges' words (a zone no cluster has is demand too): at most MAX_ZONES a
+        // bucket a slot, the rest counted as no zone, so the series stay bounded.
+        const zone = zones.size < MAX_ZONES || zones.has(e.zone ?? '') ? (e.zone ?? '') : ''
+        let d = zones.get(zone)
+        if (!d) zones.set(zone, (d = { count: 0, remote: 0, bytes: 0 }))
+        d.count += e.count
+        d.remote += e.remote ?? 0
+        d.bytes += e.bytes ?? 0
+      }
     }
+  }
+
+  /**
+   * A bucket's demand per zone over the last `windowS` seconds (whole slots, the current one
+   * included), busiest zone first.
+   */
+  demand(bucket: string, windowS = DEMAND_WINDOW_S): ZoneDemand[] {
+    const since =
+      this.#slot().start - Math.max(0, Math.ceil((windowS * 1000) / SLOT_MS) - 1) * SLOT_MS
+    const sum = new Map<string, Demand>()
+    for (const slot of this.#slots) {
+      if (slot.start < since) continue
+      for (const [zone, d] of slot.demand.get(bucket) ?? []) {
+        const into = sum.get(zone) ?? { count: 0, remote: 0, bytes: 0 }
+        into.count += d.count
+        into.remote += d.remote
+        into.bytes += d.bytes
+        sum.set(zone, into)
+      }
+    }
+    return [...sum.entries()]
+      .map(([zone, d]) => ({
+        zone: zone === '' ? null : zone,
+        invocations: d.count,
+        remote: d.remote,
+        bytes: d.bytes,
+        per_min: Math.round((d.count / (windowS / 60)) * 10) / 10,
+      }))
+      .sort((a, b) => b.invocations - a.invocations || String(a.zone).localeCompare(String(b.zone)))
   }
 
   pending(bucket: string, storage: string, objects: number, _bytes = 0): void {

@@ -8,6 +8,7 @@ import type {
   ClusterInfo,
   EdgeSettings,
   FunctionSpec,
+  LocalityMode,
   PolicyName,
   Route,
   RouteTable,
@@ -19,6 +20,8 @@ export interface RouteOverride {
   faas_ids?: number[] | undefined
   /** false: never place an invocation naming this bucket with others on a partial holder. */
   allow_partial?: boolean | undefined
+  /** Overrides the load balancer's locality for this bucket. */
+  locality?: LocalityMode | undefined
 }
 
 export interface RouteInputs extends EdgeSettings {
@@ -83,6 +86,7 @@ export function compileRoutes(input: RouteInputs): RouteTable {
       bytes: roughBytes(input.bucket_bytes.get(bucket) ?? 0),
     }
     if (override?.allow_partial !== undefined) route.allow_partial = override.allow_partial
+    if (override?.locality !== undefined) route.locality = override.locality
     routes[bucket] = route
   }
   const clusters: Record<string, ClusterInfo> = {}
@@ -94,13 +98,14 @@ export function compileRoutes(input: RouteInputs): RouteTable {
     for (const t of f.triggers) if (faasById.has(t.faas_id)) triggers[t.faas_id] = t.target
     functions[f.name] = { zones: [...f.zones], triggers }
   }
-  const { retries, retry_budget, hash_balance_factor, health_check, allow_partial } = input
+  const { retries, retry_budget, hash_balance_factor, health_check, allow_partial, locality } =
+    input
   return {
     match_header: input.match_header,
     function_header: input.function_header,
     default_policy: input.default_policy,
     routes,
-    settings: { retries, retry_budget, hash_balance_factor, health_check, allow_partial },
+    settings: { retries, retry_budget, hash_balance_factor, health_check, allow_partial, locality },
     clusters,
     functions,
   }

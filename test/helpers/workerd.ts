@@ -11,6 +11,8 @@ export async function startWorkerEdge(
     controlUrl?: string
     /** Its edge token (default: a new one). */
     token?: string
+    /** Further variables (FADO_EDGE_ZONE, FADO_ZONE_MAP). */
+    vars?: Record<string, string>
   } = {},
 ): Promise<Miniflare> {
   return new Miniflare({
@@ -22,6 +24,7 @@ export async function startWorkerEdge(
       FADO_CONTROL_URL: opts.controlUrl ?? fado.running.apiUrl,
       FADO_CONTROL_TOKEN: opts.token ?? (await createToken(fado, 'edge')),
       FADO_SNAPSHOT_MAX_AGE_MS: '200',
+      ...opts.vars,
     },
   })
 }

@@ -52,7 +52,7 @@ export function BucketsPage() {
       {r.buckets.length === 0 ? (
         <Empty>No buckets yet.</Empty>
       ) : (
-        <DataTable columns={['Name', 'Master', 'Zones', 'Replicas wanted', 'Replicas']}>
+        <DataTable columns={['Name', 'Master', 'Zones', 'Replicas wanted', 'Replicas', 'Demand']}>
           {r.buckets.map((b) => (
             <tr key={b.bucket_id}>
               <th scope="row">
@@ -105,6 +105,9 @@ export function BucketsPage() {
                     ))}
                   </ul>
                 )}
+              </td>
+              <td>
+                <Demand bucket={b} />
               </td>
               <td class="row-actions">
                 {b.replicas.length > 0 && <CheckButton bucket={b} />}
@@ -296,5 +299,25 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
         ]}
       />
     </FormDialog>
+  )
+}
+
+/** Invocations per zone of the edges that took them, over the last 5 minutes. */
+function Demand({ bucket }: { bucket: Bucket }) {
+  if (bucket.demand_by_zone.length === 0) return <span class="muted">none yet</span>
+  return (
+    <ul class="demand" aria-label={`demand for ${bucket.name}`}>
+      {bucket.demand_by_zone.map((d) => (
+        <li key={d.zone ?? ''}>
+          <span class="mono">{d.zone ?? 'no zone'}</span> {d.per_min.toLocaleString()}/min
+          {d.remote > 0 && (
+            <span class="muted small">
+              {' '}
+              · {Math.round((d.remote / d.invocations) * 100)}% served elsewhere
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
   )
 }

@@ -28,6 +28,10 @@ import {
 } from '../types.js'
 
 const POLICY_OPTIONS = POLICIES.map((p) => ({ value: p, label: p }))
+const LOCALITY_OPTIONS = [
+  { value: 'prefer', label: "prefer the edge's zone" },
+  { value: 'off', label: 'off (zones do not matter)' },
+]
 
 export function LoadBalancerPage() {
   const state = useApp()
@@ -35,6 +39,11 @@ export function LoadBalancerPage() {
   const lb = r.load_balancer
   const { dialog, open } = useDialog()
   const health = new Map<number, UpstreamHealth>(lb.edge?.upstreams.map((u) => [u.id, u]))
+  // The in-process edge's zone: which upstreams are local to it.
+  const zone = lb.edge?.zone ?? null
+  const localClusters = new Set(
+    zone === null ? [] : r.clusters.filter((c) => c.zones.includes(zone)).map((c) => c.name),
+  )
   const routes = Object.entries(lb.routes).sort(([a], [b]) => a.localeCompare(b))
   const unrouted = r.buckets.filter((b) => !lb.routes[b.name])
   return (
@@ -57,6 +66,13 @@ export function LoadBalancerPage() {
         <h2 id="routes-title">
           Routes <span class="muted small">snapshot version {lb.snapshot_version}</span>
         </h2>
+        {lb.edge && (
+          <p class="muted">
+            {zone === null
+              ? 'This edge has no zone (start it with --edge-zone to prefer clusters in its zone).'
+              : `This edge stands in zone ${zone}: upstreams marked local are preferred where the locality setting says so.`}
+          </p>
+        )}
         {routes.length === 0 ? (
           <Empty>
             No routes yet: a bucket gets one when a cluster holding it has a FaaS deployment.
@@ -70,6 +86,7 @@ export function LoadBalancerPage() {
                   <th scope="row">{bucket}</th>
                   <td>
                     <code>{route.policy}</code> {override && <Badge tone="busy">override</Badge>}
+                    {route.locality && <span class="muted small"> locality {route.locality}</span>}
                   </td>
                   <td>
                     <ul class="upstreams">
@@ -79,6 +96,11 @@ export function LoadBalancerPage() {
                           <li key={u.id}>
                             <span class="mono">{u.url}</span>{' '}
                             <span class="muted">({u.cluster})</span>{' '}
+                            {localClusters.has(u.cluster) && (
+                              <>
+                                <Badge tone="ok">local</Badge>{' '}
+                              </>
+                            )}
                             {h ? (
                               <>
                                 <Badge
@@ -161,6 +183,7 @@ interface SettingsDraft {
   match_header: string
   function_header: string
   allow_partial: boolean
+  locality: string
   retries: string
   retry_budget_percent: string
   hash_balance_factor: string
@@ -179,6 +202,7 @@ function draftOf(s: LoadBalancerSettings): SettingsDraft {
     match_header: s.match_header,
     function_header: s.function_header,
     allow_partial: s.allow_partial,
+    locality: s.locality,
     retries: String(s.retries),
     retry_budget_percent: String(+(s.retry_budget * 100).toFixed(2)),
     hash_balance_factor: String(s.hash_balance_factor),
@@ -202,6 +226,7 @@ function bodyOf(d: SettingsDraft) {
     match_header: d.match_header.trim(),
     function_header: d.function_header.trim(),
     allow_partial: d.allow_partial,
+    locality: d.locality,
     retries: numberOf(d.retries),
     retry_budget: typeof percent === 'number' ? +(percent / 100).toFixed(4) : percent,
     hash_balance_factor: numberOf(d.hash_balance_factor),
@@ -247,6 +272,7 @@ function SettingsForm() {
         'match_header',
         'function_header',
         'allow_partial',
+        'locality',
         'retries',
         'retry_budget',
         'hash_balance_factor',
@@ -279,6 +305,13 @@ function SettingsForm() {
           label="Function header"
           hint="The request header that names the function (see Functions)"
           {...text('function_header')}
+        />
+        <SelectField
+          name="locality"
+          label="Locality"
+          hint="prefer: an edge that knows its zone sends invocations to clusters in that zone while one is healthy and not overloaded"
+          {...text('locality')}
+          options={LOCALITY_OPTIONS}
         />
         <TextField
           name="retries"
@@ -381,6 +414,7 @@ function OverrideDialog(props: { bucket: string; onClose: () => void }) {
   const r = state.resources.value as Resources
   const current = r.load_balancer.route_overrides[props.bucket]
   const [policy, setPolicy] = useState(current?.policy ?? '')
+  const [locality, setLocality] = useState<string>(current?.locality ?? '')
   const [pinned, setPinned] = useState(current?.faas_ids !== undefined)
   const [faasIds, setFaasIds] = useState<number[]>(
     current?.faas_ids ?? r.load_balancer.routes[props.bucket]?.upstreams.map((u) => u.id) ?? [],
@@ -390,12 +424,15 @@ function OverrideDialog(props: { bucket: string; onClose: () => void }) {
     <FormDialog
       title={`Route override for ${props.bucket}`}
       submitLabel="Save override"
-      fields={[props.bucket, field('policy'), field('faas_ids')]}
+      fields={[props.bucket, field('policy'), field('locality'), field('faas_ids')]}
       onClose={props.onClose}
       onSubmit={async () => {
         const override: RouteOverride = {
           ...(policy ? { policy: policy as PolicyName } : {}),
           ...(pinned ? { faas_ids: faasIds } : {}),
+          ...(locality ? { locality: locality as 'prefer' | 'off' } : {}),
+          // Set through the API only: kept as it is.
+          ...(current?.allow_partial !== undefined ? { allow_partial: current.allow_partial } : {}),
         }
         await saveOverride(r, props.bucket, Object.keys(override).length ? override : undefined)
         await refresh(state)
@@ -410,6 +447,16 @@ function OverrideDialog(props: { bucket: string; onClose: () => void }) {
         options={[
           { value: '', label: `default (${r.load_balancer.settings.default_policy})` },
           ...POLICY_OPTIONS,
+        ]}
+      />
+      <SelectField
+        name={field('locality')}
+        label="Locality"
+        value={locality}
+        onValue={setLocality}
+        options={[
+          { value: '', label: `default (${r.load_balancer.settings.locality})` },
+          ...LOCALITY_OPTIONS,
         ]}
       />
       <label class="check">
