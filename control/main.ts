@@ -32,6 +32,7 @@ import { ControlMetrics } from './observe/metrics.js'
 import { HookDeliverer } from './snapshot/hooks.js'
 import { observeAll, TrafficSeries } from './observe/traffic.js'
 import { ListingPoller } from './changes/listing-poller.js'
+import { DemandLoop } from './replication/demand-loop.js'
 import { Reconciler, type ReconcilerOptions } from './replication/reconciler.js'
 import { AgentWork } from './agents/work.js'
 import { SnapshotPublisher } from './snapshot/publish.js'
@@ -154,6 +155,15 @@ export async function startControl(
     )
     poller.start()
     closers.push(async () => poller.stop())
+    const demand = new DemandLoop({
+      db,
+      changes,
+      log,
+      demand: (bucket, windowS) => traffic.demand(bucket, windowS),
+      decided: (bucket, action) => metrics.demandDecision(bucket, action),
+    })
+    demand.start()
+    closers.push(() => demand.stop())
 
     let edge: EdgeWorkers | undefined
     if (withEdge) {
@@ -189,6 +199,7 @@ export async function startControl(
       hooks,
       traffic,
       agents,
+      demandHeld: (bucketId) => demand.held(bucketId),
     })
     const api = await listen(app.fetch, host, config.apiPort, {
       idleTimeoutMs: config.idleTimeout,

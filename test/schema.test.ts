@@ -106,6 +106,7 @@ describe.each(ENGINES)('schema on $name', (engine) => {
         'lb_health_check',
         'lb_function_header',
         'lb_allow_partial',
+        'lb_locality',
         'replica_locations',
         'target_replica_count',
         'zones',
@@ -381,7 +382,7 @@ describe('migrations on a PostgreSQL server', () => {
     const appliedIds = results.flatMap((r) => r.applied.map((m) => m.id)).sort((a, b) => a - b)
     expect(appliedIds).toEqual(loadMigrations().map((m) => m.id))
     const rows = await runners[0]!.query<{ n: number }>('SELECT count(*) AS n FROM policies')
-    expect(rows[0]?.n).toBe(12)
+    expect(rows[0]?.n).toBe(13)
   })
 })
 

@@ -104,6 +104,12 @@ export const bucketAnswer = z
           .nullable()
           .describe('how long that pass took: about what the next one will take'),
         last_full_pass_objects: int.nullable().describe('objects that pass compared'),
+        origin: z
+          .enum(['policy', 'manual', 'demand'])
+          .describe(
+            "what placed it: the bucket's zones and count, its manual replica_locations, or demand",
+          ),
+        reason: z.string().nullable().describe('why it was added on demand; null otherwise'),
       }),
     ),
     object_count: int,
@@ -119,8 +125,32 @@ export const bucketAnswer = z
         }),
       )
       .describe(
-        'invocations of this bucket per zone of the edges that took them, over the last 5 minutes (busiest first)',
+        'invocations of this bucket per zone of the edges that took them, over the demand window (5 minutes unless demand.window_s says otherwise), busiest first',
       ),
+    demand: z
+      .object({
+        enabled: z.boolean(),
+        min_rate_per_min: z.number(),
+        window_s: int,
+        ttl_s: int,
+        max_replicas: int,
+      })
+      .nullable()
+      .describe('replicas on demand; null = off'),
+    demand_held: z
+      .array(z.object({ zone: z.string(), reason: z.string() }))
+      .describe('zones over the demand threshold that got no replica, and why'),
+    demand_decisions: z
+      .array(
+        z.object({
+          at: z.string(),
+          action: z.enum(['add', 'remove']),
+          zone: z.string(),
+          storage_id: int.nullable(),
+          reason: z.string(),
+        }),
+      )
+      .describe('the last replicas added or removed on demand, newest first'),
   })
   .meta({ id: 'Bucket' })
 
@@ -422,7 +452,11 @@ export const storageView = (r: StorageDeploymentRow): StorageDeploymentView => (
   addressing: r.addressing,
 })
 
-export const bucketView = (r: BucketRow, demand: readonly ZoneDemand[] = []): BucketView => ({
+export const bucketView = (
+  r: BucketRow,
+  demand: readonly ZoneDemand[] = [],
+  held: readonly { zone: string; reason: string }[] = [],
+): BucketView => ({
   bucket_id: r.bucket_id,
   name: r.name,
   storage_id: r.storage_id,
@@ -441,11 +475,30 @@ export const bucketView = (r: BucketRow, demand: readonly ZoneDemand[] = []): Bu
     last_full_pass_ms: x.last_full_pass_ms,
     last_full_pass_objects:
       x.last_full_pass_objects === null ? null : Number(x.last_full_pass_objects),
+    ...originOf(r, x.storage_id),
   })),
   object_count: r.object_count,
   total_bytes: r.total_bytes,
   demand_by_zone: [...demand],
+  demand: r.demand,
+  demand_held: [...held],
+  demand_decisions: r.demand_decisions.map((d) => ({
+    ...d,
+    at: new Date(d.at).toISOString(),
+  })),
 })
+
+/** What placed a replica: demand (with its reason) when it was not the policy's own choice. */
+function originOf(
+  r: BucketRow,
+  storageId: number,
+): { origin: 'policy' | 'manual' | 'demand'; reason: string | null } {
+  const byDemand = r.demand?.enabled
+    ? r.demand_replicas.find((d) => d.storage_id === storageId)
+    : undefined
+  if (byDemand) return { origin: 'demand', reason: byDemand.reason }
+  return { origin: r.replica_locations === null ? 'policy' : 'manual', reason: null }
+}
 
 export const objectView = (r: ObjectRow): ObjectView => ({
   object_id: r.object_id,

@@ -12,6 +12,11 @@ import type { ApiDeps } from './deps.js'
 import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
 import { bucketView } from './answers.js'
 import { DATA_PATHS } from '../agents/route.js'
+import { DEMAND_DEFAULTS } from '../replication/demand-plan.js'
+import { SLOT_MS, SLOTS } from '../observe/traffic.js'
+
+/** The longest demand window: what the traffic series hold. */
+const WINDOW_MAX_S = (SLOT_MS * SLOTS) / 1000
 
 const targetReplicaCount = z
   .number({ error: 'must be a whole number from 0 to 100' })
@@ -29,6 +34,36 @@ const dataPath = z
     "where the bucket's bytes may travel: 'any' (through agents where they run, else through control) or 'agents' (never through control: replicas wait for an agent)",
   )
 
+const bounded = (min: number, max: number, whole = true) => {
+  const error = `must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`
+  const n = z.number({ error }).min(min, { error }).max(max, { error })
+  return whole ? n.int({ error }) : n
+}
+
+/** Replicas on demand: every field has a default (DEMAND_DEFAULTS); null turns it off. */
+const demand = z
+  .strictObject({
+    enabled: z.boolean({ error: 'must be true or false' }).default(DEMAND_DEFAULTS.enabled),
+    min_rate_per_min: bounded(0.1, 1_000_000, false)
+      .default(DEMAND_DEFAULTS.min_rate_per_min)
+      .describe(
+        'invocations a minute from a zone, served outside it, that make a replica there worth it; each GiB of the bucket adds as much again',
+      ),
+    window_s: bounded(10, WINDOW_MAX_S)
+      .default(DEMAND_DEFAULTS.window_s)
+      .describe('seconds the rate is measured over'),
+    ttl_s: bounded(10, 7 * 86_400)
+      .default(DEMAND_DEFAULTS.ttl_s)
+      .describe(
+        "seconds a replica made on demand stays after its zone's demand fell under half the threshold",
+      ),
+    max_replicas: bounded(0, 16)
+      .default(DEMAND_DEFAULTS.max_replicas)
+      .describe('replicas on demand the bucket may have at once'),
+  })
+  .nullable()
+  .describe('replicas where invocations come from (README "Replicas on demand"); null = off')
+
 export const createBody = z.strictObject({
   name: bucketName,
   storage_id: id,
@@ -36,6 +71,7 @@ export const createBody = z.strictObject({
   target_replica_count: targetReplicaCount.default(0),
   replica_locations: replicaLocations.default(null),
   data_path: dataPath.default('any'),
+  demand: demand.default(null),
 })
 /**
  * The item as GET gives it is accepted: fixed fields unchanged; what FaDO reports (replica status,
@@ -49,18 +85,25 @@ export const updateBody = z.strictObject({
   object_count: readOnly,
   total_bytes: readOnly,
   demand_by_zone: readOnly,
+  demand_held: readOnly,
+  demand_decisions: readOnly,
   zones: zones.optional(),
   target_replica_count: targetReplicaCount.optional(),
   replica_locations: replicaLocations.optional(),
   data_path: dataPath.optional(),
+  demand: demand.optional(),
 })
 const FIXED = ['bucket_id', 'name', 'storage_id'] as const
 
 /** A bucket as the API shows it: its row, and the demand the edges reported for it. */
 export const bucketWithDemand =
-  ({ traffic }: Pick<ApiDeps, 'traffic'>) =>
+  ({ traffic, demandHeld }: Pick<ApiDeps, 'traffic' | 'demandHeld'>) =>
   (row: BucketRow) =>
-    bucketView(row, traffic?.demand(row.name) ?? [])
+    bucketView(
+      row,
+      traffic?.demand(row.name, row.demand?.window_s) ?? [],
+      row.demand?.enabled ? (demandHeld?.(row.bucket_id) ?? []) : [],
+    )
 
 export function bucketsApi(deps: ApiDeps): Hono {
   const { db } = deps

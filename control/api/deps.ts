@@ -32,4 +32,6 @@ export interface ApiDeps extends ServiceDeps {
   traffic?: TrafficSeries | undefined
   /** Work handed to agents (issue 22); absent: /api/agent answers 503. */
   agents?: AgentWork | undefined
+  /** Zones over a bucket's demand threshold that got no replica, and why (demand-loop.ts). */
+  demandHeld?: ((bucketId: number) => { zone: string; reason: string }[]) | undefined
 }

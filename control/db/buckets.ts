@@ -1,4 +1,5 @@
 /** Buckets (thesis §4.1.5): a master copy on one storage deployment, replicas by policy. */
+import type { DemandSettings } from '../replication/demand-plan.js'
 import type { Queryable } from './client.js'
 import { policyValueSql, setBucketPolicy } from './policies.js'
 
@@ -31,9 +32,39 @@ export interface BucketRow {
   /** Objects indexed from the master, and their bytes (kept by triggers on objects). */
   object_count: number
   total_bytes: number
+  /** Replicas on demand (null = off). */
+  demand: DemandSettings | null
+  /** What the demand planner wants, and why (the copies' state is in `replicas`). */
+  demand_replicas: {
+    storage_id: number
+    zone: string
+    reason: string
+    added_at: string
+    last_demand_at: string
+  }[]
+  /** The bucket's last demand decisions, newest first. */
+  demand_decisions: {
+    at: string
+    action: 'add' | 'remove'
+    zone: string
+    storage_id: number | null
+    reason: string
+  }[]
 }
 
+/** Demand decisions a bucket shows (the table keeps 30 days of them). */
+export const DECISIONS_SHOWN = 10
+
 const SELECT = `SELECT b.bucket_id, b.name, b.storage_id, b.object_count, b.total_bytes, b.data_path,
+    b.demand,
+    COALESCE((SELECT json_agg(json_build_object('storage_id', d.storage_id, 'zone', d.zone,
+                'reason', d.reason, 'added_at', d.added_at, 'last_demand_at', d.last_demand_at)
+                ORDER BY d.storage_id)
+              FROM demand_replicas d WHERE d.bucket_id = b.bucket_id), '[]') AS demand_replicas,
+    COALESCE((SELECT json_agg(x ORDER BY x.at DESC) FROM (
+                SELECT e.at, e.action, e.zone, e.storage_id, e.reason FROM demand_decisions e
+                WHERE e.bucket_id = b.bucket_id ORDER BY e.at DESC, e.decision_id DESC
+                LIMIT ${DECISIONS_SHOWN}) x), '[]') AS demand_decisions,
     ${policyValueSql('buckets_policies', 'bucket_id', 'b', 'zones')} AS zones,
     (${policyValueSql('buckets_policies', 'bucket_id', 'b', 'target_replica_count')})::int AS target_replica_count,
     (SELECT bp.value FROM buckets_policies bp JOIN policies p ON p.policy_id = bp.policy_id
@@ -129,6 +160,8 @@ export interface BucketPolicyInput {
   replica_locations?: number[] | null | undefined
   /** 'agents': bytes never pass through control. */
   data_path?: 'any' | 'agents' | undefined
+  /** null turns replicas on demand off. */
+  demand?: DemandSettings | null | undefined
 }
 
 export async function insertBucket(
@@ -167,6 +200,15 @@ export async function setBucketPolicies(
       bucketId,
       input.data_path,
     ])
+  if (input.demand !== undefined) {
+    await q.query('UPDATE buckets SET demand = $2::jsonb WHERE bucket_id = $1', [
+      bucketId,
+      input.demand === null ? null : JSON.stringify(input.demand),
+    ])
+    // Turned off: the replicas it made go with the next pass.
+    if (!input.demand?.enabled)
+      await q.query('DELETE FROM demand_replicas WHERE bucket_id = $1', [bucketId])
+  }
 }
 
 export async function deleteBucket(q: Queryable, id: number): Promise<boolean> {
@@ -241,4 +283,60 @@ export async function recordFullPass(
      WHERE bucket_id = $1 AND storage_id = $2`,
     [bucketId, storageId, Math.round(pass.durationMs), pass.objects],
   )
+}
+
+/** What the demand planner decided for a bucket, written at once (demand-loop.ts). */
+export async function applyDemandPlan(
+  q: Queryable,
+  bucketId: number,
+  plan: {
+    add: readonly { storage_id: number; zone: string; reason: string }[]
+    remove: readonly { storage_id: number; zone: string; reason: string }[]
+    refresh: readonly number[]
+  },
+): Promise<void> {
+  for (const a of plan.add) {
+    await q.query(
+      `INSERT INTO demand_replicas (bucket_id, storage_id, zone, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (bucket_id, storage_id) DO NOTHING`,
+      [bucketId, a.storage_id, a.zone, a.reason],
+    )
+    await q.query(
+      `INSERT INTO demand_decisions (bucket_id, action, zone, storage_id, reason)
+       VALUES ($1, 'add', $2, $3, $4)`,
+      [bucketId, a.zone, a.storage_id, a.reason],
+    )
+  }
+  for (const r of plan.remove) {
+    await q.query('DELETE FROM demand_replicas WHERE bucket_id = $1 AND storage_id = $2', [
+      bucketId,
+      r.storage_id,
+    ])
+    await q.query(
+      `INSERT INTO demand_decisions (bucket_id, action, zone, storage_id, reason)
+       VALUES ($1, 'remove', $2, $3, $4)`,
+      [bucketId, r.zone, r.storage_id, r.reason],
+    )
+  }
+  if (plan.refresh.length > 0)
+    await q.query(
+      `UPDATE demand_replicas SET last_demand_at = now()
+       WHERE bucket_id = $1 AND storage_id = ANY($2::int[])`,
+      [bucketId, plan.refresh],
+    )
+}
+
+/** Additions and removals of a bucket's replicas on demand in the last hour. */
+export async function demandChangesLastHour(q: Queryable, bucketId: number): Promise<number> {
+  const [row] = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM demand_decisions
+     WHERE bucket_id = $1 AND at > now() - interval '1 hour'`,
+    [bucketId],
+  )
+  return row?.n ?? 0
+}
+
+/** Demand decisions older than 30 days go. */
+export async function pruneDemandDecisions(q: Queryable): Promise<void> {
+  await q.query(`DELETE FROM demand_decisions WHERE at < now() - interval '30 days'`)
 }

@@ -15,6 +15,7 @@
  *   fado_full_pass_age_seconds{bucket,storage}        … and how long ago it ended
  *   fado_snapshot_version                             the newest published route snapshot
  *   fado_api_requests_total{method,route,code}        admin API requests answered
+ *   fado_demand_decisions_total{bucket,action}        replicas added / removed on demand
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Queryable } from '../db/client.js'
@@ -36,6 +37,7 @@ export class ControlMetrics implements ReplicationObserver {
   readonly #lag: Histogram<'bucket'>
   readonly #errors: Counter<'bucket' | 'storage'>
   readonly #api: Counter<'method' | 'route' | 'code'>
+  readonly #demand: Counter<'bucket' | 'action'>
   /** This scrape's read of every replica (see text()). */
   #replicas: Promise<{ bucket: string; storage: string; replica: Replica }[]> | undefined
 
@@ -79,6 +81,12 @@ export class ControlMetrics implements ReplicationObserver {
       name: 'fado_replica_repairs_total',
       help: "Replica objects changed or added behind FaDO's back, repaired from the master",
       labelNames: ['bucket', 'storage'],
+      registers,
+    })
+    this.#demand = new Counter({
+      name: 'fado_demand_decisions_total',
+      help: 'Replicas added or removed on demand (README "Replicas on demand"), by bucket',
+      labelNames: ['bucket', 'action'],
       registers,
     })
     this.#api = new Counter({
@@ -240,6 +248,10 @@ export class ControlMetrics implements ReplicationObserver {
 
   repaired(bucket: string, storage: string, objects: number): void {
     this.#repairs.inc({ bucket, storage }, objects)
+  }
+
+  demandDecision(bucket: string, action: 'add' | 'remove'): void {
+    this.#demand.inc({ bucket, action })
   }
 
   apiRequest(method: string, route: string, code: number): void {

@@ -38,6 +38,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
     storages,
     clusters,
     current: bucket.replicas.map((r) => r.storage_id),
+    demand: bucket.demand?.enabled ? bucket.demand_replicas.map((d) => d.storage_id) : [],
   })
   let routesChanged = false
   const errors: string[] = []

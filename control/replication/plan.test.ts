@@ -151,4 +151,18 @@ describe('planReplicas', () => {
       remove: [30],
     })
   })
+
+  it("wants replicas made on demand besides the policy's, without counting them towards its target", () => {
+    // Target 1 in germany: 20 is the policy's (kept); 40 (usa) was made on demand.
+    const p = plan({ zones: ['germany'], target_replica_count: 1 }, [20, 40], { demand: [40] })
+    expect(p).toEqual({ desired: [20, 40], add: [], remove: [] })
+    // A demand-made replica in an allowed zone does not stand in for the policy's own.
+    const q = plan({ zones: ['germany'], target_replica_count: 1 }, [30], { demand: [30] })
+    expect(q.desired).toHaveLength(2)
+    expect(q.desired).toContain(30)
+    // Gone from demand: removed, the policy's stays.
+    expect(plan({ zones: ['germany'], target_replica_count: 1 }, [20, 40]).remove).toEqual([40])
+    // Never the master.
+    expect(plan({}, [], { demand: [10] }).desired).toEqual([])
+  })
 })

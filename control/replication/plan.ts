@@ -7,6 +7,7 @@
  *   candidates are kept before anything new is added, so replicas never move without cause.
  *   New ones go first to clusters holding no copy yet, then by a rendezvous hash of
  *   (bucket, storage) so different buckets spread over different deployments, deterministically.
+ * - Replicas made on demand (demand-plan.ts) are wanted besides all of that.
  */
 import { hash32 } from '../../edge/policies/hash.js'
 
@@ -27,6 +28,11 @@ export interface PlanInput {
   clusters: readonly { cluster_id: number; zones: readonly string[] }[]
   /** Storage ids currently holding a replica. */
   current: readonly number[]
+  /**
+   * Storage ids the demand planner wants (demand-plan.ts): wanted besides the policy's choice,
+   * and not counted towards it, so the policy's replicas never move because of demand.
+   */
+  demand?: readonly number[] | undefined
 }
 
 export interface ReplicaPlan {
@@ -56,7 +62,10 @@ export function planReplicas(input: PlanInput): ReplicaPlan {
     const target = Math.max(0, Math.min(bucket.target_replica_count, candidates.length))
     const candidateIds = new Set(candidates.map((s) => s.storage_id))
 
-    const kept = [...input.current].filter((id) => candidateIds.has(id)).sort((a, b) => a - b)
+    const byDemand = new Set(input.demand ?? [])
+    const kept = [...input.current]
+      .filter((id) => candidateIds.has(id) && !byDemand.has(id))
+      .sort((a, b) => a - b)
     for (const id of kept.slice(0, target)) desired.add(id)
 
     const clustersWithCopy = new Set<number>([storageById.get(bucket.storage_id)?.cluster_id ?? -1])
@@ -74,6 +83,9 @@ export function planReplicas(input: PlanInput): ReplicaPlan {
       clustersWithCopy.add(pick.s.cluster_id)
     }
   }
+
+  for (const id of input.demand ?? [])
+    if (id !== bucket.storage_id && storageById.has(id)) desired.add(id)
 
   const current = new Set(input.current)
   const sortedDesired = [...desired].sort((a, b) => a - b)

@@ -18,6 +18,7 @@ import { getStorageDeployment, listStorageDeployments } from '../db/storage-depl
 import { conflict, invalidField, notFound, storageFailed } from '../lib/errors.js'
 import { removeCopies } from './remove-copies.js'
 import type { ServiceDeps } from './deps.js'
+import type { DemandSettings } from '../replication/demand-plan.js'
 
 export interface NewBucket {
   name: string
@@ -26,6 +27,7 @@ export interface NewBucket {
   target_replica_count: number
   replica_locations: number[] | null
   data_path: 'any' | 'agents'
+  demand: DemandSettings | null
 }
 
 async function checkLocations(

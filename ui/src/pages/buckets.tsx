@@ -83,6 +83,14 @@ export function BucketsPage() {
                       <li key={rep.storage_id}>
                         {alias(rep.storage_id)}{' '}
                         <Badge tone={REPLICA_TONE[rep.status]}>{rep.status}</Badge>
+                        {rep.origin === 'demand' && (
+                          <>
+                            {' '}
+                            <Badge tone="busy" title={rep.reason ?? undefined}>
+                              on demand
+                            </Badge>
+                          </>
+                        )}
                         {rep.error && <div class="replica-error">{rep.error}</div>}
                         {rep.last_full_pass_at && (
                           <div
@@ -187,6 +195,19 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
   const [manual, setManual] = useState(b?.replica_locations != null)
   const [locations, setLocations] = useState<number[]>(b?.replica_locations ?? [])
   const [dataPath, setDataPath] = useState<'any' | 'agents'>(b?.data_path ?? 'any')
+  const [onDemand, setOnDemand] = useState(b?.demand?.enabled ?? false)
+  const [demand, setDemand] = useState({
+    min_rate_per_min: String(b?.demand?.min_rate_per_min ?? 60),
+    window_s: String(b?.demand?.window_s ?? 300),
+    ttl_s: String(b?.demand?.ttl_s ?? 1800),
+    max_replicas: String(b?.demand?.max_replicas ?? 2),
+  })
+  const demandField = (key: keyof typeof demand) => ({
+    name: `demand.${key}`,
+    value: demand[key],
+    onValue: (v: string) => setDemand((d) => ({ ...d, [key]: v })),
+    type: 'number' as const,
+  })
   const candidates = storages.filter((s) => s.storage_id !== master)
   return (
     <FormDialog
@@ -199,6 +220,11 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
         'target_replica_count',
         'replica_locations',
         'data_path',
+        'demand',
+        'demand.min_rate_per_min',
+        'demand.window_s',
+        'demand.ttl_s',
+        'demand.max_replicas',
       ]}
       onClose={props.onClose}
       onSubmit={async () => {
@@ -207,6 +233,15 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
           target_replica_count: target.trim() === '' ? Number.NaN : Number(target),
           replica_locations: manual ? locations.filter((id) => id !== master) : null,
           data_path: dataPath,
+          demand: onDemand
+            ? {
+                enabled: true,
+                min_rate_per_min: Number(demand.min_rate_per_min),
+                window_s: Number(demand.window_s),
+                ttl_s: Number(demand.ttl_s),
+                max_replicas: Number(demand.max_replicas),
+              }
+            : null,
         }
         if (b) await send('PUT', `/api/buckets/${b.bucket_id}`, policy)
         else
@@ -298,13 +333,68 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
           { value: 'agents', label: 'only through agents: never through control (replicas wait)' },
         ]}
       />
+      <fieldset>
+        <legend>Replicas on demand</legend>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="demand"
+            checked={onDemand}
+            onChange={(e) => setOnDemand(e.currentTarget.checked)}
+          />
+          Add a replica in a zone (within the allowed zones) whose invocations are served elsewhere,
+          and remove it when they go
+        </label>
+        {onDemand && (
+          <div class="grid-2">
+            <TextField
+              label="Rate that earns a replica (invocations/min)"
+              hint="From one zone, served outside it; each GiB of the bucket adds as much again"
+              {...demandField('min_rate_per_min')}
+            />
+            <TextField label="Measured over (s)" hint="10 to 900" {...demandField('window_s')} />
+            <TextField
+              label="Kept after demand goes (s)"
+              hint="Once the zone's rate is under half the threshold"
+              {...demandField('ttl_s')}
+            />
+            <TextField label="Replicas on demand, at most" {...demandField('max_replicas')} />
+          </div>
+        )}
+      </fieldset>
     </FormDialog>
   )
 }
 
-/** Invocations per zone of the edges that took them, over the last 5 minutes. */
+/**
+ * Invocations per zone of the edges that took them, over the demand window; with replicas on
+ * demand, the zones held back and the last decision, with why.
+ */
 function Demand({ bucket }: { bucket: Bucket }) {
-  if (bucket.demand_by_zone.length === 0) return <span class="muted">none yet</span>
+  const last = bucket.demand_decisions[0]
+  return (
+    <>
+      {bucket.demand_by_zone.length === 0 ? (
+        <span class="muted">none yet</span>
+      ) : (
+        <DemandByZone bucket={bucket} />
+      )}
+      {bucket.demand?.enabled && <div class="muted small">replicas on demand</div>}
+      {bucket.demand_held.map((h) => (
+        <div key={h.zone} class="muted small" aria-label={`held ${h.zone}`}>
+          {h.reason}
+        </div>
+      ))}
+      {last && (
+        <div class="muted small" aria-label={`last demand decision for ${bucket.name}`}>
+          {formatTime(last.at)}: {last.reason}
+        </div>
+      )}
+    </>
+  )
+}
+
+function DemandByZone({ bucket }: { bucket: Bucket }) {
   return (
     <ul class="demand" aria-label={`demand for ${bucket.name}`}>
       {bucket.demand_by_zone.map((d) => (
