@@ -116,6 +116,7 @@ describe('replicas on demand', () => {
       window_s: 300,
       ttl_s: 1800,
       max_replicas: 2,
+      size_unit_bytes: 1024 ** 3,
     })
     expect(
       (await p.fado.api('PUT', `/api/buckets/${ids.plain}`, { demand: null })).body.demand,
@@ -207,6 +208,42 @@ describe('replicas on demand', () => {
       'asia',
       async () => (await invoke('photos', 'asia')).cluster === 'sin',
     )
+  })
+
+  it("the master's storage lost: its replicas on demand say so and are not routed to; none is dropped; all comes back", async () => {
+    const iad = p.clusters.iad!
+    const fra = p.clusters.fra!.storage_id
+    await iad.minio.stop()
+    try {
+      p.fado.running.reconciler.schedule(ids.photos!)
+      // Demand goes on meanwhile: the planner must not take the outage for quiet.
+      await demandUntil(
+        'the replica in fra to report the master down',
+        'photos',
+        'eu',
+        async () => {
+          for (let i = 0; i < 5; i++) await invoke('photos', 'asia')
+          const r = (await bucket('photos')).replicas.find(
+            (x: { storage_id: number }) => x.storage_id === fra,
+          )
+          return r?.status === 'error' && /master unavailable/.test(r.error)
+        },
+      )
+      // Not routed to while it cannot be verified; invocations go to the master's cluster.
+      await waitFor(
+        'eu routed away from fra',
+        async () => (await invoke('photos', 'eu')).cluster === 'iad',
+      )
+      const b = await bucket('photos')
+      expect(b.replicas.every((r: { origin: string }) => r.origin === 'demand')).toBe(true)
+      expect(b.demand_decisions.some((d: { action: string }) => d.action === 'remove')).toBe(false)
+    } finally {
+      await iad.minio.start()
+    }
+    await demandUntil('fra synced and serving eu again', 'photos', 'eu', async () => {
+      for (let i = 0; i < 5; i++) await invoke('photos', 'asia')
+      return (await invoke('photos', 'eu')).cluster === 'fra'
+    })
   })
 
   it('removes a replica on demand once its zone has been quiet for the TTL; invocations go back to the master’s cluster', async () => {

@@ -238,6 +238,13 @@ describe('an edge in zone us (fado edge --zone us), with metrics', () => {
       },
       20_000,
     )
+    // The Traffic page lists every edge that reported, with its zone.
+    const edges = (await p.fado.api('GET', '/api/traffic')).body.edges as {
+      token_id: number | null
+      zone: string | null
+    }[]
+    expect(edges).toContainEqual(expect.objectContaining({ token_id: null, zone: 'eu' }))
+    expect(edges.some((e) => e.token_id !== null && e.zone === 'us')).toBe(true)
   })
 
   it('falls over to the other zone when its own cluster is unreachable, and counts that as remote', async () => {

@@ -134,6 +134,7 @@ export const bucketAnswer = z
         window_s: int,
         ttl_s: int,
         max_replicas: int,
+        size_unit_bytes: int,
       })
       .nullable()
       .describe('replicas on demand; null = off'),
@@ -377,6 +378,18 @@ export const trafficAnswer = z
       }),
     ),
     clusters: z.record(z.string(), series),
+    edges: z
+      .array(
+        z.object({
+          token_id: int
+            .nullable()
+            .describe("the edge token it reports with; null: this process's own edge"),
+          zone: z.string().nullable().describe('the zone it served from; null: none'),
+          last_report_at: dateTime,
+          invocations: int.describe('reported from this zone in the last 15 minutes'),
+        }),
+      )
+      .describe('the edges that reported in the last 15 minutes, per zone'),
   })
   .nullable()
   .meta({ id: 'Traffic' }) satisfies z.ZodType<TrafficView | null>

@@ -60,6 +60,11 @@ const demand = z
     max_replicas: bounded(0, 16)
       .default(DEMAND_DEFAULTS.max_replicas)
       .describe('replicas on demand the bucket may have at once'),
+    size_unit_bytes: bounded(1024 ** 2, 2 ** 50)
+      .default(DEMAND_DEFAULTS.size_unit_bytes)
+      .describe(
+        'each this many bytes of the bucket adds min_rate_per_min to the rate a replica needs',
+      ),
   })
   .nullable()
   .describe('replicas where invocations come from (README "Replicas on demand"); null = off')

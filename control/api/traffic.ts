@@ -139,7 +139,7 @@ export function trafficApi({ traffic, publisher }: ApiDeps) {
         const kept: StatsEntry[] = entries.filter(
           (e) => bucketKnown(e.bucket) && clusterKnown(e.cluster),
         )
-        traffic?.add(kept)
+        traffic?.add(kept, c.get('principal').token_id)
         return c.json({ received: entries.length, kept: kept.length })
       },
     )

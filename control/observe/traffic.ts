@@ -79,6 +79,17 @@ export interface TrafficView {
   until: string
   buckets: Record<string, BucketSeries>
   clusters: Record<string, Series>
+  /** The edges that reported in the last 15 minutes, per zone they served from. */
+  edges: EdgeSeen[]
+}
+
+export interface EdgeSeen {
+  /** The edge token it reported with; null: this process's own edge (standalone). */
+  token_id: number | null
+  zone: string | null
+  last_report_at: string
+  /** Invocations it reported from this zone in the last 15 minutes. */
+  invocations: number
 }
 
 const emptyTraffic = (): Traffic => ({ count: 0, errors: 0, hist: emptyHistogram() })
@@ -87,6 +98,11 @@ export class TrafficSeries implements ReplicationObserver {
   readonly #slots: Slot[] = []
   /** Current backlog per bucket and storage. */
   readonly #pending = new Map<string, Map<string, number>>()
+  /** Who reported, per token and zone (bounded like the series: older than 15 minutes goes). */
+  readonly #edges = new Map<
+    string,
+    { token_id: number | null; zone: string; at: number; n: number }
+  >()
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -109,9 +125,24 @@ export class TrafficSeries implements ReplicationObserver {
     return last
   }
 
-  /** Invocation figures an edge drained (bucket '' = refused before routing: not charted). */
-  add(entries: readonly StatsEntry[]): void {
+  /**
+   * Invocation figures an edge drained (bucket '' = refused before routing: not charted), from the
+   * edge holding token `tokenId` (null: this process's own).
+   */
+  add(entries: readonly StatsEntry[], tokenId: number | null = null): void {
     const slot = this.#slot()
+    const now = this.now()
+    for (const [key, e] of this.#edges) if (e.at <= now - SLOTS * SLOT_MS) this.#edges.delete(key)
+    for (const e of entries) {
+      const zone = e.zone ?? ''
+      const key = `${tokenId}\n${zone}`
+      const seen = this.#edges.get(key)
+      if (seen) {
+        seen.at = now
+        seen.n += e.count
+      } else if (this.#edges.size < 1_000)
+        this.#edges.set(key, { token_id: tokenId, zone, at: now, n: e.count })
+    }
     for (const e of entries) {
       const into = (map: Map<string, Traffic>, key: string) => {
         if (!key) return
@@ -234,11 +265,21 @@ export class TrafficSeries implements ReplicationObserver {
     const clusters: Record<string, Series> = {}
     for (const name of names((s) => s.clusters.keys()))
       clusters[name] = series((s) => s.clusters.get(name))
+    const edges = [...this.#edges.values()]
+      .filter((e) => e.at > this.now() - SLOTS * SLOT_MS)
+      .sort((a, b) => (a.token_id ?? 0) - (b.token_id ?? 0) || a.zone.localeCompare(b.zone))
+      .map((e) => ({
+        token_id: e.token_id,
+        zone: e.zone === '' ? null : e.zone,
+        last_report_at: new Date(e.at).toISOString(),
+        invocations: e.n,
+      }))
     return {
       slot_seconds: SLOT_MS / 1000,
       until: new Date(newest).toISOString(),
       buckets,
       clusters,
+      edges,
     }
   }
 }

@@ -20,7 +20,7 @@ import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ZoneDemand } from '../observe/traffic.js'
-import { planDemand, type DemandPlan } from './demand-plan.js'
+import { DEMAND_DEFAULTS, planDemand, type DemandPlan } from './demand-plan.js'
 
 export const DEMAND_INTERVAL_MS = 5_000
 
@@ -76,8 +76,9 @@ export class DemandLoop {
     ]
     const faasClusters = new Set(faas.map((f) => f.cluster_id))
     for (const bucket of buckets) {
-      const settings = bucket.demand
-      if (!settings) continue
+      if (!bucket.demand) continue
+      // Settings stored before a field existed take its default.
+      const settings = { ...DEMAND_DEFAULTS, ...bucket.demand }
       const plan = planDemand({
         bucket: { ...bucket, total_bytes: Number(bucket.total_bytes), demand: settings },
         storages,

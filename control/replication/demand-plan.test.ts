@@ -126,6 +126,10 @@ describe('planDemand', () => {
     expect(planDemand(big).add).toEqual([])
     big.demand = [zone('eu', 3_100)]
     expect(planDemand(big).add[0]?.reason).toMatch(/threshold 3060\/min for 50\.0 GiB/)
+    // A smaller size unit makes size count at MiB scale: 16 MiB in 4 MiB units needs 5 ×.
+    expect(
+      demandThreshold({ ...DEMAND_DEFAULTS, size_unit_bytes: 4 * 1024 ** 2 }, 16 * 1024 ** 2),
+    ).toBe(300)
   })
 
   const replica = { storage_id: 20, zone: 'eu', added_at: 0, last_demand_at: 0 }

@@ -9,9 +9,10 @@
  * - **Add** a replica in zone z when the invocations from z that were served outside it reach the
  *   bucket's threshold (a rate per minute over the window), z holds no copy yet, and a storage
  *   deployment in z sits in a cluster with a FaaS deployment (a copy elsewhere serves nobody).
- * - **Threshold and size**: `min_rate_per_min × (1 + bytes ÷ 1 GiB)` — each GiB of the bucket adds
- *   `min_rate_per_min` to the rate needed, so a 50 GB bucket needs ~50× the demand of a 5 MB one
- *   before it is copied: the copy's cost grows with its size, the gain with the traffic.
+ * - **Threshold and size**: `min_rate_per_min × (1 + bytes ÷ size_unit_bytes)` — each
+ *   `size_unit_bytes` (default 1 GiB) of the bucket adds `min_rate_per_min` to the rate needed, so
+ *   a 50 GB bucket needs ~50× the demand of a 5 MB one before it is copied: the copy's cost grows
+ *   with its size, the gain with the traffic.
  * - **Keep / remove (hysteresis)**: a demand-made replica stays while its zone's demand (all of it:
  *   once local it is no longer remote) is at least half the threshold; it is removed once it has
  *   stayed under that for `ttl_s`. Demand that moves away and comes back within the TTL finds
@@ -32,6 +33,8 @@ export interface DemandSettings {
   ttl_s: number
   /** Demand-made replicas a bucket may have at once. */
   max_replicas: number
+  /** Each this many bytes of the bucket adds min_rate_per_min to the rate a replica needs. */
+  size_unit_bytes: number
 }
 
 /** What `demand: {}` means (README "Replicas on demand"). */
@@ -41,6 +44,7 @@ export const DEMAND_DEFAULTS: DemandSettings = {
   window_s: 300,
   ttl_s: 1_800,
   max_replicas: 2,
+  size_unit_bytes: 1024 ** 3,
 }
 
 export const MAX_CHANGES_PER_HOUR = 4
@@ -101,9 +105,9 @@ const span = (s: number) =>
 const size = (bytes: number) =>
   bytes >= GIB / 10 ? `${(bytes / GIB).toFixed(1)} GiB` : `${Math.ceil(bytes / 1024 ** 2)} MiB`
 
-/** The rate a zone's remote demand must reach: min_rate_per_min more for each GiB of the bucket. */
+/** The rate a zone's remote demand must reach: min_rate_per_min more for each size unit of the bucket. */
 export const demandThreshold = (settings: DemandSettings, bytes: number): number =>
-  settings.min_rate_per_min * (1 + Math.max(0, bytes) / GIB)
+  settings.min_rate_per_min * (1 + Math.max(0, bytes) / settings.size_unit_bytes)
 
 export function planDemand(input: DemandPlanInput): DemandPlan {
   const { bucket, now } = input

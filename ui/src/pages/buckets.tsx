@@ -201,6 +201,7 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
     window_s: String(b?.demand?.window_s ?? 300),
     ttl_s: String(b?.demand?.ttl_s ?? 1800),
     max_replicas: String(b?.demand?.max_replicas ?? 2),
+    size_unit_mib: String((b?.demand?.size_unit_bytes ?? 1024 ** 3) / 1024 ** 2),
   })
   const demandField = (key: keyof typeof demand) => ({
     name: `demand.${key}`,
@@ -225,6 +226,7 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
         'demand.window_s',
         'demand.ttl_s',
         'demand.max_replicas',
+        'demand.size_unit_bytes',
       ]}
       onClose={props.onClose}
       onSubmit={async () => {
@@ -240,6 +242,7 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
                 window_s: Number(demand.window_s),
                 ttl_s: Number(demand.ttl_s),
                 max_replicas: Number(demand.max_replicas),
+                size_unit_bytes: Math.round(Number(demand.size_unit_mib) * 1024 ** 2),
               }
             : null,
         }
@@ -359,6 +362,12 @@ function BucketDialog(props: { bucket: Bucket | undefined; onClose: () => void }
               {...demandField('ttl_s')}
             />
             <TextField label="Replicas on demand, at most" {...demandField('max_replicas')} />
+            <TextField
+              label="Size unit (MiB)"
+              hint="Each this much of the bucket adds the rate above again to what earns a replica"
+              {...demandField('size_unit_mib')}
+              name="demand.size_unit_bytes"
+            />
           </div>
         )}
       </fieldset>

@@ -5,7 +5,8 @@
  */
 import { useEffect, useState } from 'preact/hooks'
 import { send } from '../api.js'
-import { Empty, PageHeader } from '../components/common.js'
+import { Empty, formatTime, PageHeader } from '../components/common.js'
+import { DataTable } from '../components/table.js'
 import { LineChart } from '../components/chart.js'
 import type { TrafficView } from '../types.js'
 
@@ -72,7 +73,7 @@ export function TrafficPage() {
     <>
       <PageHeader
         title="Traffic"
-        intro="The last 15 minutes in 10-second steps, updated every 5 seconds: invocations and their latency at the edges, per bucket and per cluster, and replication backlog and lag per bucket."
+        intro="The last 15 minutes in 10-second steps, updated every 5 seconds: the edges that reported and their zones, invocations and their latency at the edges, per bucket and per cluster, and replication backlog and lag per bucket."
       />
       {error && (
         <p class="alert error" role="alert">
@@ -85,6 +86,23 @@ export function TrafficPage() {
         <Empty>No invocations or replication in the last 15 minutes.</Empty>
       ) : (
         <>
+          {(view?.edges.length ?? 0) > 0 && (
+            <section class="panel" aria-labelledby="edges-title">
+              <h2 id="edges-title">Edges</h2>
+              <DataTable columns={['Edge', 'Zone', 'Invocations', 'Last report']}>
+                {(view?.edges ?? []).map((e) => (
+                  <tr key={`${e.token_id}-${e.zone}`}>
+                    <th scope="row">
+                      {e.token_id === null ? 'this process' : `edge token #${e.token_id}`}
+                    </th>
+                    <td>{e.zone ?? <span class="muted">no zone</span>}</td>
+                    <td>{e.invocations.toLocaleString()}</td>
+                    <td>{formatTime(e.last_report_at)}</td>
+                  </tr>
+                ))}
+              </DataTable>
+            </section>
+          )}
           <h2>Per bucket</h2>
           {buckets.map(([name, s]) => (
             <section key={name} class="panel traffic" aria-label={`bucket ${name}`}>
