@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { freePort } from './helpers/ports.js'
+import { freePort, waitFor } from './helpers/ports.js'
 import { runFado, startFado, type RunningFado } from './helpers/fado-process.js'
 
 const running: RunningFado[] = []
@@ -53,16 +53,30 @@ describe('fado demo', () => {
     }
     for (const [bucket, clusters] of Object.entries(expected)) {
       expect(demo.stdout()).toContain(`X-FaDO-Bucket: ${bucket}`)
-      const seen = new Set<string>()
-      for (let i = 0; i < 6; i++) {
-        const res = await fetch(`http://127.0.0.1:${edgePort}/function/image?object=photo.jpg`, {
-          headers: { 'X-FaDO-Bucket': bucket },
-        })
-        const body = (await res.json()) as { cluster: string; size: number }
-        expect(res.status).toBe(200)
-        expect(body.size).toBe(200_000)
-        seen.add(res.headers.get('x-fado-cluster') ?? '')
-      }
+      // The demo waits (bounded) for its replicas; on a loaded machine the last may turn synced a
+      // moment after it prints. Every answer must come from a cluster holding the data, and, soon,
+      // every such cluster must answer.
+      let seen = new Set<string>()
+      await waitFor(
+        `invocations of ${bucket} to land on ${clusters.join(', ')}`,
+        async () => {
+          seen = new Set<string>()
+          for (let i = 0; i < 6; i++) {
+            const res = await fetch(
+              `http://127.0.0.1:${edgePort}/function/image?object=photo.jpg`,
+              { headers: { 'X-FaDO-Bucket': bucket } },
+            )
+            const body = (await res.json()) as { cluster: string; size: number }
+            expect(res.status).toBe(200)
+            expect(body.size).toBe(200_000)
+            const cluster = res.headers.get('x-fado-cluster') ?? ''
+            expect(clusters).toContain(cluster)
+            seen.add(cluster)
+          }
+          return seen.size === clusters.length
+        },
+        30_000,
+      )
       expect([...seen].sort()).toEqual(clusters)
     }
     // Two functions deployed differently: each lands only where it can run, at its own path.

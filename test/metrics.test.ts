@@ -142,7 +142,15 @@ describe('PromQL over what happened', () => {
       },
       10_000,
     )
-    // A refusal is counted without the client's bucket name as a label.
+    // A refusal is counted without the client's bucket name as a label (it was made after the
+    // last invocation: the scrape that saw 60 may have come before it).
+    await waitFor(
+      'the refusal to be scraped',
+      async () =>
+        (await value('sum(fado_edge_requests_total{bucket="",cluster="",code="404"})')) !==
+        undefined,
+      10_000,
+    )
     expect(await value('sum(fado_edge_requests_total{bucket="",cluster="",code="404"})')).toBe(1)
     expect(await value('count(fado_edge_requests_total{bucket="no-such-bucket"})')).toBeUndefined()
     expect(

@@ -340,3 +340,11 @@ export async function demandChangesLastHour(q: Queryable, bucketId: number): Pro
 export async function pruneDemandDecisions(q: Queryable): Promise<void> {
   await q.query(`DELETE FROM demand_decisions WHERE at < now() - interval '30 days'`)
 }
+
+/** Is any bucket's demand planning on? */
+export async function anyBucketOnDemand(q: Queryable): Promise<boolean> {
+  const rows = await q.query(
+    `SELECT 1 FROM buckets WHERE demand IS NOT NULL AND (demand->>'enabled')::boolean LIMIT 1`,
+  )
+  return rows.length > 0
+}

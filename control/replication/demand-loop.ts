@@ -10,6 +10,7 @@
 import type { Logger } from '../../edge/log.js'
 import type { ChangeHub } from '../changes/hub.js'
 import {
+  anyBucketOnDemand,
   applyDemandPlan,
   demandChangesLastHour,
   listBuckets,
@@ -65,6 +66,11 @@ export class DemandLoop {
   async round(): Promise<void> {
     const { db } = this.deps
     const now = (this.deps.now ?? Date.now)()
+    // Most installations have no bucket on demand: one cheap query, not the full bucket list.
+    if (!(await anyBucketOnDemand(db))) {
+      this.#held.clear()
+      return
+    }
     const buckets = (await listBuckets(db)).filter((b) => b.demand?.enabled)
     for (const id of this.#held.keys())
       if (!buckets.some((b) => b.bucket_id === id)) this.#held.delete(id)
