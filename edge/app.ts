@@ -185,17 +185,17 @@ export function createEdgeApp(deps: EdgeDeps): Hono {
     () => briefStatus(deps.store),
     deps.statusTokenHash ?? (() => undefined),
   )
+  const now = deps.now ?? (() => performance.now())
   const start = invocationPipeline({
     store: deps.store,
     upstreams: deps.upstreams,
     budget: deps.budget,
     log: deps.log,
     random: deps.random ?? Math.random,
-    now: deps.now ?? (() => performance.now()),
+    now,
     generateId: deps.generateId ?? (() => crypto.randomUUID()),
   })
 
-  const now = deps.now ?? (() => performance.now())
   app.all('*', async (c) => {
     const url = new URL(c.req.url)
     const client = deps.clientAddress(c)

@@ -9,7 +9,16 @@ import { getBucket, listBuckets, type BucketRow } from '../db/buckets.js'
 import { notFound } from '../lib/errors.js'
 import { createBucket, removeBucket, checkBucketNow, updateBucket } from '../services/buckets.js'
 import type { ApiDeps } from './deps.js'
-import { bucketName, checkUnchanged, id, parseBody, parseId, readOnly, zones } from './validate.js'
+import {
+  between,
+  bucketName,
+  checkUnchanged,
+  id,
+  parseBody,
+  parseId,
+  readOnly,
+  zones,
+} from './validate.js'
 import { bucketView } from './answers.js'
 import { DATA_PATHS } from '../agents/route.js'
 import { DEMAND_DEFAULTS } from '../replication/demand-plan.js'
@@ -18,11 +27,7 @@ import { SLOT_MS, SLOTS } from '../observe/traffic.js'
 /** The longest demand window: what the traffic series hold. */
 const WINDOW_MAX_S = (SLOT_MS * SLOTS) / 1000
 
-const targetReplicaCount = z
-  .number({ error: 'must be a whole number from 0 to 100' })
-  .int({ error: 'must be a whole number from 0 to 100' })
-  .min(0, { error: 'must be a whole number from 0 to 100' })
-  .max(100, { error: 'must be a whole number from 0 to 100' })
+const targetReplicaCount = between(0, 100)
 const replicaLocations = z
   .array(id, { error: 'must be an array of storage deployment ids, or null' })
   .refine((ids) => new Set(ids).size === ids.length, { error: 'must not repeat an id' })
@@ -34,33 +39,27 @@ const dataPath = z
     "where the bucket's bytes may travel: 'any' (through agents where they run, else through control) or 'agents' (never through control: replicas wait for an agent)",
   )
 
-const bounded = (min: number, max: number, whole = true) => {
-  const error = `must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`
-  const n = z.number({ error }).min(min, { error }).max(max, { error })
-  return whole ? n.int({ error }) : n
-}
-
 /** Replicas on demand: every field has a default (DEMAND_DEFAULTS); null turns it off. */
 const demand = z
   .strictObject({
     enabled: z.boolean({ error: 'must be true or false' }).default(DEMAND_DEFAULTS.enabled),
-    min_rate_per_min: bounded(0.1, 1_000_000, false)
+    min_rate_per_min: between(0.1, 1_000_000, false)
       .default(DEMAND_DEFAULTS.min_rate_per_min)
       .describe(
         'invocations a minute from a zone, served outside it, that make a replica there worth it; each GiB of the bucket adds as much again',
       ),
-    window_s: bounded(10, WINDOW_MAX_S)
+    window_s: between(10, WINDOW_MAX_S)
       .default(DEMAND_DEFAULTS.window_s)
       .describe('seconds the rate is measured over'),
-    ttl_s: bounded(10, 7 * 86_400)
+    ttl_s: between(10, 7 * 86_400)
       .default(DEMAND_DEFAULTS.ttl_s)
       .describe(
         "seconds a replica made on demand stays after its zone's demand fell under half the threshold",
       ),
-    max_replicas: bounded(0, 16)
+    max_replicas: between(0, 16)
       .default(DEMAND_DEFAULTS.max_replicas)
       .describe('replicas on demand the bucket may have at once'),
-    size_unit_bytes: bounded(1024 ** 2, 2 ** 50)
+    size_unit_bytes: between(1024 ** 2, 2 ** 50)
       .default(DEMAND_DEFAULTS.size_unit_bytes)
       .describe(
         'each this many bytes of the bucket adds min_rate_per_min to the rate a replica needs',

@@ -17,7 +17,7 @@ import {
 import { invalidField } from '../lib/errors.js'
 import type { RouteOverride } from '../snapshot/compile.js'
 import type { ApiDeps } from './deps.js'
-import { id, parseBody } from './validate.js'
+import { between, id, parseBody } from './validate.js'
 import type { LoadBalancerView } from './answers.js'
 
 const policy = z.enum(POLICY_NAMES, { error: `must be one of ${POLICY_NAMES.join(', ')}` })
@@ -32,23 +32,16 @@ const matchHeader = z
     error: 'must not be a header that HTTP itself uses',
   })
 
-const whole = (min: number, max: number) =>
-  z
-    .number({ error: `must be a whole number from ${min} to ${max}` })
-    .int({ error: `must be a whole number from ${min} to ${max}` })
-    .min(min, { error: `must be a whole number from ${min} to ${max}` })
-    .max(max, { error: `must be a whole number from ${min} to ${max}` })
-
 const healthCheck = z
   .strictObject({
     path: z
       .string({ error: 'must be a string' })
       .regex(/^\/[^\s#]*$/, { error: "must be a path starting with '/'" })
       .max(1024, { error: 'at most 1024 characters' }),
-    interval_ms: whole(100, 3_600_000).default(5_000),
-    timeout_ms: whole(10, 60_000).default(1_000),
-    healthy_threshold: whole(1, 100).default(2),
-    unhealthy_threshold: whole(1, 100).default(3),
+    interval_ms: between(100, 3_600_000).default(5_000),
+    timeout_ms: between(10, 60_000).default(1_000),
+    healthy_threshold: between(1, 100).default(2),
+    unhealthy_threshold: between(1, 100).default(3),
   })
   .refine((h) => h.timeout_ms < h.interval_ms, {
     error: 'timeout_ms must be shorter than interval_ms',
@@ -58,12 +51,8 @@ const healthCheck = z
 export const settingsBody = z.strictObject({
   default_policy: policy.optional(),
   match_header: matchHeader.optional(),
-  retries: whole(0, 10).optional(),
-  retry_budget: z
-    .number({ error: 'must be a share of requests from 0 to 1' })
-    .min(0, { error: 'must be a share of requests from 0 to 1' })
-    .max(1, { error: 'must be a share of requests from 0 to 1' })
-    .optional(),
+  retries: between(0, 10).optional(),
+  retry_budget: between(0, 1, false, 'must be a share of requests from 0 to 1').optional(),
   hash_balance_factor: z
     .number({ error: 'must be 0 (off) or a factor above 1, e.g. 1.25' })
     .refine((f) => f === 0 || (f > 1 && f <= 100), {

@@ -80,6 +80,20 @@ export const zones = z
   .max(64, { error: 'at most 64 zones' })
   .refine((list) => new Set(list).size === list.length, { error: 'must not repeat a zone' })
 
+/**
+ * A number from `min` to `max` (a whole one unless `whole` is false), else one message naming the
+ * range — e.g. "must be a whole number from 0 to 100".
+ */
+export function between(
+  min: number,
+  max: number,
+  whole = true,
+  error = `must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`,
+) {
+  const n = z.number({ error }).min(min, { error }).max(max, { error })
+  return whole ? n.int({ error }) : n
+}
+
 export const id = z
   .number({ error: 'must be a positive integer' })
   .int({ error: 'must be a positive integer' })
