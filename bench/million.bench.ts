@@ -81,10 +81,16 @@ async function sample(
   }
 }
 
+/** The highest PSS (shared pages split between the processes) any peakRss sampled, MB. */
+let peakPss = 0
 /** Peak RSS of the fado processes while `fn` runs (sampled every 250 ms). */
 async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number]> {
   let peak = memoryOf(pid).rss_mb
-  const timer = setInterval(() => (peak = Math.max(peak, memoryOf(pid).rss_mb)), 250)
+  const timer = setInterval(() => {
+    const m = memoryOf(pid)
+    peak = Math.max(peak, m.rss_mb)
+    peakPss = Math.max(peakPss, m.pss_mb)
+  }, 250)
   try {
     return [await fn(), peak]
   } finally {
@@ -201,7 +207,9 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
   const { json, api } = fado
   const cluster = (await json('POST', '/api/clusters', { name: 'site' })).cluster_id
   await json('POST', '/api/faas-deployments', { cluster_id: cluster, url: upstreamUrl })
-  const idleRss = memoryOf(pid).rss_mb
+  const atStart = memoryOf(pid)
+  const idleRss = atStart.rss_mb
+  peakPss = 0
 
   // Import: tracking the master finds the bucket; its first pass indexes it.
   const importStart = Date.now()
@@ -266,13 +274,29 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
       sample(() => api('GET', '/api/buckets'), until, 20),
       sample(invoke, until, 5),
     ])
+  // Control's event-loop delay (its /metrics; a scrape restarts the histogram): how long a ready
+  // callback — an API request's next step — waited, idle and during the sampled pass.
+  const eventLoop = async () => {
+    const text = await (await api('GET', '/metrics')).text()
+    const ms = (q: string) =>
+      Math.round(
+        Number(
+          new RegExp(`^fado_control_nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(text)?.[1],
+        ) * 1e4,
+      ) / 10
+    return { p50_ms: ms('p50'), p99_ms: ms('p99'), max_ms: ms('max') }
+  }
+  await eventLoop()
   const [resourcesIdle, bucketsIdle, invokeIdle] = await samplers(sleep(15_000))
-  const idleAfter = memoryOf(pid).rss_mb
+  const loopIdle = await eventLoop()
+  const idle = memoryOf(pid)
+  const idleAfter = idle.rss_mb
   const sampled = pass()
   const [[resourcesBusy, bucketsBusy, invokeBusy], sampledPeak] = await peakRss(pid, () =>
     samplers(sampled),
   )
   const sampledMs = await sampled
+  const loopBusy = await eventLoop()
 
   // 1,000 objects changed on the master behind FaDO's back, spread over the key order.
   const width = String(N - 1).length
@@ -300,7 +324,10 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
     api_resources: { idle: resourcesIdle, during_pass: resourcesBusy },
     api_buckets: { idle: bucketsIdle, during_pass: bucketsBusy },
     invocations: { idle: invokeIdle, during_pass: invokeBusy },
+    control_event_loop_delay: { idle: loopIdle, during_pass: loopBusy },
     rss_mb: { at_start: idleRss, idle_with_bucket: idleAfter },
+    // RSS counts pages the processes share (node's code) once per process; PSS splits them.
+    memory: { at_start: atStart, idle_with_bucket: idle, peak_pss_mb: peakPss },
   }
 }
 

@@ -81,6 +81,13 @@ describe('scrape endpoints', () => {
       'fado_api_requests_total',
     ])
       expect(text).toContain(`# TYPE ${name} `)
+    // Control's own process: what an operator watches while a pass runs.
+    const sample = (name: string) =>
+      Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1])
+    expect(sample('fado_control_process_resident_memory_bytes')).toBeGreaterThan(20 * 2 ** 20)
+    expect(sample('fado_control_process_resident_memory_bytes')).toBeLessThan(8 * 2 ** 30)
+    expect(sample('fado_control_nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0)
+    expect(sample('fado_control_nodejs_heap_size_used_bytes')).toBeGreaterThan(0)
     const forbidden = await fetch(`${p.fado.running.apiUrl}/api/buckets`, {
       headers: { authorization: `Bearer ${metricsToken}` },
     })

@@ -16,8 +16,11 @@
  *   fado_snapshot_version                             the newest published route snapshot
  *   fado_api_requests_total{method,route,code}        admin API requests answered
  *   fado_demand_decisions_total{bucket,action}        replicas added / removed on demand
+ *   fado_control_process_* and fado_control_nodejs_*  the control process itself (prom-client's
+ *                                                     defaults): resident memory, heap, CPU,
+ *                                                     event-loop lag (what a pass costs the API), GC
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Queryable } from '../db/client.js'
 import { listBuckets, type BucketRow } from '../db/buckets.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
@@ -52,6 +55,7 @@ export class ControlMetrics implements ReplicationObserver {
     agentLiveMs?: number
   }) {
     const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry, prefix: 'fado_control_' })
     this.#pendingObjects = new Gauge({
       name: 'fado_replication_pending_objects',
       help: 'Objects found to differ between a master and a replica, not yet copied (or deleted)',
