@@ -19,7 +19,15 @@ import {
   type DemandReplica,
   type DemandSettings,
 } from '../control/replication/demand-plan.js'
-import { BUCKETS, buckets, ranking, ZONES, zipfPicker, type Zone } from './demand-workload.js'
+import {
+  BUCKETS,
+  buckets,
+  ranking,
+  ZONES,
+  zipfPicker,
+  zipfWeights,
+  type Zone,
+} from './demand-workload.js'
 
 const PHASE_S = Number(process.env.PHASE_S ?? 300)
 const RATE = Number(process.env.RATE ?? 15)
@@ -183,8 +191,7 @@ for (const r of rows)
  * a share.
  */
 function hindsight(shifted: boolean) {
-  const weights = Array.from({ length: BUCKETS }, (_, k) => 1 / (k + 1) ** ZIPF)
-  const total = weights.reduce((a, b) => a + b, 0)
+  const { weights, total } = zipfWeights(ZIPF)
   const unit = Math.min(...buckets.map((b) => b.bytes))
   let base = 0
   const items: { share: number; units: number }[] = []

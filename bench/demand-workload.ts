@@ -28,10 +28,15 @@ export function ranking(zone: Zone, shifted: boolean): string[] {
   return shifted ? [...order.slice(SHIFT), ...order.slice(0, SHIFT)] : order
 }
 
+/** Zipf weights of the ranks (exponent `s`) and their sum. */
+export function zipfWeights(s: number): { weights: number[]; total: number } {
+  const weights = Array.from({ length: BUCKETS }, (_, k) => 1 / (k + 1) ** s)
+  return { weights, total: weights.reduce((a, b) => a + b, 0) }
+}
+
 /** A picker of buckets from a ranking by Zipf popularity with exponent `s`. */
 export function zipfPicker(s: number, random: () => number = Math.random) {
-  const weights = Array.from({ length: BUCKETS }, (_, k) => 1 / (k + 1) ** s)
-  const total = weights.reduce((a, b) => a + b, 0)
+  const { weights, total } = zipfWeights(s)
   return (order: readonly string[]): string => {
     let r = random() * total
     for (const [k, w] of weights.entries()) {
