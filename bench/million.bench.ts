@@ -286,11 +286,24 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
       ) / 10
     return { p50_ms: ms('p50'), p99_ms: ms('p99'), max_ms: ms('max') }
   }
+  // Where control's resident memory is (its /metrics): V8's heap, and memory outside it (buffers).
+  const heap = async () => {
+    const text = await (await api('GET', '/metrics')).text()
+    const mb = (name: string) =>
+      Math.round(Number(new RegExp(`^fado_control_${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20)
+    return {
+      rss_mb: mb('process_resident_memory_bytes'),
+      heap_total_mb: mb('nodejs_heap_size_total_bytes'),
+      heap_used_mb: mb('nodejs_heap_size_used_bytes'),
+      external_mb: mb('nodejs_external_memory_bytes'),
+    }
+  }
   await eventLoop()
   const [resourcesIdle, bucketsIdle, invokeIdle] = await samplers(sleep(15_000))
   const loopIdle = await eventLoop()
   const idle = memoryOf(pid)
   const idleAfter = idle.rss_mb
+  const controlIdle = await heap()
   const sampled = pass()
   const [[resourcesBusy, bucketsBusy, invokeBusy], sampledPeak] = await peakRss(pid, () =>
     samplers(sampled),
@@ -328,6 +341,7 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
     rss_mb: { at_start: idleRss, idle_with_bucket: idleAfter },
     // RSS counts pages the processes share (node's code) once per process; PSS splits them.
     memory: { at_start: atStart, idle_with_bucket: idle, peak_pss_mb: peakPss },
+    control_memory_idle: controlIdle,
   }
 }
 

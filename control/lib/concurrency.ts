@@ -1,4 +1,12 @@
 /** Bounds on concurrent work: a limiter, a bounded runner with a weight budget, a bounded queue. */
+import { setImmediate } from 'node:timers/promises'
+
+/**
+ * Lets whatever I/O is ready (an API request, a database answer) run before the caller's next
+ * step: long background work (a full pass) awaits it before each CPU-heavy step, so it runs in
+ * slices of a few milliseconds between the requests instead of ahead of them.
+ */
+export const giveWay = (): Promise<void> => setImmediate()
 
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>
 

@@ -13,6 +13,7 @@ import {
   type ObjectEntryInput,
 } from '../db/objects.js'
 import type { ObjectEntry } from '../storage/types.js'
+import { giveWay } from '../lib/concurrency.js'
 import { diffListings } from './diff.js'
 import { indexDigest, type KeyRange } from './digest.js'
 
@@ -25,6 +26,7 @@ export class ObjectIndex {
   /** Makes the table's rows in `range` those of `master` (the master's entries in that range). */
   async refresh(master: readonly ObjectEntry[], range: KeyRange): Promise<void> {
     const { count, digest } = await objectsRangeDigest(this.db, this.bucketId, range)
+    await giveWay() // the digest hashes thousands of keys
     if (count === master.length && digest === indexDigest(master)) return
     const rows =
       count === 0

@@ -9,7 +9,7 @@
  * consumer, which carries them out by the step the event path uses too (apply.ts) — small copies
  * to a MinIO replica in batches (batch.ts). Memory stays a few pages, whatever the bucket's size.
  */
-import { BoundedQueue, pullAhead, runBounded } from '../lib/concurrency.js'
+import { BoundedQueue, giveWay, pullAhead, runBounded } from '../lib/concurrency.js'
 import type { S3Storage } from '../storage/s3.js'
 import type { ObjectEntry } from '../storage/types.js'
 import { compareKeys } from './diff.js'
@@ -113,6 +113,7 @@ export class ReplicaComparison {
   }
 
   async #compareWindow(master: readonly ObjectEntry[], replica: ObjectEntry[], range: KeyRange) {
+    await giveWay() // the digest hashes thousands of keys
     if (this.records) {
       const inSync = recordsDigestInSync(master, replica)
       if (inSync !== undefined) {
@@ -245,6 +246,7 @@ export async function comparePages(
       const range: KeyRange = done
         ? { after, upTo: null }
         : { after, upTo: (entries.at(-1) as ObjectEntry).key }
+      await giveWay()
       await Promise.all([
         index?.refresh(entries, range),
         ...replicas.map((r) => r.compare(entries, range)),

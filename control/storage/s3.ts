@@ -23,6 +23,7 @@ import type { LookupFunction } from 'node:net'
 import { Readable } from 'node:stream'
 import * as Minio from 'minio'
 import type { Dispatcher } from 'undici'
+import { giveWay } from '../lib/concurrency.js'
 import { assertNoTransaction } from '../lib/transaction-scope.js'
 import { answerText, classify, s3Failure, StorageError } from './errors.js'
 import {
@@ -345,6 +346,7 @@ export class S3Storage {
     const res = await this.signed('GET', `/${encodeKey(bucket)}?${query.join('&')}`)
     const text = await answerText(res, what)
     if (res.statusCode !== 200) throw s3Failure(what, res.statusCode, text)
+    await giveWay() // parsing a page takes milliseconds: ready requests go first
     try {
       return parseListPage(text)
     } catch (err) {
