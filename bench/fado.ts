@@ -32,6 +32,7 @@ export async function startStandalone(
     [
       // PROFILE=<dir>: a CPU profile of the control process, written when it stops.
       ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : []),
+      '--max-semi-space-size=2', // as the bin's first line and `npm start` run it
       bin,
       'standalone',
       '--api-port',
@@ -82,6 +83,7 @@ export async function startFadoEdge(
   const proc = start(
     process.execPath,
     [
+      '--max-semi-space-size=2',
       'dist/fado.mjs',
       'edge',
       '--edge-port',

@@ -35,13 +35,18 @@ await build({
   define: { FADO_VERSION: JSON.stringify(version) },
   banner: {
     js: [
-      '#!/usr/bin/env node',
+      // A 2 MB young generation (V8's default is 16): ~30 MB less resident after a full pass over a
+      // large bucket, passes as fast (bench/README.md). Only a start-up flag sizes V8's heap.
+      '#!/usr/bin/env -S node --max-semi-space-size=2',
       "import { createRequire as __fadoCreateRequire } from 'node:module';",
       'const require = __fadoCreateRequire(import.meta.url);',
     ].join('\n'),
   },
   logLevel: 'warning',
 })
+
+// Runnable as it is (`./dist/fado.mjs`), by its first line, as npm runs a package's bin.
+fs.chmodSync('dist/fado.mjs', 0o755)
 
 // The admin page control serves at / (dist/ui).
 await buildUi()

@@ -235,6 +235,30 @@ describe('fado standalone', () => {
     }
   })
 
+  it('the fado command itself starts node with a 2 MB young generation (its first line)', async () => {
+    const token = 'young-generation-token-0123456789'
+    const { args, apiPort } = await standaloneArgs('--database', 'memory')
+    // Run as `fado` runs, not as `node dist/fado.mjs`: the kernel reads the file's #! line.
+    const fado = startFado(args, { env: { FADO_ADMIN_TOKEN: token }, cwd: tempDir(), direct: true })
+    running.push(fado)
+    await fado.waitForOutput(/admin token\s+from --admin-token/)
+    const get = async (p: string) =>
+      (
+        await fetch(`http://127.0.0.1:${apiPort}${p}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).text()
+    // Work that allocates (100 KB answers): V8 grows the young generation up to its bound.
+    for (let i = 0; i < 100; i++) await get('/api/openapi.json')
+    const metrics = await get('/metrics')
+    const newSpace = Number(
+      /^fado_control_nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(metrics)?.[1],
+    )
+    // Two semi-spaces of at most 2 MB; with V8's default (16 MB) it is 32 MB here.
+    expect(newSpace).toBeGreaterThan(0)
+    expect(newSpace).toBeLessThanOrEqual(4 * 2 ** 20)
+  })
+
   it('does not print a configured token', async () => {
     const dir = tempDir()
     const secret = 'configured-token-do-not-print'

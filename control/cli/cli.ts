@@ -31,11 +31,11 @@ const toTerminal = (): boolean => process.stdout.isTTY === true
 /**
  * The embedded database is WebAssembly: V8's optimising tier would compile its hot functions a
  * second time, for ~100 MB more memory and no measurable gain on FaDO's small queries (see
- * bench/README.md). Set before anything compiles WebAssembly.
+ * bench/README.md). Set before anything compiles WebAssembly. (Heap sizes cannot be set here: V8
+ * sizes its heap when the process starts — the edge workers get theirs in their `execArgv`.)
  */
 function tuneV8(): void {
   v8.setFlagsFromString('--liftoff-only')
-  v8.setFlagsFromString('--max-semi-space-size=2')
 }
 
 async function main(argv: string[]): Promise<number> {

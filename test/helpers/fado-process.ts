@@ -71,11 +71,11 @@ export interface RunningFado {
 
 export function startFado(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  /** direct: the bin run by its own first line (`#!/usr/bin/env -S node …`), as `fado` runs. */
+  opts: { env?: Record<string, string>; cwd?: string; direct?: boolean } = {},
 ): RunningFado {
-  return watch(
-    spawn(process.execPath, [FADO_BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env) }),
-  )
+  const [command, argv] = opts.direct ? [FADO_BIN, args] : [process.execPath, [FADO_BIN, ...args]]
+  return watch(spawn(command, argv, { cwd: opts.cwd, env: cleanEnv(opts.env) }))
 }
 
 /**
