@@ -274,23 +274,22 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
       sample(() => api('GET', '/api/buckets'), until, 20),
       sample(invoke, until, 5),
     ])
-  // Control's event-loop delay (its /metrics; a scrape restarts the histogram): how long a ready
-  // callback — an API request's next step — waited, idle and during the sampled pass.
-  const eventLoop = async () => {
+  // One scrape of control's /metrics: a sample's value by its name (prefix fado_control_).
+  const controlMetrics = async () => {
     const text = await (await api('GET', '/metrics')).text()
-    const ms = (q: string) =>
-      Math.round(
-        Number(
-          new RegExp(`^fado_control_nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(text)?.[1],
-        ) * 1e4,
-      ) / 10
+    return (name: string) => Number(new RegExp(`^fado_control_${name} (\\S+)`, 'm').exec(text)?.[1])
+  }
+  // Control's event-loop delay (a scrape restarts the histogram): how long a ready callback — an
+  // API request's next step — waited, idle and during the sampled pass.
+  const eventLoop = async () => {
+    const value = await controlMetrics()
+    const ms = (q: string) => Math.round(value(`nodejs_eventloop_lag_${q}_seconds`) * 1e4) / 10
     return { p50_ms: ms('p50'), p99_ms: ms('p99'), max_ms: ms('max') }
   }
-  // Where control's resident memory is (its /metrics): V8's heap, and memory outside it (buffers).
+  // Where control's resident memory is: V8's heap, and memory outside it (buffers, WebAssembly).
   const heap = async () => {
-    const text = await (await api('GET', '/metrics')).text()
-    const mb = (name: string) =>
-      Math.round(Number(new RegExp(`^fado_control_${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20)
+    const value = await controlMetrics()
+    const mb = (name: string) => Math.round(value(name) / 2 ** 20)
     return {
       rss_mb: mb('process_resident_memory_bytes'),
       heap_total_mb: mb('nodejs_heap_size_total_bytes'),

@@ -246,7 +246,6 @@ export async function comparePages(
       const range: KeyRange = done
         ? { after, upTo: null }
         : { after, upTo: (entries.at(-1) as ObjectEntry).key }
-      await giveWay()
       await Promise.all([
         index?.refresh(entries, range),
         ...replicas.map((r) => r.compare(entries, range)),
