@@ -3,8 +3,10 @@
  * in 15–25 ms, one of which turns slow (1 s) for 10 s and then recovers, under 8 clients in closed
  * loops that give up after 1 s. The bound: while slow it receives at most 8 calls (the few in
  * flight as it turns slow, then one probe at a time as its measurement fades: ~4 seen here; the
- * fastest before this change sent it 8 in 5 s), and within 6 s of recovering it has its calls
- * back.
+ * fastest before this change sent it 8 in 5 s), and within 8 s of recovering it has its calls
+ * back: its last probe may still take its full 1 s after the recovery, and that 1 s measurement
+ * fades to the others' 15–25 ms in log2(1000 / 15) ≈ 6 half-lives of 1 s — about 7 s at worst
+ * (a CI run that gave it 6 s saw 0.088 of the calls in the 2 s after, below the bound).
  */
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -102,11 +104,11 @@ describe('fastest when an endpoint turns slow', () => {
     expect(during.late).toBeLessThanOrEqual(whileSlow)
 
     slow.setDelay(undefined)
-    await load(6_000)
+    await load(8_000)
     const atLast = hitsOf(slow)
     const last = await load(2_000)
     const share = (hitsOf(slow) - atLast) / last.calls
-    // Back within 6 s of recovering: in the next 2 s at least half of a fair fifth.
+    // Back within 8 s of recovering: in the next 2 s at least half of a fair fifth.
     expect(share).toBeGreaterThan(0.1)
     expect(last.late).toBe(0)
   }, 90_000)
