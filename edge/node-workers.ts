@@ -10,11 +10,9 @@
  * by each worker on its own first failure.
  */
 import cluster, { type Worker } from 'node:cluster'
-import fs from 'node:fs'
 import net from 'node:net'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { EdgeStatus } from './app.js'
+import { builtScript } from './built-script.js'
 import type { StatsEntry } from './invocation-stats.js'
 import type { LogFormat, Logger } from './log.js'
 import type { EdgeServerOptions } from './node.js'
@@ -55,18 +53,6 @@ export interface EdgeWorkers {
   /** Every worker's report merged: the version all serve, each upstream as the workers see it. */
   status(): EdgeStatus & { workers: number }
   close(): Promise<void>
-}
-
-/** dist/edge-worker.mjs, next to this bundle or in the checkout's dist/. */
-function workerScript(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url))
-  for (const candidate of [
-    path.join(here, 'edge-worker.mjs'),
-    path.resolve(here, '../dist/edge-worker.mjs'),
-  ]) {
-    if (fs.existsSync(candidate)) return candidate
-  }
-  throw new Error('dist/edge-worker.mjs is missing: run `npm run build`')
 }
 
 /** A port to share: a fixed one, or a free one picked here (workers asking for 0 would each get their own). */
@@ -118,7 +104,7 @@ export async function startEdgeWorkers(
   }
   cluster.schedulingPolicy = cluster.SCHED_NONE
   cluster.setupPrimary({
-    exec: workerScript(),
+    exec: builtScript('edge-worker.mjs'),
     args: [],
     // The workers need neither the parent's loaders nor its flags; a small young generation
     // keeps each one lean.

@@ -10,11 +10,13 @@ import { buildUi } from '../ui/build.js'
 const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }
 
 await build({
-  // The CLI, the edge worker process it forks (edge/node-workers.ts), and the local platform only
+  // The CLI, the edge worker process it forks (edge/node-workers.ts), the thread a full pass over
+  // a large bucket lists in (control/replication/listing-worker.ts), and the local platform only
   // `fado demo` loads (platform/: test credentials and server launchers stay out of the others).
   entryPoints: {
     fado: 'control/cli/cli.ts',
     'edge-worker': 'edge/node-worker-main.ts',
+    'listing-worker': 'control/replication/listing-worker-main.ts',
     'fado-demo': 'platform/demo-command.ts',
   },
   outdir: 'dist',

@@ -3,6 +3,7 @@
  * replicas follow the bucket's zones and target count, new objects reach every replica, and
  * routes list only clusters holding a synced copy. Assertions read the MinIO servers directly.
  * Then: incremental sync moves only what changed, and a MinIO outage mid-replication converges.
+ * Full passes list in the listing worker here (listing-worker.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { POSTGRES } from './helpers/engines.js'
@@ -25,7 +26,11 @@ let hpc: TestMinio, cc1: TestMinio, cc2: TestMinio
 const storage: Record<string, number> = {}
 
 beforeAll(async () => {
-  fado = await startTestControl(await POSTGRES.target(), { reconciler: { copyConcurrency: 2 } })
+  // Every full pass here lists in a worker thread, as a large bucket's does (the other tests'
+  // small buckets list in control's own thread).
+  fado = await startTestControl(await POSTGRES.target(), {
+    reconciler: { copyConcurrency: 2, listingWorkerFrom: 0 },
+  })
   // Each MinIO pushes its events with a token that may only deliver notifications.
   minios = await startMinios(
     3,

@@ -1,9 +1,10 @@
 /**
  * A full reconcile pass over one bucket: plan its replicas → drop unwanted replica copies →
- * check the master and subscribe it to change notifications → list the master once, a page at a
- * time, refreshing the object index and comparing every wanted replica's listing of the same range
- * as it goes, copying or deleting only what differs (sync-replica.ts) → record each replica's
- * status (syncing / synced / error + reason) and its full pass. Throws after recording when
+ * check the master and subscribe it to change notifications → list the master once, a key range
+ * at a time (in a worker thread for a large bucket), refreshing the object index and comparing
+ * every wanted replica's listing of the same range as it goes, copying or deleting only what
+ * differs (sync-replica.ts) → record each replica's status (syncing / synced / error + reason)
+ * and its full pass. Throws after recording when
  * something failed, so the queue retries it.
  */
 import {
@@ -20,12 +21,9 @@ import type { S3Storage } from '../storage/s3.js'
 import { ObjectIndex } from './object-index.js'
 import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
 import { planReplicas } from './plan.js'
-import {
-  comparePages,
-  MasterListingError,
-  startReplicaSync,
-  type ReplicaSync,
-} from './sync-replica.js'
+import { comparePages, startReplicaSync, type ReplicaSync } from './sync-replica.js'
+import { localFeed, MasterListingError, type RangeFeed } from './range-listing.js'
+import { workerFeed } from './listing-worker.js'
 import { batchBounds } from './copy.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
@@ -113,7 +111,7 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
           if (current.get(storageId) !== 'synced' && current.get(storageId) !== 'syncing')
             await mark(storageId, 'syncing')
           await replica.storage.makeBucket(bucket.name)
-          const sync = startReplicaSync(replica.storage.listPages(bucket.name), {
+          const sync = startReplicaSync({
             bucket: bucket.name,
             replica: replica.storage,
             copier: replica.copier,
@@ -129,10 +127,25 @@ export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<voi
           await fail(storageId, err)
         }
       }
-      // The master is listed once: the index and every replica compare against each page of it.
+      // The master is listed once: the index and every replica compare against each range of it,
+      // listed in a worker thread when the bucket is large (range-listing.ts).
+      const listings = opened.map((o) => o.replica.storage)
+      let feed: RangeFeed
+      try {
+        feed =
+          bucket.object_count >= ctx.listingWorkerFrom
+            ? workerFeed(bucket.name, master, listings)
+            : localFeed(
+                master.listPages(bucket.name),
+                listings.map((l) => l.listPages(bucket.name)),
+              )
+      } catch (err) {
+        for (const o of opened) o.sync.comparison.finish(err)
+        throw err
+      }
       try {
         await comparePages(
-          master.listPages(bucket.name),
+          feed,
           new ObjectIndex(ctx.db, bucket.bucket_id),
           opened.map((o) => o.sync.comparison),
         )

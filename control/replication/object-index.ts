@@ -13,9 +13,8 @@ import {
   type ObjectEntryInput,
 } from '../db/objects.js'
 import type { ObjectEntry } from '../storage/types.js'
-import { giveWay } from '../lib/concurrency.js'
 import { diffListings } from './diff.js'
-import { indexDigest, type KeyRange } from './digest.js'
+import type { RangeStep } from './range-listing.js'
 
 export class ObjectIndex {
   constructor(
@@ -23,11 +22,17 @@ export class ObjectIndex {
     private readonly bucketId: number,
   ) {}
 
-  /** Makes the table's rows in `range` those of `master` (the master's entries in that range). */
-  async refresh(master: readonly ObjectEntry[], range: KeyRange): Promise<void> {
+  /**
+   * Makes the table's rows in a range those of the master: `entries` gives the master's entries
+   * there, asked for only when the range's digests differ.
+   */
+  async refresh(
+    { range, count: listed, digest: expected }: Pick<RangeStep, 'range' | 'count' | 'digest'>,
+    entries: () => Promise<readonly ObjectEntry[]>,
+  ): Promise<void> {
     const { count, digest } = await objectsRangeDigest(this.db, this.bucketId, range)
-    await giveWay() // the digest hashes thousands of keys
-    if (count === master.length && digest === indexDigest(master)) return
+    if (count === listed && digest === expected) return
+    const master = await entries()
     const rows =
       count === 0
         ? []

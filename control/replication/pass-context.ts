@@ -19,6 +19,8 @@ export interface PassContext {
   notifications: MasterNotifications
   /** Object copies at once within one bucket. */
   copyConcurrency: number
+  /** A full pass over a bucket of at least this many objects lists in a worker thread. */
+  listingWorkerFrom: number
   stats: SyncStats
   observer: ReplicationObserver
   /** A replica's status changed (or it was removed): routes must be published again. */

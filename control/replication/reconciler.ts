@@ -33,6 +33,12 @@ export interface ReconcilerOptions {
    * duration when longer (pass-schedule.ts; --full-pass-interval).
    */
   fullIntervalMs?: number
+  /**
+   * A full pass over a bucket of at least this many objects lists, parses and digests in a worker
+   * thread (listing-worker.ts), leaving control's thread to the API; smaller ones in control's own
+   * thread (a worker costs ~50 ms to start). Default 20,000.
+   */
+  listingWorkerFrom?: number
   retryBaseMs?: number
   retryMaxMs?: number
   /** Told of backlog, lag and failures (metrics). */
@@ -73,6 +79,7 @@ export class Reconciler {
       log,
       notifications: new MasterNotifications(db, log),
       copyConcurrency: options.copyConcurrency ?? 32,
+      listingWorkerFrom: options.listingWorkerFrom ?? 20_000,
       stats: this.stats,
       observer: options.observer ?? ignoreReplication,
       routesChanged: onRoutesChanged,

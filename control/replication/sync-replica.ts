@@ -1,23 +1,23 @@
 /**
- * Copies a bucket from a master deployment to its replicas, rsync-like (thesis §7.3), a page of the
- * master listing at a time. For each page (a key range) the index is refreshed (object-index.ts)
- * and, per replica, the replica's listing of the same range is taken; when master and replica list
- * the same keys and sizes, the database's digest of FaDO's records of the range is compared with
- * the digest those records have when all is in sync (digest.ts) — equal, and the range needs
- * nothing, without a record read. Otherwise the records of the range are read and each key judged
+ * Copies a bucket from a master deployment to its replicas, rsync-like (thesis §7.3), a key range
+ * of the master listing at a time (range-listing.ts: listed in control's thread, or in a worker
+ * for a large bucket). For each range the index is refreshed (object-index.ts) and, per replica,
+ * the replica's listing of the same range is taken; when master and replica list the same keys
+ * and sizes, the database's digest of FaDO's records of the range is compared with the digest
+ * those records have when all is in sync (digest.ts) — equal, and the range needs nothing, without
+ * a record read or its entries. Otherwise the records of the range are read and each key judged
  * (actions.ts): adoptions are recorded at once, copies and deletes queued to the replica's
  * consumer, which carries them out by the step the event path uses too (apply.ts) — small copies
  * to a MinIO replica in batches (batch.ts). Memory stays a few pages, whatever the bucket's size.
  */
-import { BoundedQueue, giveWay, pullAhead, runBounded } from '../lib/concurrency.js'
+import { BoundedQueue, runBounded } from '../lib/concurrency.js'
 import type { S3Storage } from '../storage/s3.js'
 import type { ObjectEntry } from '../storage/types.js'
-import { compareKeys } from './diff.js'
 import { rangeActions, type ReplicaAction, type SyncRecords } from './actions.js'
 import { applyAction, backlogBytes } from './apply.js'
 import { batchSmallCopies } from './batch.js'
 import { batchBounds, controlCopier, type Copier, type SyncStats } from './copy.js'
-import { recordsDigestInSync, type KeyRange } from './digest.js'
+import { localFeed, type RangeFeed, type WindowStep } from './range-listing.js'
 import type { ObjectIndex } from './object-index.js'
 import type { Backlog } from './observer.js'
 
@@ -27,121 +27,57 @@ export const COPY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 /** Copies and deletes the comparison may run ahead of the replica's consumer (~200 bytes each). */
 const READ_AHEAD = 10_000
 
-/** Listing pages fetched ahead of the comparison: the storage servers list without pause. */
-const PAGES_AHEAD = 8
-
-/** Master entries compared as one key range (a few listing pages). */
-const RANGE_KEYS = 4_000
-
-/** Replica entries compared at once when a master page's range holds many more on the replica. */
-const REPLICA_WINDOW = 10_000
-
-/** Takes a listing's entries up to a key, a page at a time. */
-class ListingCursor {
-  readonly #pages: AsyncIterator<ObjectEntry[]>
-  #page: ObjectEntry[] = []
-  #at = 0
-  #done = false
-
-  constructor(pages: AsyncIterable<ObjectEntry[]>) {
-    this.#pages = pullAhead(pages, PAGES_AHEAD)[Symbol.asyncIterator]()
-  }
-
-  /** The next entries with keys up to `upTo` (null: to the end), at most `max` of them. */
-  async take(upTo: string | null, max: number): Promise<{ entries: ObjectEntry[]; all: boolean }> {
-    const entries: ObjectEntry[] = []
-    for (;;) {
-      while (this.#at < this.#page.length) {
-        const entry = this.#page[this.#at] as ObjectEntry
-        if (upTo !== null && compareKeys(entry.key, upTo) > 0) return { entries, all: true }
-        if (entries.length === max) return { entries, all: false }
-        entries.push(entry)
-        this.#at++
-      }
-      if (this.#done) return { entries, all: true }
-      const next = await this.#pages.next()
-      if (next.done) this.#done = true
-      else {
-        this.#page = next.value
-        this.#at = 0
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.#pages.return?.()
-  }
-}
-
-/** One replica's side of a pass: compares each range, queues what needs doing to its consumer. */
+/** One replica's side of a pass: compares each window, queues what needs doing to its consumer. */
 export class ReplicaComparison {
   /** Keys compared (master, replica or record). */
   compared = 0
   /** Set once its listing, its records or its consumer failed: it is compared no further. */
   failure: { error: unknown } | undefined
-  readonly #cursor: ListingCursor
 
   constructor(
-    listing: AsyncIterable<ObjectEntry[]>,
     private readonly queue: BoundedQueue<ReplicaAction>,
     private readonly records: SyncRecords | undefined,
     private readonly backlog: Backlog | undefined,
-  ) {
-    this.#cursor = new ListingCursor(listing)
-  }
+  ) {}
 
-  /** Compares a range; `master` holds the master's entries in it. */
-  async compare(master: readonly ObjectEntry[], range: KeyRange): Promise<void> {
+  /**
+   * Compares a window of the replica's listing: equal digests (the listings agree and FaDO's
+   * records say so) and it needs nothing, without its entries; otherwise each key is judged.
+   */
+  async compare(
+    step: WindowStep,
+    entries: () => Promise<{ master: ObjectEntry[]; replica: ObjectEntry[] }>,
+  ): Promise<void> {
     if (this.failure) return
     try {
-      let after = range.after
-      let from = 0
-      for (;;) {
-        const { entries, all } = await this.#cursor.take(range.upTo, REPLICA_WINDOW)
-        const upTo = all ? range.upTo : (entries.at(-1) as ObjectEntry).key
-        let to = from
-        while (to < master.length && (upTo === null || compareKeys(master[to]!.key, upTo) <= 0))
-          to++
-        await this.#compareWindow(master.slice(from, to), entries, { after, upTo })
-        if (all) return
-        after = upTo as string
-        from = to
+      if (this.records && step.inSync !== undefined) {
+        const { count, digest } = await this.records.digest(step.range)
+        if (count === step.masterCount && digest === step.inSync) {
+          this.compared += step.masterCount
+          return
+        }
+      }
+      const { master, replica } = await entries()
+      const records = this.records ? await this.records.inRange(step.range) : []
+      const { actions, compared } = rangeActions(master, replica, records)
+      this.compared += compared
+      for (const action of actions) {
+        if (action.op === 'adopt') {
+          await this.records?.copied(action.key, action.source, action.etag)
+          continue
+        }
+        this.backlog?.found(backlogBytes(action))
+        if (!(await this.queue.push(action))) throw new Error('the replica’s copies stopped')
       }
     } catch (error) {
       this.stop(error)
     }
   }
 
-  async #compareWindow(master: readonly ObjectEntry[], replica: ObjectEntry[], range: KeyRange) {
-    await giveWay() // the digest hashes thousands of keys
-    if (this.records) {
-      const inSync = recordsDigestInSync(master, replica)
-      if (inSync !== undefined) {
-        const { count, digest } = await this.records.digest(range)
-        if (count === master.length && digest === inSync) {
-          this.compared += master.length
-          return
-        }
-      }
-    }
-    const records = this.records ? await this.records.inRange(range) : []
-    const { actions, compared } = rangeActions(master, replica, records)
-    this.compared += compared
-    for (const action of actions) {
-      if (action.op === 'adopt') {
-        await this.records?.copied(action.key, action.source, action.etag)
-        continue
-      }
-      this.backlog?.found(backlogBytes(action))
-      if (!(await this.queue.push(action))) throw new Error('the replica’s copies stopped')
-    }
-  }
-
-  /** No more ranges: its consumer ends after what is queued (or fails with its failure). */
-  async finish(error?: unknown): Promise<void> {
+  /** No more windows: its consumer ends after what is queued (or fails with its failure). */
+  finish(error?: unknown): void {
     if (error !== undefined) this.stop(error)
     else if (!this.failure) this.queue.end()
-    await this.#cursor.close().catch(() => {})
   }
 
   stop(error: unknown): void {
@@ -196,12 +132,9 @@ export interface ReplicaSync {
   done: Promise<{ compared: number }>
 }
 
-export function startReplicaSync(
-  listing: AsyncIterable<ObjectEntry[]>,
-  sink: ReplicaSink,
-): ReplicaSync {
+export function startReplicaSync(sink: ReplicaSink): ReplicaSync {
   const queue = new BoundedQueue<ReplicaAction>(READ_AHEAD)
-  const comparison = new ReplicaComparison(listing, queue, sink.records, sink.backlog)
+  const comparison = new ReplicaComparison(queue, sink.records, sink.backlog)
   const consumed = consume(queue, sink).catch((error: unknown) => {
     comparison.stop(error)
     throw error
@@ -213,53 +146,53 @@ export function startReplicaSync(
   return { comparison, done }
 }
 
-/** Raised when the master's listing failed part-way: every replica of the pass fails with it. */
-export class MasterListingError extends Error {}
-
 /**
- * Feeds the master listing, a few pages (a key range) at a time, to the index and every replica's
- * comparison — the last range reaching past the master's last key (what it no longer has) — and
- * ends them.
+ * Takes a pass's steps (range-listing.ts) to the index and every replica's comparison — a range's
+ * index refresh and its windows' comparisons at once, one range after the other — and ends them.
  */
 export async function comparePages(
-  master: AsyncIterable<ObjectEntry[]>,
+  feed: RangeFeed,
   index: ObjectIndex | undefined,
   replicas: readonly ReplicaComparison[],
 ): Promise<void> {
-  let after = ''
-  let failure: unknown
-  const pages = pullAhead(master, PAGES_AHEAD)[Symbol.asyncIterator]()
+  let failure: { error: unknown } | undefined
+  let pending: Promise<void>[] = []
+  const chains: Promise<void>[] = replicas.map(() => Promise.resolve())
+  const settle = async () => {
+    await Promise.all([...pending, ...chains])
+    pending = []
+    if (failure) throw failure.error
+  }
   try {
-    for (;;) {
-      // A range of a few pages: each range costs the database a digest query per side.
-      const entries: ObjectEntry[] = []
-      let done = false
-      while (!done && entries.length < RANGE_KEYS) {
-        try {
-          const next = await pages.next()
-          if (next.done) done = true
-          else entries.push(...next.value)
-        } catch (err) {
-          throw new MasterListingError((err as Error).message, { cause: err })
-        }
+    for await (const step of feed) {
+      if (step.type === 'range') {
+        await settle() // the previous range first: memory stays a few ranges
+        pending.push(
+          (index ? index.refresh(step, () => feed.master(step.id)) : Promise.resolve())
+            .catch((error: unknown) => void (failure ??= { error }))
+            .finally(() => feed.release(step.id)),
+        )
+        continue
       }
-      const range: KeyRange = done
-        ? { after, upTo: null }
-        : { after, upTo: (entries.at(-1) as ObjectEntry).key }
-      await Promise.all([
-        index?.refresh(entries, range),
-        ...replicas.map((r) => r.compare(entries, range)),
-      ])
-      if (done) return
-      after = range.upTo as string
+      const replica = replicas[step.replica] as ReplicaComparison
+      chains[step.replica] = (chains[step.replica] as Promise<void>)
+        .then(() =>
+          step.type === 'window'
+            ? replica.compare(step, () => feed.window(step.id))
+            : replica.stop(step.error),
+        )
+        .finally(() => feed.release(step.id))
     }
+    await settle()
   } catch (err) {
-    failure = err
+    failure ??= { error: err }
     throw err
   } finally {
-    // A pass that stops early (a replica's or the index's failure) stops the master's listing too.
-    await pages.return?.()
-    await Promise.all(replicas.map((r) => r.finish(failure)))
+    // A pass that stops early (a replica's or the index's failure) stops the listings too, and
+    // ends only when the work it started on them has.
+    await feed.close().catch(() => {})
+    await Promise.allSettled([...pending, ...chains])
+    for (const r of replicas) r.finish(failure?.error)
   }
 }
 
@@ -278,7 +211,7 @@ export async function syncReplica(
   },
 ): Promise<{ compared: number }> {
   await replica.makeBucket(bucket)
-  const sync = startReplicaSync(replica.listPages(bucket), {
+  const sync = startReplicaSync({
     ...opts,
     bucket,
     replica,
@@ -286,6 +219,7 @@ export async function syncReplica(
       opts.copier ??
       controlCopier(bucket, master, replica, opts.stats, batchBounds(opts.concurrency)),
   })
-  await comparePages(master.listPages(bucket), undefined, [sync.comparison]).catch(() => {})
+  const feed = localFeed(master.listPages(bucket), [replica.listPages(bucket)])
+  await comparePages(feed, undefined, [sync.comparison]).catch(() => {})
   return sync.done
 }
