@@ -3,8 +3,8 @@ import { StorageError, type StorageErrorKind } from '../storage/errors.js'
 import type { ObjectEntry, StorageConnection } from '../storage/types.js'
 import type { Step } from './range-listing.js'
 
-/** Entries the worker holds for control before it stops listing ahead (~4 ranges of one replica). */
-export const HELD_ENTRIES = 50_000
+/** Entries the worker holds for control before it stops listing ahead (about one range ahead). */
+export const HELD_ENTRIES = 16_000
 
 export interface ListingWorkerData {
   bucket: string

@@ -41,8 +41,13 @@ export function workerFeed(
   }
   const worker = new Worker(builtScript('listing-worker.mjs'), {
     workerData,
-    // As lean as control's own thread (its bin starts node with a 2 MB semi-space).
-    resourceLimits: { maxYoungGenerationSizeMb: 6 },
+    // As lean as control's own thread (its bin starts node with a 2 MB semi-space), and an old
+    // generation kept near what the worker holds (a few pages per listing and the steps control
+    // has not let go: ~8 MB and 2 MB per replica), so V8 collects it before it grows far.
+    resourceLimits: {
+      maxYoungGenerationSizeMb: 6,
+      maxOldGenerationSizeMb: 48 + 4 * replicas.length,
+    },
   })
   worker.unref()
   const steps: Step[] = []
