@@ -38,8 +38,6 @@ export type ListedStep =
       /** The master's entries in the window's range. */
       master: ObjectEntry[]
       replica_entries: ObjectEntry[]
-      /** The replica's last window of its range. */
-      last: boolean
     }
   | { type: 'replica-failed'; id: number; replica: number; error: unknown }
 
@@ -60,7 +58,6 @@ export interface WindowStep {
   range: KeyRange
   masterCount: number
   inSync: string | undefined
-  last: boolean
 }
 
 /** A replica's listing failed: it gets no more windows. */
@@ -102,7 +99,6 @@ export function summarize(step: ListedStep): Step {
         range: step.range,
         masterCount: step.master.length,
         inSync: recordsDigestInSync(step.master, step.replica_entries),
-        last: step.last,
       }
     default:
       return step
@@ -206,7 +202,6 @@ export async function* listRanges(
             range: { after: windowAfter, upTo },
             master: entries.slice(from, to),
             replica_entries: taken.entries,
-            last: taken.all,
           }
           if (taken.all) break
           windowAfter = upTo as string
