@@ -4,8 +4,7 @@
  * at a time (in a worker thread for a large bucket), refreshing the object index and comparing
  * every wanted replica's listing of the same range as it goes, copying or deleting only what
  * differs (sync-replica.ts) → record each replica's status (syncing / synced / error + reason)
- * and its full pass. Throws after recording when
- * something failed, so the queue retries it.
+ * and its full pass. Throws after recording when something failed, so the queue retries it.
  */
 import {
   addReplica,
