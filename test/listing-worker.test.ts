@@ -47,12 +47,7 @@ async function steps(feed: RangeFeed) {
   const out: unknown[] = []
   try {
     for await (const step of feed) {
-      const entries =
-        step.type === 'range'
-          ? await feed.master(step.id)
-          : step.type === 'window'
-            ? await feed.window(step.id)
-            : undefined
+      const entries = step.type === 'replica-failed' ? undefined : await feed.entries(step.id)
       out.push(
         step.type === 'replica-failed'
           ? { ...step, error: (step.error as Error).message }

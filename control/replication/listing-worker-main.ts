@@ -6,7 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { S3Storage } from '../storage/s3.js'
-import { listRanges, MasterListingError, summarize, type ListedStep } from './range-listing.js'
+import {
+  entriesOf,
+  listRanges,
+  MasterListingError,
+  summarize,
+  type ListedStep,
+} from './range-listing.js'
 import {
   toWire,
   type ListingWorkerData,
@@ -22,22 +28,15 @@ const post = (message: FromWorker) => port.postMessage(message)
 const held = new Map<number, ListedStep>()
 let heldEntries = 0
 let wake: (() => void) | undefined
-const weight = (step: ListedStep) =>
-  step.type === 'range'
-    ? step.master.length
-    : step.type === 'window'
-      ? step.master.length + step.replica_entries.length
-      : 0
+const weight = (step: ListedStep) => {
+  const { master, replica } = entriesOf(step)
+  return master.length + replica.length
+}
 
 port.on('message', (message: ToWorker) => {
   const step = held.get(message.id)
   if (message.type === 'want') {
-    post({
-      type: 'entries',
-      id: message.id,
-      master: step?.type === 'range' || step?.type === 'window' ? step.master : [],
-      replica: step?.type === 'window' ? step.replica_entries : [],
-    })
+    post({ type: 'entries', id: message.id, ...entriesOf(step) })
   } else if (step) {
     held.delete(message.id)
     heldEntries -= weight(step)

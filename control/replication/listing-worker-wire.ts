@@ -1,7 +1,7 @@
 /** What control and its listing worker say to each other (listing-worker.ts, listing-worker-main.ts). */
 import { StorageError, type StorageErrorKind } from '../storage/errors.js'
-import type { ObjectEntry, StorageConnection } from '../storage/types.js'
-import type { Step } from './range-listing.js'
+import type { StorageConnection } from '../storage/types.js'
+import type { Step, StepEntries } from './range-listing.js'
 
 /** Entries the worker holds for control before it stops listing ahead (about one range ahead). */
 export const HELD_ENTRIES = 16_000
@@ -30,7 +30,7 @@ export type ToWorker = { type: 'want'; id: number } | { type: 'release'; id: num
 
 export type FromWorker =
   | { type: 'step'; step: Step }
-  | { type: 'entries'; id: number; master: ObjectEntry[]; replica: ObjectEntry[] }
+  | ({ type: 'entries'; id: number } & StepEntries)
   | { type: 'end' }
   | { type: 'failed'; master: boolean; error: WireError }
 

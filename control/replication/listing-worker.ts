@@ -8,7 +8,6 @@
 import { Worker } from 'node:worker_threads'
 import { builtScript } from '../../edge/built-script.js'
 import type { S3Storage } from '../storage/s3.js'
-import type { ObjectEntry } from '../storage/types.js'
 import {
   fromWire,
   HELD_ENTRIES,
@@ -18,14 +17,12 @@ import {
   type ToWorker,
   type WireError,
 } from './listing-worker-wire.js'
-import { MasterListingError, type RangeFeed, type Step } from './range-listing.js'
+import { MasterListingError, type RangeFeed, type Step, type StepEntries } from './range-listing.js'
 
 const spec = (storage: S3Storage): StorageSpec => ({
   conn: storage.conn,
   options: { timeoutMs: storage.timeoutMs },
 })
-
-type Entries = { master: ObjectEntry[]; replica: ObjectEntry[] }
 
 export function workerFeed(
   bucket: string,
@@ -56,7 +53,7 @@ export function workerFeed(
   let closed = false
   let failure: Error | undefined
   let wakeReader: (() => void) | undefined
-  const wanted = new Map<number, { resolve(e: Entries): void; reject(err: Error): void }>()
+  const wanted = new Map<number, { resolve(e: StepEntries): void; reject(err: Error): void }>()
   const send = (message: ToWorker) => {
     if (!closed && !failure) worker.postMessage(message)
   }
@@ -97,7 +94,7 @@ export function workerFeed(
   })
 
   const entries = (id: number) =>
-    new Promise<Entries>((resolve, reject) => {
+    new Promise<StepEntries>((resolve, reject) => {
       if (failure) return reject(failure)
       wanted.set(id, { resolve, reject })
       send({ type: 'want', id })
@@ -117,8 +114,7 @@ export function workerFeed(
         wakeReader = undefined
       }
     },
-    master: async (id) => (await entries(id)).master,
-    window: (id) => entries(id),
+    entries,
     release: (id) => send({ type: 'release', id }),
     close: async () => {
       closed = true

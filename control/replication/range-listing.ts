@@ -70,10 +70,22 @@ export interface ReplicaFailedStep {
 
 export type Step = RangeStep | WindowStep | ReplicaFailedStep
 
+/** A step's entries: the master's in its range, and for a window the replica's. */
+export interface StepEntries {
+  master: ObjectEntry[]
+  replica: ObjectEntry[]
+}
+
+/** The entries a listed step holds (none for a failed replica's). */
+export function entriesOf(step: ListedStep | undefined): StepEntries {
+  return step?.type === 'window'
+    ? { master: step.master, replica: step.replica_entries }
+    : { master: step?.type === 'range' ? step.master : [], replica: [] }
+}
+
 /** The steps of a pass, and each step's entries on request. */
 export interface RangeFeed extends AsyncIterable<Step> {
-  master(id: number): Promise<ObjectEntry[]>
-  window(id: number): Promise<{ master: ObjectEntry[]; replica: ObjectEntry[] }>
+  entries(id: number): Promise<StepEntries>
   /** Done with a step: its entries may go. */
   release(id: number): void
   /** Stops the listings (early, when the pass failed). */
@@ -225,11 +237,6 @@ export function localFeed(
 ): RangeFeed {
   const held = new Map<number, ListedStep>()
   const steps = listRanges(master, replicas)
-  const get = (id: number): ListedStep => {
-    const step = held.get(id)
-    if (!step) throw new Error(`step ${id} is not held`)
-    return step
-  }
   return {
     async *[Symbol.asyncIterator]() {
       for await (const step of steps) {
@@ -238,16 +245,7 @@ export function localFeed(
         yield summarize(step)
       }
     },
-    master: async (id) => {
-      const step = get(id)
-      return step.type === 'range' ? step.master : []
-    },
-    window: async (id) => {
-      const step = get(id)
-      return step.type === 'window'
-        ? { master: step.master, replica: step.replica_entries }
-        : { master: [], replica: [] }
-    },
+    entries: async (id) => entriesOf(held.get(id)),
     release: (id) => void held.delete(id),
     close: async () => {
       held.clear()

@@ -12,12 +12,11 @@
  */
 import { BoundedQueue, runBounded } from '../lib/concurrency.js'
 import type { S3Storage } from '../storage/s3.js'
-import type { ObjectEntry } from '../storage/types.js'
 import { rangeActions, type ReplicaAction, type SyncRecords } from './actions.js'
 import { applyAction, backlogBytes } from './apply.js'
 import { batchSmallCopies } from './batch.js'
 import { batchBounds, controlCopier, type Copier, type SyncStats } from './copy.js'
-import { localFeed, type RangeFeed, type WindowStep } from './range-listing.js'
+import { localFeed, type RangeFeed, type StepEntries, type WindowStep } from './range-listing.js'
 import type { ObjectIndex } from './object-index.js'
 import type { Backlog } from './observer.js'
 
@@ -44,10 +43,7 @@ export class ReplicaComparison {
    * Compares a window of the replica's listing: equal digests (the listings agree and FaDO's
    * records say so) and it needs nothing, without its entries; otherwise each key is judged.
    */
-  async compare(
-    step: WindowStep,
-    entries: () => Promise<{ master: ObjectEntry[]; replica: ObjectEntry[] }>,
-  ): Promise<void> {
+  async compare(step: WindowStep, entries: () => Promise<StepEntries>): Promise<void> {
     if (this.failure) return
     try {
       if (this.records && step.inSync !== undefined) {
@@ -168,7 +164,10 @@ export async function comparePages(
       if (step.type === 'range') {
         await settle() // the previous range first: memory stays a few ranges
         pending.push(
-          (index ? index.refresh(step, () => feed.master(step.id)) : Promise.resolve())
+          (index
+            ? index.refresh(step, async () => (await feed.entries(step.id)).master)
+            : Promise.resolve()
+          )
             .catch((error: unknown) => void (failure ??= { error }))
             .finally(() => feed.release(step.id)),
         )
@@ -178,7 +177,7 @@ export async function comparePages(
       chains[step.replica] = (chains[step.replica] as Promise<void>)
         .then(() =>
           step.type === 'window'
-            ? replica.compare(step, () => feed.window(step.id))
+            ? replica.compare(step, () => feed.entries(step.id))
             : replica.stop(step.error),
         )
         .finally(() => feed.release(step.id))
