@@ -334,6 +334,56 @@ describe.each(ENGINES)('schema on $name', (engine) => {
     ])
   })
 
+  it("keeps each bucket's object count and bytes through batches that insert, update and delete", async () => {
+    const db = await fresh(engine)
+    await migrate(db)
+    await seedTable41(db)
+    const totals = () =>
+      db.query<{ bucket_id: number; object_count: number; total_bytes: number }>(
+        'SELECT bucket_id, object_count, total_bytes FROM buckets WHERE bucket_id IN (6, 7) ORDER BY bucket_id',
+      )
+    const entries = (n: number, size: (i: number) => number) =>
+      Array.from({ length: n }, (_, i) => ({
+        name: `k${i}`,
+        size: size(i),
+        etag: `e${size(i)}`,
+        last_modified: new Date(),
+      }))
+    // The first statement inserts only; it also fires the update trigger, with no rows.
+    await upsertObjects(
+      db,
+      6,
+      entries(300, () => 10),
+    )
+    await upsertObjects(
+      db,
+      7,
+      entries(5, () => 1),
+    )
+    // Half updated (sizes change), half new.
+    await upsertObjects(
+      db,
+      6,
+      entries(600, (i) => (i < 300 ? 20 + i : 5)),
+    )
+    // Updated with sizes unchanged: nothing moves.
+    await db.query(`UPDATE objects SET etag = 'x' WHERE bucket_id = 6`)
+    const bytes6 = 300 * 20 + (299 * 300) / 2 + 300 * 5
+    expect(await totals()).toEqual([
+      { bucket_id: 6, object_count: 600, total_bytes: bytes6 },
+      { bucket_id: 7, object_count: 5, total_bytes: 5 },
+    ])
+    await db.query(`DELETE FROM objects WHERE bucket_id = 6 AND name LIKE 'k1%'`)
+    const [left] = await db.query<{ n: number; bytes: number }>(
+      `SELECT count(*)::int AS n, sum(size)::float8 AS bytes FROM objects WHERE bucket_id = 6`,
+    )
+    expect((await totals())[0]).toEqual({
+      bucket_id: 6,
+      object_count: left!.n,
+      total_bytes: left!.bytes,
+    })
+  })
+
   it('rolls a failed transaction back completely', async () => {
     const db = await fresh(engine)
     await migrate(db)
