@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Hono } from 'hono'
+import { EmbeddedUpkeep } from './db/upkeep.js'
 import { startEdgeWorkers, type EdgeWorkers } from '../edge/node-workers.js'
 import { resolveAdminToken, type AdminToken } from './auth/admin-token.js'
 import { createControlApp } from './api/app.js'
@@ -164,6 +165,12 @@ export async function startControl(
     })
     demand.start()
     closers.push(() => demand.stop())
+    if (db.engine === 'pglite') {
+      // A PostgreSQL server has its autovacuum; the embedded engine has none (db/upkeep.ts).
+      const upkeep = new EmbeddedUpkeep({ db, log, done: (u, s) => metrics.dbUpkeep(u, s) })
+      upkeep.start()
+      closers.push(() => upkeep.stop())
+    }
 
     let edge: EdgeWorkers | undefined
     if (withEdge) {

@@ -14,6 +14,7 @@ import { replicaObjectsRangeDigest, upsertReplicaObjects } from '../control/db/r
 import { compareKeys } from '../control/replication/diff.js'
 import { indexDigest, recordsDigestInSync } from '../control/replication/digest.js'
 import { ENGINES } from './helpers/engines.js'
+import { insertStorageRow } from './helpers/rows.js'
 
 describe.each(ENGINES)('range digests on $name', (engine) => {
   let db: Db
@@ -22,15 +23,7 @@ describe.each(ENGINES)('range digests on $name', (engine) => {
   beforeAll(async () => {
     db = await engine.open()
     await migrate(db)
-    const [c] = await db.query<{ cluster_id: number }>(
-      `INSERT INTO clusters (name) VALUES ('site') RETURNING cluster_id`,
-    )
-    const [s] = await db.query<{ storage_id: number }>(
-      `INSERT INTO storage_deployments (cluster_id, minio_deployment_id, alias, endpoint, access_key, secret_key, use_ssl)
-       VALUES ($1, 'd', 'd', '127.0.0.1:1', 'a', 's', false) RETURNING storage_id`,
-      [c!.cluster_id],
-    )
-    storageId = s!.storage_id
+    storageId = await insertStorageRow(db)
   })
   afterAll(async () => db?.close())
 

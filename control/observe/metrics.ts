@@ -16,6 +16,8 @@
  *   fado_snapshot_version                             the newest published route snapshot
  *   fado_api_requests_total{method,route,code}        admin API requests answered
  *   fado_demand_decisions_total{bucket,action}        replicas added / removed on demand
+ *   fado_db_upkeep_total{table,action}                the embedded database's VACUUM / ANALYZE
+ *   fado_db_upkeep_seconds_total{table,action}        … and the time they held it (db/upkeep.ts)
  *   fado_control_process_* and fado_control_nodejs_*  the control process itself (prom-client's
  *                                                     defaults): resident memory, heap, CPU,
  *                                                     event-loop lag (what a pass costs the API), GC
@@ -27,6 +29,7 @@ import { listStorageDeployments } from '../db/storage-deployments.js'
 import { listAgents, type AgentRow } from '../db/agents.js'
 import { listClusters } from '../db/clusters.js'
 import type { ReplicationObserver } from '../replication/observer.js'
+import type { Upkeep } from '../db/upkeep.js'
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -41,6 +44,8 @@ export class ControlMetrics implements ReplicationObserver {
   readonly #errors: Counter<'bucket' | 'storage'>
   readonly #api: Counter<'method' | 'route' | 'code'>
   readonly #demand: Counter<'bucket' | 'action'>
+  readonly #upkeep: Counter<'table' | 'action'>
+  readonly #upkeepSeconds: Counter<'table' | 'action'>
   /** This scrape's read of every replica (see text()). */
   #replicas: Promise<{ bucket: string; storage: string; replica: Replica }[]> | undefined
 
@@ -91,6 +96,18 @@ export class ControlMetrics implements ReplicationObserver {
       name: 'fado_demand_decisions_total',
       help: 'Replicas added or removed on demand (README "Replicas on demand"), by bucket',
       labelNames: ['bucket', 'action'],
+      registers,
+    })
+    this.#upkeep = new Counter({
+      name: 'fado_db_upkeep_total',
+      help: "The embedded database's VACUUM and ANALYZE runs (autovacuum's job), by table",
+      labelNames: ['table', 'action'],
+      registers,
+    })
+    this.#upkeepSeconds = new Counter({
+      name: 'fado_db_upkeep_seconds_total',
+      help: 'Time the embedded database spent in them (it answers nothing else meanwhile)',
+      labelNames: ['table', 'action'],
       registers,
     })
     this.#api = new Counter({
@@ -256,6 +273,12 @@ export class ControlMetrics implements ReplicationObserver {
 
   demandDecision(bucket: string, action: 'add' | 'remove'): void {
     this.#demand.inc({ bucket, action })
+  }
+
+  dbUpkeep(u: Pick<Upkeep, 'table' | 'action'>, seconds: number): void {
+    const labels = { table: u.table ?? '(all)', action: u.action }
+    this.#upkeep.inc(labels)
+    this.#upkeepSeconds.inc(labels, seconds)
   }
 
   apiRequest(method: string, route: string, code: number): void {

@@ -21,6 +21,7 @@ import { listClusters } from '../db/clusters.js'
 import { listFaasDeployments } from '../db/faas-deployments.js'
 import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { ZoneDemand } from '../observe/traffic.js'
+import { Periodic } from '../lib/periodic.js'
 import { DEMAND_DEFAULTS, planDemand, type DemandPlan } from './demand-plan.js'
 
 export const DEMAND_INTERVAL_MS = 5_000
@@ -35,27 +36,15 @@ export interface DemandLoopDeps {
   now?: () => number
 }
 
-export class DemandLoop {
+export class DemandLoop extends Periodic {
   /** Bucket id → zones over the threshold that got nothing, and why (the last round's). */
   readonly #held = new Map<number, DemandPlan['held']>()
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
   #rounds = 0
 
-  constructor(private readonly deps: DemandLoopDeps) {}
-
-  start(): void {
-    this.#timer = setInterval(() => {
-      this.#running ??= this.round()
-        .catch((err: unknown) => this.deps.log.warn('demand planning failed', { error: err }))
-        .finally(() => (this.#running = undefined))
-    }, this.deps.intervalMs ?? DEMAND_INTERVAL_MS)
-    this.#timer.unref()
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.#running
+  constructor(private readonly deps: DemandLoopDeps) {
+    super(deps.intervalMs ?? DEMAND_INTERVAL_MS, (err) =>
+      deps.log.warn('demand planning failed', { error: err }),
+    )
   }
 
   held(bucketId: number): DemandPlan['held'] {
