@@ -320,6 +320,23 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
   }
   const [changed, changedPeak] = await peakRss(pid, pass)
   console.error(`pass after ${CHANGES} changes ${changed} ms`)
+  // The embedded database's VACUUM and ANALYZE runs over the whole run (db/upkeep.ts), by table.
+  const metricsText = await (await api('GET', '/metrics')).text()
+  const series = (name: string) =>
+    new Map(
+      [
+        ...metricsText.matchAll(
+          new RegExp(`^${name}\\{table="([^"]*)",action="(\\w+)"\\} (\\S+)`, 'gm'),
+        ),
+      ].map(([, table, action, value]) => [`${table} ${action}`, Number(value)]),
+    )
+  const upkeepSeconds = series('fado_db_upkeep_seconds_total')
+  const upkeep = [...series('fado_db_upkeep_total')].map(([key, runs]) => ({
+    table: key.split(' ')[0],
+    action: key.split(' ')[1],
+    runs,
+    seconds: Math.round((upkeepSeconds.get(key) ?? 0) * 100) / 100,
+  }))
 
   return {
     import: { ms: importMs, objects_per_s: perSecond(importMs), peak_rss_mb: importPeak },
@@ -333,6 +350,7 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
       objects_per_s: perSecond(changed),
       peak_rss_mb: changedPeak,
     },
+    db_upkeep: upkeep,
     api_resources: { idle: resourcesIdle, during_pass: resourcesBusy },
     api_buckets: { idle: bucketsIdle, during_pass: bucketsBusy },
     invocations: { idle: invokeIdle, during_pass: invokeBusy },

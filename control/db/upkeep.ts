@@ -116,7 +116,7 @@ export interface UpkeepDeps {
 }
 
 export class EmbeddedUpkeep extends Periodic {
-  #rounds = 0
+  #analyzed = false
 
   constructor(private readonly deps: UpkeepDeps) {
     super(deps.intervalMs ?? UPKEEP_INTERVAL_MS, (err) =>
@@ -126,8 +126,10 @@ export class EmbeddedUpkeep extends Periodic {
 
   /** One round: reads the counters (the first round ANALYZEs first), runs what is due. */
   async round(): Promise<Upkeep[]> {
-    if (this.#rounds++ === 0)
+    if (!this.#analyzed) {
       await this.#run({ table: null, action: 'analyze', reason: 'counters are lost at a restart' })
+      this.#analyzed = true
+    }
     const { tables, databaseXidAge } = await readCounters(this.deps.db)
     const due = dueUpkeep(tables, databaseXidAge)
     for (const u of due) await this.#run(u)
