@@ -275,8 +275,9 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
       sample(invoke, until, 5),
     ])
   // One scrape of control's /metrics: a sample's value by its name (prefix fado_control_).
+  const scrape = async () => (await api('GET', '/metrics')).text()
   const controlMetrics = async () => {
-    const text = await (await api('GET', '/metrics')).text()
+    const text = await scrape()
     return (name: string) => Number(new RegExp(`^fado_control_${name} (\\S+)`, 'm').exec(text)?.[1])
   }
   // Control's event-loop delay (a scrape restarts the histogram): how long a ready callback — an
@@ -321,7 +322,7 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
   const [changed, changedPeak] = await peakRss(pid, pass)
   console.error(`pass after ${CHANGES} changes ${changed} ms`)
   // The embedded database's VACUUM and ANALYZE runs over the whole run (db/upkeep.ts), by table.
-  const metricsText = await (await api('GET', '/metrics')).text()
+  const metricsText = await scrape()
   const series = (name: string) =>
     new Map(
       [

@@ -14,12 +14,11 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Db } from '../control/db/client.js'
 import { migrate } from '../control/db/migrate.js'
-import { upsertObjects } from '../control/db/objects.js'
 import { openDb } from '../control/db/open.js'
 import { EmbeddedUpkeep } from '../control/db/upkeep.js'
 import { createLogger } from '../edge/log.js'
 import { createDatabase, startPostgres } from '../test/helpers/postgres.js'
-import { insertStorageRow } from '../test/helpers/rows.js'
+import { insertBucketRow, writeRecords } from '../test/helpers/rows.js'
 
 const N = Number(process.env.N ?? 100_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 10)
@@ -32,29 +31,10 @@ const OLD_TRIGGER = fs
 
 const names = Array.from({ length: N }, (_, i) => `data/${String(i).padStart(8, '0')}.bin`)
 
-async function newBucket(db: Db): Promise<number> {
-  const [b] = await db.query<{ bucket_id: number }>(
-    `INSERT INTO buckets (name, storage_id) VALUES ('big', $1) RETURNING bucket_id`,
-    [await insertStorageRow(db)],
-  )
-  return b!.bucket_id
-}
-
 /** Writes every record once more, with a new size and ETag; the time it took in ms. */
 async function writeAll(db: Db, bucketId: number, generation: number): Promise<number> {
   const started = performance.now()
-  const etag = generation.toString(16).padStart(32, '0')
-  for (let i = 0; i < N; i += BATCH)
-    await upsertObjects(
-      db,
-      bucketId,
-      names.slice(i, i + BATCH).map((name) => ({
-        name,
-        size: 1_000 + generation,
-        etag,
-        last_modified: new Date(),
-      })),
-    )
+  await writeRecords(db, bucketId, names, generation, BATCH)
   return Math.round(performance.now() - started)
 }
 
@@ -80,7 +60,7 @@ try {
       const db = await open()
       await migrate(db)
       if (version.startsWith('join')) await db.exec(OLD_TRIGGER)
-      const bucketId = await newBucket(db)
+      const bucketId = await insertBucketRow(db, 'big')
       const insert = await writeAll(db, bucketId, 1)
       const updates = [await writeAll(db, bucketId, 2), await writeAll(db, bucketId, 3)]
       const [counted] = await db.query<{ object_count: number; total_bytes: number }>(
@@ -103,7 +83,7 @@ try {
   for (const withUpkeep of [false, true]) {
     const db = await engines.pglite!()
     await migrate(db)
-    const bucketId = await newBucket(db)
+    const bucketId = await insertBucketRow(db, 'big')
     await writeAll(db, bucketId, 1)
     const rounds: { write_ms: number; table_mb: number; upkeep_ms: number | undefined }[] = []
     const keeper = new EmbeddedUpkeep({ db, log: silent })

@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../edge/log.js'
 import type { Db } from '../control/db/client.js'
 import { migrate } from '../control/db/migrate.js'
-import { upsertObjects } from '../control/db/objects.js'
 import { openDb } from '../control/db/open.js'
 import { EmbeddedUpkeep, readCounters, type Upkeep } from '../control/db/upkeep.js'
 import { ControlMetrics } from '../control/observe/metrics.js'
-import { insertStorageRow } from './helpers/rows.js'
+import { insertBucketRow, writeRecords } from './helpers/rows.js'
 
 const OBJECTS = 20_000
 
@@ -29,24 +28,10 @@ describe('embedded database upkeep', () => {
   const log = createLogger((line) => logged.push(line))
 
   const open = async () => (db = await openDb({ kind: 'pglite', dataDir }))
-  /** Every object of the bucket gets a new ETag: one updated row each. */
+  const names = Array.from({ length: OBJECTS }, (_, i) => `k/${String(i).padStart(6, '0')}`)
+  /** Every object of the bucket gets a new size and ETag: one updated row each. */
   const churn = async (rounds: number) => {
-    for (let r = 0; r < rounds; r++) {
-      generation++
-      const etag = generation.toString(16).padStart(32, '0')
-      const names = Array.from({ length: OBJECTS }, (_, i) => `k/${String(i).padStart(6, '0')}`)
-      for (let i = 0; i < names.length; i += 5_000)
-        await upsertObjects(
-          db,
-          bucketId,
-          names.slice(i, i + 5_000).map((name) => ({
-            name,
-            size: 64,
-            etag,
-            last_modified: new Date(),
-          })),
-        )
-    }
+    for (let r = 0; r < rounds; r++) await writeRecords(db, bucketId, names, ++generation, 5_000)
   }
   const tableBytes = async () =>
     (await db.query<{ bytes: number }>(`SELECT pg_table_size('objects')::float8 AS bytes`))[0]!
@@ -57,11 +42,7 @@ describe('embedded database upkeep', () => {
   beforeAll(async () => {
     await open()
     await migrate(db)
-    const [b] = await db.query<{ bucket_id: number }>(
-      `INSERT INTO buckets (name, storage_id) VALUES ('b', $1) RETURNING bucket_id`,
-      [await insertStorageRow(db)],
-    )
-    bucketId = b!.bucket_id
+    bucketId = await insertBucketRow(db, 'b')
     await churn(1)
   }, 120_000)
   afterAll(async () => {
