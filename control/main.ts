@@ -80,7 +80,7 @@ export async function startControl(
   // modes are tightened.
   const secrets = loadSecretsKey(config.dataDir)
   privateDataDir(config.dataDir)
-  const db = await openDb(dbTarget(config))
+  const db = await openDb(dbTarget(config), log)
   const closers: (() => Promise<void>)[] = [() => db.close()]
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => {})

@@ -11,12 +11,14 @@ const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { ver
 
 await build({
   // The CLI, the edge worker process it forks (edge/node-workers.ts), the thread a full pass over
-  // a large bucket lists in (control/replication/listing-worker.ts), and the local platform only
+  // a large bucket lists in (control/replication/listing-worker.ts), the embedded database's
+  // thread (control/db/pglite.ts), and the local platform only
   // `fado demo` loads (platform/: test credentials and server launchers stay out of the others).
   entryPoints: {
     fado: 'control/cli/cli.ts',
     'edge-worker': 'edge/node-worker-main.ts',
     'listing-worker': 'control/replication/listing-worker-main.ts',
+    'pglite-worker': 'control/db/pglite-worker-main.ts',
     'fado-demo': 'platform/demo-command.ts',
   },
   outdir: 'dist',

@@ -1,33 +1,142 @@
 /**
  * The embedded engine (PGlite): one process per data dir (data-dir-lock.ts), initialised in a
- * child process, or a throw-away cluster for 'memory'.
+ * child process, or a throw-away cluster for 'memory'. It runs in a thread of its own
+ * (pglite-worker-main.ts): PGlite is WebAssembly that holds the thread calling it for as long as a
+ * statement takes, and in control's thread a full pass's queries and the upkeep's VACUUMs kept the
+ * API waiting.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { PGlite as PGliteType, Transaction } from '@electric-sql/pglite'
+import { Worker } from 'node:worker_threads'
+import { builtScript } from '../../edge/built-script.js'
+import type { Logger } from '../../edge/log.js'
 import { runInTransaction } from '../lib/transaction-scope.js'
-import {
-  INT8_OID,
-  NUMERIC_OID,
-  parseInt8,
-  type Db,
-  type LockResult,
-  type Queryable,
-} from './client.js'
+import { DatabaseUnavailableError, type Db, type LockResult, type Queryable } from './client.js'
 import { lockDataDir } from './data-dir-lock.js'
+import { initialiseInChild, isInitialised } from './pglite-files.js'
 import {
-  EMBEDDED_POSTGRESQL_CONF,
-  initialiseInChild,
-  isInitialised,
-  PrivateNodeFS,
-} from './pglite-files.js'
+  fromWire,
+  type FromDbThread,
+  type PGliteWorkerData,
+  type ToDbThread,
+} from './pglite-wire.js'
+
+type Request = ToDbThread extends infer M
+  ? M extends { id: number }
+    ? Omit<M, 'id'>
+    : never
+  : never
+
+/** How soon a thread that stopped is started again, at the earliest, after the last start. */
+const RESTART_SPACING_MS = 1_000
+
+/**
+ * Control's end of the database's thread: one call per statement, answered in turn. A thread that
+ * stops (out of memory, a crash) fails the statements it held as DatabaseUnavailableError (the API
+ * answers 503) and is started again on the same data dir — PostgreSQL's recovery replays its WAL,
+ * as a server's would after a crash.
+ */
+class DbThread {
+  #worker!: Worker
+  readonly #waiting = new Map<number, { resolve(r: unknown): void; reject(e: Error): void }>()
+  #next = 1
+  #closing = false
+  #startedAt = 0
+  #everOpened = false
+  /** Why the thread is down, until it is started again. */
+  #down: Error | undefined
+  /** Answers the first start: resolves once the database is open. */
+  readonly opened: Promise<unknown>
+
+  constructor(
+    private readonly data: PGliteWorkerData,
+    private readonly log?: Logger,
+  ) {
+    this.opened = this.#start().then(() => (this.#everOpened = true))
+  }
+
+  call(request: Request): Promise<unknown> {
+    if (this.#down) return Promise.reject(new DatabaseUnavailableError(this.#down))
+    const id = this.#next++
+    const answer = this.#wait(id)
+    this.#worker.postMessage({ ...request, id })
+    return answer
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.#down) await this.call({ type: 'close' })
+    } finally {
+      this.#closing = true
+      await this.#worker.terminate()
+    }
+  }
+
+  #start(): Promise<unknown> {
+    this.#startedAt = Date.now()
+    const worker = new Worker(builtScript('pglite-worker.mjs'), {
+      workerData: this.data,
+      // As lean as control's own thread (a 2 MB semi-space); PGlite's own memory is WebAssembly's.
+      // Its old generation holds only answers on their way to control (a few MB at most): a
+      // runaway answer stops the thread at 256 MB rather than growing control without bound.
+      resourceLimits: { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: 256 },
+    })
+    // Held only while a statement is out, so a command that has nothing else to wait for ends.
+    worker.unref()
+    this.#worker = worker
+    let failure: Error | undefined
+    worker.on('message', (message: FromDbThread) => {
+      const waiting = this.#waiting.get(message.id)
+      if (!waiting) return
+      this.#forget(message.id)
+      if ('error' in message) waiting.reject(fromWire(message.error))
+      else waiting.resolve(message.result)
+    })
+    worker.on('error', (err) => (failure = err))
+    worker.on('exit', (code) => {
+      if (!this.#closing) this.#stopped(failure?.message ?? `exit code ${code}`)
+    })
+    return this.#wait(0)
+  }
+
+  /** The thread ended unasked: what it held fails, later statements fail until it is back. */
+  #stopped(why: string): void {
+    const cause = new Error(`the embedded database's thread stopped: ${why}`)
+    this.#down = cause
+    for (const [id, waiting] of this.#waiting) {
+      this.#forget(id)
+      waiting.reject(this.#everOpened ? new DatabaseUnavailableError(cause) : cause)
+    }
+    // A database that never opened is the caller's to report (bad data dir, newer version…).
+    if (!this.#everOpened) return
+    this.log?.error('embedded database stopped; starting it again', { reason: why })
+    const wait = Math.max(0, this.#startedAt + RESTART_SPACING_MS - Date.now())
+    setTimeout(() => {
+      if (this.#closing) return
+      this.#down = undefined
+      this.#start().then(
+        () => this.log?.info('embedded database started again'),
+        () => {}, // its thread ends after saying why, and is started again from #stopped
+      )
+    }, wait).unref()
+  }
+
+  #wait(id: number): Promise<unknown> {
+    if (this.#waiting.size === 0) this.#worker.ref()
+    return new Promise((resolve, reject) => this.#waiting.set(id, { resolve, reject }))
+  }
+
+  #forget(id: number): void {
+    this.#waiting.delete(id)
+    if (this.#waiting.size === 0) this.#worker.unref()
+  }
+}
 
 export async function openPGlite(
   target: { kind: 'pglite'; dataDir: string } | { kind: 'pglite-memory' },
+  log?: Logger,
 ) {
-  const { PGlite } = await import('@electric-sql/pglite')
-  const parsers = { [INT8_OID]: parseInt8, [NUMERIC_OID]: Number }
   // 'memory' is a throw-away cluster in a private temp dir, removed on close.
   const dataDir =
     target.kind === 'pglite'
@@ -35,30 +144,34 @@ export async function openPGlite(
       : fs.mkdtempSync(path.join(os.tmpdir(), 'fado-throwaway-db-'))
   let release: () => void =
     target.kind === 'pglite' ? () => {} : () => fs.rmSync(dataDir, { recursive: true, force: true })
-  let pglite: PGliteType
+  let thread: DbThread
   try {
     if (target.kind === 'pglite') {
       fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true })
       release = lockDataDir(dataDir)
     }
     if (!isInitialised(dataDir)) initialiseInChild(dataDir)
-    pglite = await PGlite.create({
-      fs: new PrivateNodeFS(dataDir),
-      parsers,
-      postgresqlconf: EMBEDDED_POSTGRESQL_CONF,
+    thread = new DbThread({ dataDir: path.resolve(dataDir) }, log)
+    await thread.opened.catch(async (err: unknown) => {
+      await thread.close()
+      throw err
     })
   } catch (err) {
     release()
     throw err
   }
   const held = new Set<string>()
-  const adapt = (q: PGliteType | Transaction): Queryable => ({
+  const adapt = (tx?: number): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
-      const result = await q.query<R>(text, params as unknown[] | undefined)
-      return result.rows
+      return (await thread.call({
+        type: 'query',
+        tx,
+        text,
+        ...(params ? { params: [...params] } : {}),
+      })) as R[]
     },
     async exec(sql: string) {
-      await q.exec(sql)
+      await thread.call({ type: 'exec', tx, sql })
     },
   })
   const db: Db = {
@@ -67,8 +180,19 @@ export async function openPGlite(
       target.kind === 'pglite'
         ? `embedded PGlite in ${target.dataDir}`
         : 'embedded PGlite, throw-away (its data is removed on exit)',
-    ...adapt(pglite),
-    transaction: (fn) => pglite.transaction((tx) => runInTransaction(() => fn(adapt(tx)))),
+    ...adapt(),
+    async transaction(fn) {
+      const tx = (await thread.call({ type: 'begin' })) as number
+      let result
+      try {
+        result = await runInTransaction(() => fn(adapt(tx)))
+      } catch (err) {
+        await thread.call({ type: 'end', tx, commit: false }).catch(() => {})
+        throw err
+      }
+      await thread.call({ type: 'end', tx, commit: true })
+      return result
+    },
     // PGlite serves one process only (the data dir is locked), so an in-process lock is enough.
     async tryWithLock<T>(
       namespace: number,
@@ -91,7 +215,7 @@ export async function openPGlite(
     },
     async close() {
       try {
-        await pglite.close()
+        await thread.close()
       } finally {
         release()
       }
