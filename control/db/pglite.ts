@@ -22,11 +22,8 @@ import {
   type ToDbThread,
 } from './pglite-wire.js'
 
-type Request = ToDbThread extends infer M
-  ? M extends { id: number }
-    ? Omit<M, 'id'>
-    : never
-  : never
+/** A message to the thread before its id is given (each kind of ToDbThread without `id`). */
+type Request<M = ToDbThread> = M extends ToDbThread ? Omit<M, 'id'> : never
 
 /** How soon a thread that stopped is started again, at the earliest, after the last start. */
 const RESTART_SPACING_MS = 1_000
@@ -181,9 +178,9 @@ export async function openPGlite(
         ? `embedded PGlite in ${target.dataDir}`
         : 'embedded PGlite, throw-away (its data is removed on exit)',
     ...adapt(),
-    async transaction(fn) {
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const tx = (await thread.call({ type: 'begin' })) as number
-      let result
+      let result: T
       try {
         result = await runInTransaction(() => fn(adapt(tx)))
       } catch (err) {

@@ -11,8 +11,9 @@
  * so the first round ANALYZEs the database, which estimates each table's live and dead rows, and
  * then applies the rules: dead rows left before a restart are still found.
  *
- * PGlite runs on control's thread: a VACUUM holds the API as any query does, for as long as it
- * runs (logged with its duration, counted in /metrics). A PostgreSQL server has its autovacuum;
+ * PGlite has one backend: while a VACUUM runs (in the database's thread, pglite.ts) the API's
+ * statements wait for it, as they wait for any other (logged with its duration, counted in
+ * /metrics). A PostgreSQL server has its autovacuum;
  * this runs for the embedded engine only.
  */
 import type { Logger } from '../../edge/log.js'
