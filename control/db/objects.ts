@@ -19,14 +19,6 @@ const COLUMNS = 'object_id, bucket_id, name, size, etag, last_modified'
  */
 export const BUCKET_HELD = 'EXISTS (SELECT 1 FROM buckets WHERE bucket_id = $1 FOR KEY SHARE)'
 
-export async function listObjects(q: Queryable, bucketId?: number): Promise<ObjectRow[]> {
-  return bucketId === undefined
-    ? q.query<ObjectRow>(`SELECT ${COLUMNS} FROM objects ORDER BY bucket_id, name`)
-    : q.query<ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE bucket_id = $1 ORDER BY name`, [
-        bucketId,
-      ])
-}
-
 export async function getObject(q: Queryable, id: number): Promise<ObjectRow | undefined> {
   const rows = await q.query<ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE object_id = $1`, [id])
   return rows[0]
