@@ -323,21 +323,17 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
   console.error(`pass after ${CHANGES} changes ${changed} ms`)
   // The embedded database's VACUUM and ANALYZE runs over the whole run (db/upkeep.ts), by table.
   const metricsText = await scrape()
-  const series = (name: string) =>
-    new Map(
-      [
-        ...metricsText.matchAll(
-          new RegExp(`^${name}\\{table="([^"]*)",action="(\\w+)"\\} (\\S+)`, 'gm'),
-        ),
-      ].map(([, table, action, value]) => [`${table} ${action}`, Number(value)]),
-    )
-  const upkeepSeconds = series('fado_db_upkeep_seconds_total')
-  const upkeep = [...series('fado_db_upkeep_total')].map(([key, runs]) => ({
-    table: key.split(' ')[0],
-    action: key.split(' ')[1],
-    runs,
-    seconds: Math.round((upkeepSeconds.get(key) ?? 0) * 100) / 100,
-  }))
+  const samples = (name: string) =>
+    [
+      ...metricsText.matchAll(
+        new RegExp(`^${name}\\{table="([^"]*)",action="(\\w+)"\\} (\\S+)`, 'gm'),
+      ),
+    ].map(([, table, action, value]) => ({ table, action, value: Number(value) }))
+  const upkeepSeconds = samples('fado_db_upkeep_seconds_total')
+  const upkeep = samples('fado_db_upkeep_total').map(({ table, action, value }) => {
+    const seconds = upkeepSeconds.find((s) => s.table === table && s.action === action)
+    return { table, action, runs: value, seconds: Math.round((seconds?.value ?? 0) * 100) / 100 }
+  })
 
   return {
     import: { ms: importMs, objects_per_s: perSecond(importMs), peak_rss_mb: importPeak },

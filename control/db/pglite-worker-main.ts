@@ -25,42 +25,41 @@ const opening = PGlite.create({
   parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: Number },
   postgresqlconf: EMBEDDED_POSTGRESQL_CONF,
 })
-const open = new Map<number, Transaction>()
-const ends = new Map<number, (commit: boolean) => void>()
-const settled = new Map<number, Promise<void>>()
+/** A transaction control began: its statements' target, how to end it, and when it has ended. */
+interface OpenTransaction {
+  t: Transaction
+  end(commit: boolean): void
+  done: Promise<void>
+}
+const transactions = new Map<number, OpenTransaction>()
 let nextTx = 1
 
 function begin(id: number): void {
   const tx = nextTx++
   let opened = false
-  const done = pglite
+  const done: Promise<void> = pglite
     .transaction(async (t) => {
       opened = true
-      open.set(tx, t)
-      post({ id, result: tx })
-      const commit = await new Promise<boolean>((resolve) => ends.set(tx, resolve))
+      // Called back after BEGIN, by when `done` is set.
+      const commit = await new Promise<boolean>((end) => {
+        transactions.set(tx, { t, end, done })
+        post({ id, result: tx })
+      })
       if (!commit) throw ROLL_BACK
     })
-    .finally(() => open.delete(tx))
-  settled.set(tx, done)
+    .finally(() => transactions.delete(tx))
   // BEGIN itself failed: the answer to `begin` is the error (after it, `end` reports).
   done.catch((err: unknown) => {
-    if (!opened) {
-      settled.delete(tx)
-      post({ id, error: toWire(err) })
-    }
+    if (!opened) post({ id, error: toWire(err) })
   })
 }
 
 async function end(tx: number, commit: boolean): Promise<null> {
-  const done = settled.get(tx)
-  const finish = ends.get(tx)
-  if (!done || !finish) throw new Error(`no open transaction ${tx}`)
-  ends.delete(tx)
-  settled.delete(tx)
-  finish(commit)
+  const open = transactions.get(tx)
+  if (!open) throw new Error(`no open transaction ${tx}`)
+  open.end(commit)
   try {
-    await done
+    await open.done
   } catch (err) {
     if (err !== ROLL_BACK) throw err
   }
@@ -69,9 +68,9 @@ async function end(tx: number, commit: boolean): Promise<null> {
 
 function on(tx: number | undefined): PGlite | Transaction {
   if (tx === undefined) return pglite
-  const t = open.get(tx)
-  if (!t) throw new Error(`no open transaction ${tx}`)
-  return t
+  const open = transactions.get(tx)
+  if (!open) throw new Error(`no open transaction ${tx}`)
+  return open.t
 }
 
 async function handle(message: ToDbThread): Promise<unknown> {

@@ -13,8 +13,7 @@
  *
  * PGlite has one backend: while a VACUUM runs (in the database's thread, pglite.ts) the API's
  * statements wait for it, as they wait for any other (logged with its duration, counted in
- * /metrics). A PostgreSQL server has its autovacuum;
- * this runs for the embedded engine only.
+ * /metrics). A PostgreSQL server has its autovacuum; this runs for the embedded engine only.
  */
 import type { Logger } from '../../edge/log.js'
 import { Periodic } from '../lib/periodic.js'
