@@ -21,6 +21,8 @@ export const EMBEDDED_POSTGRESQL_CONF = [
   'work_mem = 4MB',
   'maintenance_work_mem = 16MB',
   'temp_buffers = 4MB',
+  // Statements are prepared once (pglite-statements.ts) but still planned for each call's values.
+  'plan_cache_mode = force_custom_plan',
 ]
 
 interface NodeFsModule {

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { INT8_OID, NUMERIC_OID, parseInt8 } from './client.js'
 import { EMBEDDED_POSTGRESQL_CONF, PrivateNodeFS } from './pglite-files.js'
+import { PreparedStatements } from './pglite-statements.js'
 import { toWire, type FromDbThread, type PGliteWorkerData, type ToDbThread } from './pglite-wire.js'
 
 const port = parentPort
@@ -66,6 +67,9 @@ async function end(tx: number, commit: boolean): Promise<null> {
   return null
 }
 
+/** Statements that only refresh statistics or reclaim space leave the prepared statements valid. */
+const UPKEEP = /^\s*(VACUUM|ANALYZE)\b/i
+
 function on(tx: number | undefined): PGlite | Transaction {
   if (tx === undefined) return pglite
   const open = transactions.get(tx)
@@ -76,9 +80,15 @@ function on(tx: number | undefined): PGlite | Transaction {
 async function handle(message: ToDbThread): Promise<unknown> {
   switch (message.type) {
     case 'query':
-      return (await on(message.tx).query(message.text, message.params)).rows
+      on(message.tx) // the transaction is open
+      return statements.query(message.text, message.params ?? [], message.tx !== undefined)
     case 'exec':
-      await on(message.tx).exec(message.sql)
+      try {
+        await on(message.tx).exec(message.sql)
+      } finally {
+        // A migration may have changed the tables prepared statements read.
+        if (!UPKEEP.test(message.sql)) statements.forgetAll()
+      }
       return null
     case 'end':
       return end(message.tx, message.commit)
@@ -106,4 +116,5 @@ port.on('message', (message: ToDbThread) => {
 
 // A database that cannot open ends the thread with the reason (control reads it from 'error').
 const pglite: PGlite = await opening
+const statements = new PreparedStatements(pglite)
 post({ id: 0, result: null })
