@@ -3,7 +3,12 @@
  * lists a pass's master and replicas, cuts the listings into steps and digests them
  * (range-listing.ts), posts each step's counts and digests, and holds its entries until control
  * asks for them or lets them go — listing ahead while it holds fewer than `heldEntries`.
+ *
+ * A full pass is the safety net behind the change events, never urgent: this thread runs below
+ * normal priority (on Linux the nice value is a thread's own), so on a busy host the admin API,
+ * the database's thread and the edges get a core before the pass's listing does.
  */
+import os from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { S3Storage } from '../storage/s3.js'
 import {
@@ -22,6 +27,11 @@ import {
 
 const port = parentPort
 if (!port) throw new Error('the listing worker runs in a worker thread')
+try {
+  os.setPriority(0, os.constants.priority.PRIORITY_BELOW_NORMAL)
+} catch {
+  // Where a thread cannot lower itself the pass runs at normal priority, as before.
+}
 const data = workerData as ListingWorkerData
 const post = (message: FromWorker) => port.postMessage(message)
 
