@@ -24,7 +24,9 @@ interface Prepared {
 export const PREPARED_LIMIT = 500
 
 /** PostgreSQL's answer when a table under a prepared SELECT * changed its columns. */
-const RESULT_TYPE_CHANGED = '0A000'
+const resultTypeChanged = (err: unknown) =>
+  (err as { code?: unknown }).code === '0A000' &&
+  /cached plan must not change result type/.test((err as Error).message)
 
 /** Names are unique in the thread, whichever instance made them. */
 let nextName = 1
@@ -70,7 +72,7 @@ export class PreparedStatements {
     try {
       return parse.parseResults(await this.#send(batch), this.pg.parsers)[0]?.rows ?? []
     } catch (err) {
-      if ((err as { code?: unknown }).code !== RESULT_TYPE_CHANGED) throw err
+      if (!resultTypeChanged(err)) throw err
       // A table changed under a SELECT *: parse the text again. Alone the call is simply made
       // again; in a transaction the error stands (the transaction is aborted).
       this.#forget(text)
