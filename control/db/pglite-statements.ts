@@ -119,16 +119,6 @@ export class PreparedStatements {
   #send(messages: Uint8Array[]) {
     const closes = this.#closing.map((name) => serialize.close({ type: 'S', name }))
     this.#closing = []
-    return this.pg.execProtocolStream(concat([...closes, ...messages]), { syncToFs: false })
+    return this.pg.execProtocolStream(Buffer.concat([...closes, ...messages]), { syncToFs: false })
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }

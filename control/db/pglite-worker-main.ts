@@ -67,9 +67,6 @@ async function end(tx: number, commit: boolean): Promise<null> {
   return null
 }
 
-/** Statements that only refresh statistics or reclaim space leave the prepared statements valid. */
-const UPKEEP = /^\s*(VACUUM|ANALYZE)\b/i
-
 function on(tx: number | undefined): PGlite | Transaction {
   if (tx === undefined) return pglite
   const open = transactions.get(tx)
@@ -86,8 +83,9 @@ async function handle(message: ToDbThread): Promise<unknown> {
       try {
         await on(message.tx).exec(message.sql)
       } finally {
-        // A migration may have changed the tables prepared statements read.
-        if (!UPKEEP.test(message.sql)) statements.forgetAll()
+        // Scripts are migrations (which may change the tables prepared statements read) and the
+        // upkeep's VACUUMs, both rare: every text is parsed again after any of them.
+        statements.forgetAll()
       }
       return null
     case 'end':
