@@ -21,6 +21,7 @@ import {
 } from './config.js'
 import type { Db } from './db/client.js'
 import { openDb } from './db/open.js'
+import { ReadCache } from './db/read-cache.js'
 import { migrate } from './db/migrate.js'
 import { EmbeddedUpkeep } from './db/upkeep.js'
 import { privateDataDir } from './auth/private-files.js'
@@ -80,7 +81,8 @@ export async function startControl(
   // modes are tightened.
   const secrets = loadSecretsKey(config.dataDir)
   privateDataDir(config.dataDir)
-  const db = await openDb(dbTarget(config), log)
+  const cache = new ReadCache(await openDb(dbTarget(config), log))
+  const { db } = cache
   const closers: (() => Promise<void>)[] = [() => db.close()]
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => {})
@@ -191,6 +193,7 @@ export async function startControl(
     const notify: { url?: string | undefined } = {}
     const app = createControlApp({
       db,
+      reads: cache.reads,
       changes,
       storages,
       notifyUrl: () => notify.url,

@@ -113,7 +113,7 @@ export function bucketsApi(deps: ApiDeps): Hono {
   const { db } = deps
   const view = bucketWithDemand(deps)
   return new Hono()
-    .get('/', async (c) => c.json((await listBuckets(db)).map(view)))
+    .get('/', async (c) => c.json((await listBuckets(deps.reads ?? db)).map(view)))
     .get('/:id', async (c) => {
       const bucketId = parseId(c.req.param('id'), 'bucket_id')
       const bucket = await getBucket(db, bucketId)

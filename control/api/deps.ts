@@ -11,8 +11,14 @@ import type { EdgeStatus } from '../../edge/app.js'
 import type { UiAssets } from './ui.js'
 import type { UploadLimits } from './uploads.js'
 import type { AgentWork } from '../agents/work.js'
+import type { Queryable } from '../db/client.js'
 
 export interface ApiDeps extends ServiceDeps {
+  /**
+   * Where the reads the admin page polls go (/api/resources, /api/buckets): answered from memory
+   * while nothing was written since (db/read-cache.ts). Absent: `db`.
+   */
+  reads?: Queryable | undefined
   publisher: SnapshotPublisher
   /** Storage change events arriving by webhook (/api/notify) go here. */
   changeFeed: ChangeFeed
