@@ -5,8 +5,19 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Db } from '../control/db/client.js'
 import { loadMigrations, migrate, SchemaTooNewError } from '../control/db/migrate.js'
-import { upsertObject, upsertObjects } from '../control/db/objects.js'
-import { upsertReplicaObjects } from '../control/db/replica-objects.js'
+import {
+  deleteObjectByName,
+  deleteObjects,
+  getObjectByName,
+  insertNewObjects,
+  upsertObject,
+  upsertObjects,
+} from '../control/db/objects.js'
+import {
+  deleteReplicaObjects,
+  getReplicaObject,
+  upsertReplicaObjects,
+} from '../control/db/replica-objects.js'
 import { ENGINES, POSTGRES } from './helpers/engines.js'
 
 const open: Db[] = []
@@ -382,6 +393,88 @@ describe.each(ENGINES)('schema on $name', (engine) => {
       object_count: left!.n,
       total_bytes: left!.bytes,
     })
+  })
+
+  it('finds, upserts and deletes by name through the one key index, reading no other row', async () => {
+    const db = await fresh(engine)
+    await migrate(db)
+    await seedTable41(db)
+    // One index per table holds the key, in S3 key order (sql/0019).
+    const indexes = await db.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE tablename IN ('objects', 'replica_objects')
+       ORDER BY indexname`,
+    )
+    expect(indexes.map((i) => i.indexname)).toEqual([
+      'objects_bucket_key',
+      'objects_pkey',
+      'replica_objects_key',
+    ])
+    const names = Array.from({ length: 3_000 }, (_, i) => `k${String(i).padStart(4, '0')}`)
+    const now = new Date()
+    await upsertObjects(
+      db,
+      6,
+      names.map((name) => ({ name, size: 1, etag: 'e', last_modified: now })),
+    )
+    await upsertReplicaObjects(
+      db,
+      6,
+      2,
+      names.map((name) => ({
+        name,
+        source_etag: 'e',
+        source_size: 1,
+        source_mtime: now,
+        replica_etag: 'r',
+      })),
+    )
+    // With statistics, as autovacuum (or db/upkeep.ts) keeps them: the planner may pick any index.
+    await db.exec('ANALYZE objects; ANALYZE replica_objects')
+    // Rows the statements of this transaction read from each table (scans and index fetches).
+    const read = await db.transaction(async (tx) => {
+      expect((await getObjectByName(tx, 6, 'k1500'))?.name).toBe('k1500')
+      expect(await deleteObjectByName(tx, 6, 'k1501')).toBe(true)
+      await deleteObjects(tx, 6, ['k1502', 'k1503'])
+      await upsertObjects(tx, 6, [{ name: 'k1504', size: 2, etag: 'f', last_modified: now }])
+      expect((await getReplicaObject(tx, 6, 2, 'k1500'))?.replica_etag).toBe('r')
+      await deleteReplicaObjects(tx, 6, 2, ['k1501', 'k1502'])
+      return tx.query<{ relname: string; n: number }>(
+        `SELECT relname, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int AS n
+         FROM pg_stat_xact_user_tables WHERE relname IN ('objects', 'replica_objects')
+         ORDER BY relname`,
+      )
+    })
+    // A lookup that missed the index would read the bucket's 3,000 rows.
+    for (const { relname, n } of read) expect(n, relname).toBeLessThan(20)
+    expect(read.map((r) => r.relname)).toEqual(['objects', 'replica_objects'])
+  })
+
+  it('new objects inserted plainly; one that arrived meanwhile turns the batch into an upsert', async () => {
+    const db = await fresh(engine)
+    await migrate(db)
+    await seedTable41(db)
+    const now = new Date()
+    const entry = (name: string, size: number) => ({
+      name,
+      size,
+      etag: `e${size}`,
+      last_modified: now,
+    })
+    await insertNewObjects(db, 6, [entry('a', 1), entry('b', 2)])
+    // 'b' is there already (a change event came first): no error, every entry written.
+    await insertNewObjects(db, 6, [entry('b', 20), entry('c', 3)])
+    const rows = await db.query<{ name: string; size: number }>(
+      'SELECT name, size::int AS size FROM objects WHERE bucket_id = 6 ORDER BY name',
+    )
+    expect(rows).toEqual([
+      { name: 'a', size: 1 },
+      { name: 'b', size: 20 },
+      { name: 'c', size: 3 },
+    ])
+    const [bucket] = await db.query<{ object_count: number; total_bytes: number }>(
+      'SELECT object_count::int, total_bytes::int FROM buckets WHERE bucket_id = 6',
+    )
+    expect(bucket).toEqual({ object_count: 3, total_bytes: 24 })
   })
 
   it('rolls a failed transaction back completely', async () => {

@@ -19,6 +19,12 @@ const COLUMNS = 'object_id, bucket_id, name, size, etag, last_modified'
  */
 export const BUCKET_HELD = 'EXISTS (SELECT 1 FROM buckets WHERE bucket_id = $1 FOR KEY SHARE)'
 
+/**
+ * A row's key as its one index holds it, in S3 key order (sql/0019): a lookup by name that does not
+ * say so finds no index for the name and reads every row of the bucket.
+ */
+export const KEY = 'name COLLATE "C"'
+
 export async function getObject(q: Queryable, id: number): Promise<ObjectRow | undefined> {
   const rows = await q.query<ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE object_id = $1`, [id])
   return rows[0]
@@ -30,7 +36,7 @@ export async function getObjectByName(
   name: string,
 ): Promise<ObjectRow | undefined> {
   const rows = await q.query<ObjectRow>(
-    `SELECT ${COLUMNS} FROM objects WHERE bucket_id = $1 AND name = $2`,
+    `SELECT ${COLUMNS} FROM objects WHERE bucket_id = $1 AND ${KEY} = $2`,
     [bucketId, name],
   )
   return rows[0]
@@ -80,6 +86,20 @@ export async function listObjectsPage(
   )
 }
 
+const INSERT_ENTRIES = `INSERT INTO objects (bucket_id, name, size, etag, last_modified)
+  SELECT $1, e.name, e.size, e.etag, e.last_modified
+  FROM unnest($2::text[], $3::bigint[], $4::text[], $5::timestamptz[])
+    AS e(name, size, etag, last_modified)
+  WHERE ${BUCKET_HELD}`
+
+const entryParams = (bucketId: number, entries: readonly ObjectEntryInput[]) => [
+  bucketId,
+  entries.map((e) => e.name),
+  entries.map((e) => e.size),
+  entries.map((e) => e.etag),
+  entries.map((e) => e.last_modified.toISOString()),
+]
+
 /** Inserts or updates many objects of one bucket in one statement. */
 export async function upsertObjects(
   q: Queryable,
@@ -88,22 +108,34 @@ export async function upsertObjects(
 ): Promise<void> {
   if (entries.length === 0) return
   await q.query(
-    `INSERT INTO objects (bucket_id, name, size, etag, last_modified)
-     SELECT $1, e.name, e.size, e.etag, e.last_modified
-     FROM unnest($2::text[], $3::bigint[], $4::text[], $5::timestamptz[])
-       AS e(name, size, etag, last_modified)
-     WHERE ${BUCKET_HELD}
+    `${INSERT_ENTRIES}
      ON CONFLICT (bucket_id, name) DO UPDATE
        SET size = EXCLUDED.size, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
-    [
-      bucketId,
-      entries.map((e) => e.name),
-      entries.map((e) => e.size),
-      entries.map((e) => e.etag),
-      entries.map((e) => e.last_modified.toISOString()),
-    ],
+    entryParams(bucketId, entries),
   )
 }
+
+/**
+ * Objects of a key range that held none when it was read (a bucket's import, mostly), in one plain
+ * INSERT: without ON CONFLICT's look-up before each row it costs the embedded database a quarter
+ * less. Should one of the keys have arrived since (a change event), the statement fails as a whole
+ * and the entries are upserted instead. Not for a transaction, which the failure would end.
+ */
+export async function insertNewObjects(
+  q: Queryable,
+  bucketId: number,
+  entries: readonly ObjectEntryInput[],
+): Promise<void> {
+  if (entries.length === 0) return
+  try {
+    await q.query(INSERT_ENTRIES, entryParams(bucketId, entries))
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err
+    await upsertObjects(q, bucketId, entries)
+  }
+}
+
+const UNIQUE_VIOLATION = '23505'
 
 /** Deletes many objects of one bucket by name in one statement. */
 export async function deleteObjects(
@@ -112,7 +144,7 @@ export async function deleteObjects(
   names: readonly string[],
 ): Promise<void> {
   if (names.length === 0) return
-  await q.query('DELETE FROM objects WHERE bucket_id = $1 AND name = ANY($2::text[])', [
+  await q.query(`DELETE FROM objects WHERE bucket_id = $1 AND ${KEY} = ANY($2::text[])`, [
     bucketId,
     names,
   ])
@@ -124,7 +156,7 @@ export async function deleteObjectByName(
   name: string,
 ): Promise<boolean> {
   const rows = await q.query(
-    'DELETE FROM objects WHERE bucket_id = $1 AND name = $2 RETURNING object_id',
+    `DELETE FROM objects WHERE bucket_id = $1 AND ${KEY} = $2 RETURNING object_id`,
     [bucketId, name],
   )
   return rows.length > 0

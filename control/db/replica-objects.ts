@@ -1,7 +1,7 @@
 /** FaDO's record of what it copied to each replica (sql/0009_replica_objects.sql). */
 import { DIGEST_SQL, type KeyRange } from '../replication/digest.js'
 import type { Queryable } from './client.js'
-import { BUCKET_HELD, rangeSql, readRange } from './objects.js'
+import { BUCKET_HELD, KEY, rangeSql, readRange } from './objects.js'
 
 export interface ReplicaObjectRow {
   name: string
@@ -21,7 +21,7 @@ export async function getReplicaObject(
   name: string,
 ): Promise<ReplicaObjectRow | undefined> {
   const rows = await q.query<ReplicaObjectRow>(
-    `SELECT ${COLUMNS} FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND name = $3`,
+    `SELECT ${COLUMNS} FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND ${KEY} = $3`,
     [bucketId, storageId, name],
   )
   return rows[0]
@@ -66,7 +66,7 @@ export async function deleteReplicaObjects(
 ): Promise<void> {
   if (names.length === 0) return
   await q.query(
-    'DELETE FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND name = ANY($3::text[])',
+    `DELETE FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND ${KEY} = ANY($3::text[])`,
     [bucketId, storageId, names],
   )
 }

@@ -7,6 +7,7 @@
 import type { Queryable } from '../db/client.js'
 import {
   deleteObjects,
+  insertNewObjects,
   listObjectsRange,
   objectsRangeDigest,
   upsertObjects,
@@ -50,7 +51,7 @@ export class ObjectIndex {
         upserts.push({ name: key, size, etag, last_modified })
       }
     }
-    await upsertObjects(this.db, this.bucketId, upserts)
+    await (count === 0 ? insertNewObjects : upsertObjects)(this.db, this.bucketId, upserts)
     await deleteObjects(this.db, this.bucketId, deletes)
   }
 }
