@@ -1,8 +1,8 @@
 /**
  * What the admin page polls (every bucket, deployment, cluster, setting), answered from memory
- * while the database has not been written since. Each open page asks every 2 s; answered by
- * statements, each poll queued behind a full pass's statements in the embedded database's thread,
- * and with a million-object bucket being checked /api/resources' p99 tripled (issue 23).
+ * while the database has not been written since. Each open page asks every 2 s, and each poll's
+ * statements queued in the embedded database's thread behind a full pass's: with a million-object
+ * bucket being checked, /api/resources' p99 was three times its idle one (issue 23).
  *
  * `db` is the database every component uses: any statement through it other than a SELECT, and
  * the end of any transaction, forgets every remembered answer once it completes. `reads` answers
