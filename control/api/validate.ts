@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { FadoError, invalidField } from '../lib/errors.js'
 import { isTriggerTarget } from '../../edge/snapshot.js'
 import { readJson } from './input.js'
+import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from '../db/client.js'
 
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path
@@ -135,9 +136,10 @@ export function fromDatabaseError(err: unknown): FadoError | undefined {
     constraint.startsWith(`${table}_`) && constraint.endsWith('_key')
       ? constraint.slice(table.length + 1, -4)
       : constraint.replace(/_fkey$/, '')
-  if (e.code === '23505')
+  if (e.code === UNIQUE_VIOLATION)
     return new FadoError(409, 'conflict', `${field}: already in use`, { field })
-  if (e.code === '23503') return invalidField(field, 'refers to something that does not exist')
+  if (e.code === FOREIGN_KEY_VIOLATION)
+    return invalidField(field, 'refers to something that does not exist')
   return undefined
 }
 

@@ -105,6 +105,10 @@ export const unavailableOr = (err: unknown): unknown =>
     ? new DatabaseUnavailableError(err)
     : err
 
+/** PostgreSQL's error codes FaDO answers for (SQLSTATE, both engines). */
+export const UNIQUE_VIOLATION = '23505'
+export const FOREIGN_KEY_VIOLATION = '23503'
+
 export const INT8_OID = 20
 export const NUMERIC_OID = 1700
 /** int8 (bigint, count(*)) as a JS number: FaDO's counters and sizes stay far below 2^53. */

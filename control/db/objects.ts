@@ -1,6 +1,6 @@
 /** Objects (thesis §4.1.6): what each bucket holds, as last seen on its master copy. */
 import { DIGEST_SQL, type KeyRange } from '../replication/digest.js'
-import type { Queryable } from './client.js'
+import { UNIQUE_VIOLATION, type Queryable } from './client.js'
 
 export interface ObjectRow {
   object_id: number
@@ -78,10 +78,10 @@ export async function listObjectsPage(
 ): Promise<ObjectRow[]> {
   return q.query<ObjectRow>(
     `SELECT ${COLUMNS} FROM objects
-     WHERE bucket_id = $1 AND name COLLATE "C" > $2
-       AND name COLLATE "C" >= $4 AND name COLLATE "C" < $4 || chr(1114111)
+     WHERE bucket_id = $1 AND ${KEY} > $2
+       AND ${KEY} >= $4 AND ${KEY} < $4 || chr(1114111)
        AND starts_with(name, $4)
-     ORDER BY name COLLATE "C" LIMIT $3`,
+     ORDER BY ${KEY} LIMIT $3`,
     [bucketId, after, limit, prefix],
   )
 }
@@ -135,8 +135,6 @@ export async function insertNewObjects(
   }
 }
 
-const UNIQUE_VIOLATION = '23505'
-
 /** Deletes many objects of one bucket by name in one statement. */
 export async function deleteObjects(
   q: Queryable,
@@ -168,9 +166,9 @@ const RANGE_PAGE = 5_000
 /** `name` within (after, upTo], S3 key order; parameters from `first` on. */
 export function rangeSql(first: number, range: KeyRange): { where: string; params: string[] } {
   return range.upTo === null
-    ? { where: `name COLLATE "C" > $${first}`, params: [range.after] }
+    ? { where: `${KEY} > $${first}`, params: [range.after] }
     : {
-        where: `name COLLATE "C" > $${first} AND name COLLATE "C" <= $${first + 1}`,
+        where: `${KEY} > $${first} AND ${KEY} <= $${first + 1}`,
         params: [range.after, range.upTo],
       }
 }
@@ -218,7 +216,7 @@ export function listObjectsRange(
     const { where, params } = rangeSql(3, part)
     return q.query<ObjectRow>(
       `SELECT ${COLUMNS} FROM objects WHERE bucket_id = $1 AND ${where}
-       ORDER BY name COLLATE "C" LIMIT $2`,
+       ORDER BY ${KEY} LIMIT $2`,
       [bucketId, limit, ...params],
     )
   })

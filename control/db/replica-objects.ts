@@ -113,7 +113,7 @@ export function listReplicaObjectsRange(
     const { where, params } = rangeSql(4, part)
     return q.query<ReplicaObjectRow>(
       `SELECT ${COLUMNS} FROM replica_objects WHERE bucket_id = $1 AND storage_id = $2 AND ${where}
-       ORDER BY name COLLATE "C" LIMIT $3`,
+       ORDER BY ${KEY} LIMIT $3`,
       [bucketId, storageId, limit, ...params],
     )
   })
