@@ -241,3 +241,33 @@ export function memoryOf(pid: number): {
     control_pss_mb: mb(control.pss),
   }
 }
+
+/** The host's CPU time so far, by state (/proc/stat's first line, in clock ticks). */
+export function hostCpuTicks(): { busy: number; iowait: number; steal: number; total: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number) as [number, number, number, number, number, number, number, number]
+  const busy = user + nice + system + irq + softirq
+  return { busy, iowait, steal, total: busy + idle + iowait + steal }
+}
+
+/**
+ * How the host's CPUs spent a step, in percent of all their time since `before`: busy, waiting on
+ * the disk (iowait: a step that waits on it is disk-bound, e.g. a storage server's metadata not in
+ * the page cache) and taken by the hypervisor (steal).
+ */
+export function hostCpuSince(before: ReturnType<typeof hostCpuTicks>): {
+  busy_pct: number
+  iowait_pct: number
+  steal_pct: number
+} {
+  const now = hostCpuTicks()
+  const total = now.total - before.total || 1
+  const pct = (key: 'busy' | 'iowait' | 'steal') =>
+    Math.round((1000 * (now[key] - before[key])) / total) / 10
+  return { busy_pct: pct('busy'), iowait_pct: pct('iowait'), steal_pct: pct('steal') }
+}

@@ -3,6 +3,8 @@
  * (64 B; seeded with MinIO's snowball upload), `fado standalone` (the real bin) tracking both, the
  * bucket imported and its replica set. Measured, in order, on each database (embedded PGlite, and
  * a real PostgreSQL server):
+ *   - (SEEDED or not) both servers' files read once first, so every run starts with their
+ *     metadata in the page cache (its time is reported: how cold the cache was);
  *   - listing alone: master and replica listed by FaDO's own S3 reader, no FaDO running (the limit);
  *   - import: the bucket found on the master and indexed (object_count = N);
  *   - first pass: the replica set; every object already equal there, adopted and recorded;
@@ -10,7 +12,9 @@
  *     edge are sampled — /api/resources and /api/buckets p50/p99, invocation p50/p99 — and the same
  *     sampled idle;
  *   - a pass after 1,000 objects changed on the master behind FaDO's back (no webhook);
- *   - RSS of the fado processes (control + edge workers): idle and the peak of each step.
+ *   - RSS of the fado processes (control + edge workers): idle and the peak of each step;
+ *   - how the host's CPUs spent each step and listing (busy, iowait, steal): iowait marks a step
+ *     that waited on the disk (a server's metadata no longer in the page cache).
  * PART=seaweed instead: an `s3` master (SeaweedFS, no event stream) of N objects: its import, its
  * listing alone, and how long the s3 poller takes to see a change at the end of the key order
  * (three times), with the default --s3-poll-interval.
@@ -39,7 +43,15 @@ import { waitFor } from '../test/helpers/ports.js'
 import { createDatabase, startPostgres, type TestPostgres } from '../test/helpers/postgres.js'
 import { fillBucket, s3Of, trackBody } from '../test/helpers/storage.js'
 import { startStandalone, type BenchFado } from './fado.js'
-import { memoryOf, processes, requireTools, startUpstream } from './lib.js'
+import {
+  hostCpuSince,
+  hostCpuTicks,
+  memoryOf,
+  processes,
+  requireTools,
+  run,
+  startUpstream,
+} from './lib.js'
 
 const N = Number(process.env.N ?? 1_000_000)
 const DBS = (process.env.DB ?? 'pglite,postgres').split(',')
@@ -83,8 +95,13 @@ async function sample(
 
 /** The highest PSS (shared pages split between the processes) any peakRss sampled, MB. */
 let peakPss = 0
-/** Peak RSS of the fado processes while `fn` runs (sampled every 250 ms). */
-async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number]> {
+type HostCpu = ReturnType<typeof hostCpuSince>
+/**
+ * Peak RSS of the fado processes while `fn` runs (sampled every 250 ms), and how the host's CPUs
+ * spent that time (iowait: the step waited on the disk).
+ */
+async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number, HostCpu]> {
+  const cpu = hostCpuTicks()
   let peak = memoryOf(pid).rss_mb
   const timer = setInterval(() => {
     const m = memoryOf(pid)
@@ -92,18 +109,21 @@ async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number
     peakPss = Math.max(peakPss, m.pss_mb)
   }, 250)
   try {
-    return [await fn(), peak]
+    const result = await fn()
+    return [result, peak, hostCpuSince(cpu)]
   } finally {
     clearInterval(timer)
   }
 }
 
-async function listAll(s3: S3Storage): Promise<number> {
+/** A listing of the bucket: its time, and how the host's CPUs spent it. */
+async function listAll(s3: S3Storage): Promise<{ ms: number; host_cpu: HostCpu }> {
+  const cpu = hostCpuTicks()
   const t = performance.now()
   let n = 0
   for await (const entry of s3.listObjects(BUCKET)) if (entry.key) n++
   if (n !== N) throw new Error(`listed ${n} objects, expected ${N}`)
-  return performance.now() - t
+  return { ms: performance.now() - t, host_cpu: hostCpuSince(cpu) }
 }
 
 const machine = () =>
@@ -121,6 +141,7 @@ async function main() {
     [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'fado-minio-')))
   if (roots.length !== 2) throw new Error('SEEDED: two directories, master and replica')
   if (!fs.existsSync(path.join(roots[0]!, 'data', BUCKET))) await seedCopies(roots[0]!, roots[1]!)
+  const warmUp = await warmPageCache(roots)
   const minios = await Promise.all(
     roots.map((root) => startMinioServer({ bin: requireMinio(), root })),
   )
@@ -132,7 +153,7 @@ async function main() {
     const first = { master_ms: await listAll(s3[0]!), replica_ms: await listAll(s3[1]!) }
     const listing = { master_ms: await listAll(s3[0]!), replica_ms: await listAll(s3[1]!) }
     console.error(
-      `listing alone: master ${first.master_ms.toFixed(0)} ms first, ${listing.master_ms.toFixed(0)} ms again`,
+      `listing alone: master ${first.master_ms.ms.toFixed(0)} ms first (iowait ${first.master_ms.host_cpu.iowait_pct} %), ${listing.master_ms.ms.toFixed(0)} ms again`,
     )
     const upstream = await startUpstream(start, dir, 1)
 
@@ -154,12 +175,20 @@ async function main() {
         machine: machine(),
         database: db,
         objects: N,
+        page_cache_warm_up: warmUp,
         listing_alone: {
-          first_master_ms: Math.round(first.master_ms),
-          first_replica_ms: Math.round(first.replica_ms),
-          master_ms: Math.round(listing.master_ms),
-          replica_ms: Math.round(listing.replica_ms),
-          objects_per_s: perSecond(listing.master_ms),
+          first_master_ms: Math.round(first.master_ms.ms),
+          first_replica_ms: Math.round(first.replica_ms.ms),
+          master_ms: Math.round(listing.master_ms.ms),
+          replica_ms: Math.round(listing.replica_ms.ms),
+          objects_per_s: perSecond(listing.master_ms.ms),
+          // iowait in a listing's time: the server's metadata was read from disk, not the cache.
+          host_cpu: {
+            first_master: first.master_ms.host_cpu,
+            first_replica: first.replica_ms.host_cpu,
+            master: listing.master_ms.host_cpu,
+            replica: listing.replica_ms.host_cpu,
+          },
         },
         ...result,
       }
@@ -177,6 +206,29 @@ async function main() {
       for (const root of roots) fs.rmSync(root, { recursive: true, force: true })
     fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Every file of both servers' directories read once (32 readers), so that each run starts with the
+ * servers' metadata in the page cache: a pass over a million objects is otherwise bound by the
+ * disk's random reads (a first listing after a reboot took over ten minutes here, at 1-1.6 MB/s
+ * and 60-70 % iowait) and the figures say nothing of FaDO. Its time says how cold the cache was.
+ */
+async function warmPageCache(roots: string[]): Promise<{ ms: number; host_cpu: HostCpu }[]> {
+  const warm = []
+  for (const root of roots) {
+    const cpu = hostCpuTicks()
+    const t = performance.now()
+    await run('sh', [
+      '-c',
+      'find "$1" -type f -print0 | xargs -0 -P 32 -n 2000 cat > /dev/null',
+      'warm',
+      path.join(root, 'data', BUCKET),
+    ])
+    warm.push({ ms: Math.round(performance.now() - t), host_cpu: hostCpuSince(cpu) })
+  }
+  console.error(`page cache warmed: ${warm.map((w) => `${w.ms} ms`).join(', ')}`)
+  return warm
 }
 
 /**
@@ -213,7 +265,7 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
 
   // Import: tracking the master finds the bucket; its first pass indexes it.
   const importStart = Date.now()
-  const [, importPeak] = await peakRss(pid, async () => {
+  const [, importPeak, importCpu] = await peakRss(pid, async () => {
     await json('POST', '/api/storage-deployments', {
       ...trackBody(minios[0]!, 'm0', cluster),
       configure_webhook: false,
@@ -240,7 +292,7 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
       { status: string; last_full_pass_at: string | null; last_full_pass_ms: number } | undefined
 
   // First pass: every object already equal on the replica.
-  const [first, firstPeak] = await peakRss(pid, async () => {
+  const [first, firstPeak, firstCpu] = await peakRss(pid, async () => {
     await json('PUT', `/api/buckets/${id}`, { replica_locations: [rep.storage_id] })
     await waitFor(
       'the first pass',
@@ -259,7 +311,10 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
     if (r.status !== 'synced') throw new Error(`replica ${r.status} after a pass`)
     return r.last_full_pass_ms
   }
-  const [steady, steadyPeak] = await peakRss(pid, async () => [await pass(), await pass()])
+  const [steady, steadyPeak, steadyCpu] = await peakRss(pid, async () => [
+    await pass(),
+    await pass(),
+  ])
   console.error(`steady passes ${steady.join(', ')} ms`)
 
   await waitFor('the route', async () => {
@@ -305,8 +360,9 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
   const idleAfter = idle.rss_mb
   const controlIdle = await heap()
   const sampled = pass()
-  const [[resourcesBusy, bucketsBusy, invokeBusy], sampledPeak] = await peakRss(pid, () =>
-    samplers(sampled),
+  const [[resourcesBusy, bucketsBusy, invokeBusy], sampledPeak, sampledCpu] = await peakRss(
+    pid,
+    () => samplers(sampled),
   )
   const sampledMs = await sampled
   const loopBusy = await eventLoop()
@@ -319,7 +375,7 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
     const data = Buffer.from(`changed ${i} at ${Date.now()}`.padEnd(64, '!')) // new on every run
     await master.putObject(BUCKET, key, Readable.from([data]), data.length)
   }
-  const [changed, changedPeak] = await peakRss(pid, pass)
+  const [changed, changedPeak, changedCpu] = await peakRss(pid, pass)
   console.error(`pass after ${CHANGES} changes ${changed} ms`)
   // The embedded database's VACUUM and ANALYZE runs over the whole run (db/upkeep.ts), by table.
   const metricsText = await scrape()
@@ -336,16 +392,33 @@ async function measure(fado: BenchFado, pid: number, minios: MinioServer[], upst
   })
 
   return {
-    import: { ms: importMs, objects_per_s: perSecond(importMs), peak_rss_mb: importPeak },
-    first_pass: { ms: first, objects_per_s: perSecond(first), peak_rss_mb: firstPeak },
+    import: {
+      ms: importMs,
+      objects_per_s: perSecond(importMs),
+      peak_rss_mb: importPeak,
+      host_cpu: importCpu,
+    },
+    first_pass: {
+      ms: first,
+      objects_per_s: perSecond(first),
+      peak_rss_mb: firstPeak,
+      host_cpu: firstCpu,
+    },
     steady_passes: steady.map((ms) => ({ ms, objects_per_s: perSecond(ms) })),
     steady_peak_rss_mb: steadyPeak,
-    sampled_pass: { ms: sampledMs, objects_per_s: perSecond(sampledMs), peak_rss_mb: sampledPeak },
+    steady_host_cpu: steadyCpu,
+    sampled_pass: {
+      ms: sampledMs,
+      objects_per_s: perSecond(sampledMs),
+      peak_rss_mb: sampledPeak,
+      host_cpu: sampledCpu,
+    },
     pass_after_changes: {
       changes: CHANGES,
       ms: changed,
       objects_per_s: perSecond(changed),
       peak_rss_mb: changedPeak,
+      host_cpu: changedCpu,
     },
     db_upkeep: upkeep,
     api_resources: { idle: resourcesIdle, during_pass: resourcesBusy },
@@ -389,7 +462,8 @@ async function seaweedPart() {
       }),
     )
     console.error(`seeded ${N} objects in ${((Date.now() - seedStart) / 1000).toFixed(0)} s`)
-    const listingMs = await listAll(s3)
+    const listing = await listAll(s3)
+    const listingMs = listing.ms
     const fado = await startStandalone(start, dir, TOKEN, ['--full-pass-interval', '3600000'])
     const cluster = (await fado.json('POST', '/api/clusters', { name: 'site' })).cluster_id
     const importStart = Date.now()
@@ -428,7 +502,11 @@ async function seaweedPart() {
       machine: machine(),
       server: 'SeaweedFS (kind s3)',
       objects: N,
-      listing_alone: { ms: Math.round(listingMs), objects_per_s: perSecond(listingMs) },
+      listing_alone: {
+        ms: Math.round(listingMs),
+        objects_per_s: perSecond(listingMs),
+        host_cpu: listing.host_cpu,
+      },
       import: { ms: importMs, objects_per_s: perSecond(importMs) },
       s3_poll_interval_ms: 5000,
       change_at_end_seen_after_ms: seen,
