@@ -138,6 +138,7 @@ export async function startControl(
     changes.connect({
       reconcile: (id, keys) => reconciler.schedule(id, keys),
       reconcileAll: () => reconciler.scheduleAll(),
+      replanAll: () => reconciler.replanAll(),
       publish: () => publisher.publishNow(),
       publishSoon: () => publisher.requestSoon(),
       refreshStorage: () => changeFeed.refresh(),

@@ -46,7 +46,7 @@ export function clustersApi({ db, changes }: ApiDeps): Hono {
         const updated = await updateCluster(tx, id, input)
         if (!updated) throw notFound('cluster', id)
         // Zones decide where replicas may go; the name is what routes report.
-        changed({ reconcile: 'all', routes: true })
+        changed({ replan: true, routes: true })
         return updated
       })
       return c.json(clusterView(cluster))

@@ -25,4 +25,12 @@ describe('merge (the changes one transaction reports, as one)', () => {
     expect(merge([{ reconcile: [1] }, { reconcile: 'all' }])).toEqual({ reconcile: 'all' })
     expect(merge([])).toEqual({})
   })
+
+  it('keeps a replan beside the buckets to pass over', () => {
+    expect(merge([{ reconcile: [4] }, { replan: true, routes: true }])).toEqual({
+      reconcile: [4],
+      replan: true,
+      routes: true,
+    })
+  })
 })

@@ -16,6 +16,11 @@ import type { Logger } from '../../edge/log.js'
 export interface Change {
   /** Buckets to reconcile with a full pass; 'all' = every bucket. */
   reconcile?: readonly number[] | 'all' | undefined
+  /**
+   * Where replicas belong may have changed for any bucket (a deployment tracked, a cluster's
+   * zones): every bucket's plan is checked, and only those it changes get a full pass.
+   */
+  replan?: boolean | undefined
   /** Objects written or deleted (through FaDO or on a master): reconcile just these keys. */
   objects?: readonly { bucketId: number; keys: readonly string[] }[] | undefined
   /** Routes may differ (buckets, replica status, FaaS, clusters, settings): publish. */
@@ -32,6 +37,8 @@ export interface Change {
 export interface ChangeTargets {
   reconcile(bucketId: number, keys?: Iterable<string>): void
   reconcileAll(): Promise<void>
+  /** A full pass for each bucket whose replica plan changed (Reconciler.replanAll). */
+  replanAll(): Promise<void>
   /** Publishes and resolves once the snapshot reflects the database. */
   publish(): Promise<unknown>
   /** Publishes shortly (bucket sizes moved), without waiting. */
@@ -47,6 +54,7 @@ const MAX_LISTED_BUCKETS = 200
 interface Message {
   from: string
   reconcile?: number[] | 'all'
+  replan?: boolean
   routes?: boolean
   storage?: boolean
   tokens?: boolean
@@ -110,6 +118,7 @@ export class ChangeHub {
     const message: Message = {
       from: this.#id,
       ...(reconcile && reconcile.length > 0 ? { reconcile } : {}),
+      ...(change.replan ? { replan: true } : {}),
       ...(change.routes ? { routes: true } : {}),
       ...(change.storage ? { storage: true } : {}),
       ...(change.tokens ? { tokens: true } : {}),
@@ -133,6 +142,7 @@ export class ChangeHub {
     if (message.from === this.#id) return
     void this.#apply({
       reconcile: message.reconcile,
+      replan: message.replan,
       routes: message.routes,
       storage: message.storage,
       tokens: message.tokens,
@@ -146,7 +156,10 @@ export class ChangeHub {
       if (change.tokens) targets.forgetTokens()
       if (change.storage) await targets.refreshStorage()
       if (change.reconcile === 'all') await targets.reconcileAll()
-      else for (const id of change.reconcile ?? []) targets.reconcile(id)
+      else {
+        for (const id of change.reconcile ?? []) targets.reconcile(id)
+        if (change.replan) await targets.replanAll()
+      }
       for (const { bucketId, keys } of change.objects ?? []) targets.reconcile(bucketId, keys)
       if (change.objects?.length && !change.routes) targets.publishSoon()
       if (change.routes) await targets.publish()
@@ -162,6 +175,7 @@ const isEmpty = (c: Change): boolean =>
   !c.storage &&
   !c.tokens &&
   !c.objects?.length &&
+  !c.replan &&
   (c.reconcile === undefined || (c.reconcile !== 'all' && c.reconcile.length === 0))
 
 /** Several changes of one transaction as one. */
@@ -172,6 +186,7 @@ export function merge(changes: readonly Change[]): Change {
   for (const c of changes) {
     if (c.reconcile === 'all') all = true
     else for (const id of c.reconcile ?? []) ids.add(id)
+    if (c.replan) out.replan = true
     if (c.routes) out.routes = true
     if (c.storage) out.storage = true
     if (c.tokens) out.tokens = true

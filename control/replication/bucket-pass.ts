@@ -19,7 +19,7 @@ import { listStorageDeployments } from '../db/storage-deployments.js'
 import type { S3Storage } from '../storage/s3.js'
 import { ObjectIndex } from './object-index.js'
 import { aliasLookup, openReplica, type OpenReplica, type PassContext } from './pass-context.js'
-import { planReplicas } from './plan.js'
+import { planReplicas, type PlanInput, type ReplicaPlan } from './plan.js'
 import { comparePages, startReplicaSync, type ReplicaSync } from './sync-replica.js'
 import { localFeed, MasterListingError, type RangeFeed } from './range-listing.js'
 import { workerFeed } from './listing-worker.js'
@@ -27,16 +27,25 @@ import { batchBounds } from './copy.js'
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
-export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<void> {
-  const storages = await listStorageDeployments(ctx.db)
-  const clusters = await listClusters(ctx.db)
-  const plan = planReplicas({
+/** Where a bucket's replicas belong now (plan.ts), given the deployments and clusters. */
+export function bucketPlan(
+  bucket: BucketRow,
+  storages: PlanInput['storages'],
+  clusters: PlanInput['clusters'],
+): ReplicaPlan {
+  return planReplicas({
     bucket,
     storages,
     clusters,
     current: bucket.replicas.map((r) => r.storage_id),
     demand: bucket.demand?.enabled ? bucket.demand_replicas.map((d) => d.storage_id) : [],
   })
+}
+
+export async function fullPass(ctx: PassContext, bucket: BucketRow): Promise<void> {
+  const storages = await listStorageDeployments(ctx.db)
+  const clusters = await listClusters(ctx.db)
+  const plan = bucketPlan(bucket, storages, clusters)
   let routesChanged = false
   const errors: string[] = []
   const started = Date.now()

@@ -6,11 +6,13 @@
  * at start and then when pass-schedule.ts says it is due, which repairs whatever change events
  * missed.
  */
-import { getBucket, listBucketIds } from '../db/buckets.js'
+import { getBucket, listBucketIds, listBuckets, type BucketRow } from '../db/buckets.js'
+import { listClusters, type ClusterRow } from '../db/clusters.js'
+import { listStorageDeployments, type StorageDeploymentRow } from '../db/storage-deployments.js'
 import type { Db } from '../db/client.js'
 import type { Logger } from '../../edge/log.js'
 import type { StorageRegistry } from '../storage/registry.js'
-import { fullPass } from './bucket-pass.js'
+import { bucketPlan, fullPass } from './bucket-pass.js'
 import { syncKeys } from './key-sync.js'
 import { MasterNotifications } from '../changes/master-notifications.js'
 import type { PassContext } from './pass-context.js'
@@ -143,6 +145,39 @@ export class Reconciler {
       for (const id of await listBucketIds(this.db)) this.schedule(id)
     } catch (err) {
       this.log.warn('cannot list buckets to reconcile; will try again', { error: err })
+    }
+  }
+
+  /**
+   * Where replicas belong may have changed for any bucket (a deployment tracked, a cluster's
+   * zones): a full pass for each bucket whose plan now adds or removes a replica, whose replicas
+   * are not all synced, or that this process has not passed yet. The others keep their schedule:
+   * nothing of their objects changed, and a pass over a million objects keeps two cores busy for
+   * most of a minute.
+   */
+  async replanAll(): Promise<void> {
+    let placement: [BucketRow[], StorageDeploymentRow[], ClusterRow[]]
+    try {
+      placement = await Promise.all([
+        listBuckets(this.db),
+        listStorageDeployments(this.db),
+        listClusters(this.db),
+      ])
+    } catch (err) {
+      this.log.warn('cannot check where replicas belong; passing over every bucket', {
+        error: err,
+      })
+      return this.scheduleAll()
+    }
+    const [buckets, storages, clusters] = placement
+    for (const bucket of buckets) {
+      const plan = bucketPlan(bucket, storages, clusters)
+      const settled =
+        plan.add.length === 0 &&
+        plan.remove.length === 0 &&
+        bucket.replicas.every((r) => r.status === 'synced') &&
+        this.#lastFull.has(bucket.bucket_id)
+      if (!settled) this.schedule(bucket.bucket_id)
     }
   }
 

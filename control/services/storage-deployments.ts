@@ -89,8 +89,9 @@ export async function trackStorage(
       const bucketId = await importBucket(tx, bucket, row.storage_id)
       if (bucketId !== undefined) imported.push(bucketId)
     }
-    // A new deployment may be where replicas of any bucket now belong.
-    changed({ storage: true, reconcile: 'all', routes: true })
+    // A new deployment may be where replicas of any bucket now belong: each bucket's plan is
+    // checked, and a bucket found on it for the first time is imported (indexed by its pass).
+    changed({ storage: true, reconcile: imported, replan: true, routes: true })
     return { row, imported }
   })
   // A marker an earlier 's3' tracking left names this server no more: from now on it is its id.
