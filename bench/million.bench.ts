@@ -211,8 +211,9 @@ async function main() {
 /**
  * Every file of both servers' directories read once (32 readers), so that each run starts with the
  * servers' metadata in the page cache: a pass over a million objects is otherwise bound by the
- * disk's random reads (a first listing after a reboot took over ten minutes here, at 1-1.6 MB/s
- * and 60-70 % iowait) and the figures say nothing of FaDO. Its time says how cold the cache was.
+ * disk's random reads (here, with the page cache dropped, a first listing had not ended after
+ * twelve minutes, reading 1-1.6 MB/s at 60-70 % iowait) and the figures say nothing of FaDO. Its
+ * time says how cold the cache was.
  */
 async function warmPageCache(roots: string[]): Promise<{ ms: number; host_cpu: HostCpu }[]> {
   const warm = []
