@@ -18,7 +18,7 @@ import { promisify } from 'node:util'
 import { MINIO_PASSWORD, MINIO_USER, startMinio, type TestMinio } from '../test/helpers/minio.js'
 import { waitFor } from '../test/helpers/ports.js'
 import { startStandalone } from './fado.js'
-import { cpuSeconds, memoryOf, processes } from './lib.js'
+import { cpuSeconds, memoryOf, processes, watchPeakMemory } from './lib.js'
 import { rcloneEnv, withoutCaBundle } from './rclone.js'
 import { fillBucket, s3Of } from '../test/helpers/storage.js'
 
@@ -147,11 +147,7 @@ async function main() {
       600_000,
     )
     const indexS = (performance.now() - t0) / 1000
-    let peak = memoryOf(fado.proc.pid as number)
-    const sampler = setInterval(() => {
-      const now = memoryOf(fado.proc.pid as number)
-      if (now.rss_mb > peak.rss_mb) peak = now
-    }, 250)
+    const watch = watchPeakMemory(fado.proc.pid as number)
     const id = (await bucket()).bucket_id
     cpu0 = [
       cpuOf(pidA),
@@ -176,7 +172,7 @@ async function main() {
         : { agent_s: +(cpuOf(agentPid) - (cpu0[3] ?? 0)).toFixed(1) }),
     }
     console.error(`FaDO CPU: ${JSON.stringify(fadoCpu)}`)
-    clearInterval(sampler)
+    const peak = watch.stop()
     const replicated = await count(b)
     if (replicated !== COUNT) throw new Error(`FaDO copied ${replicated} of ${COUNT}`)
     void source

@@ -47,6 +47,7 @@ import {
   hostCpuSince,
   hostCpuTicks,
   memoryOf,
+  watchPeakMemory,
   processes,
   requireTools,
   run,
@@ -97,22 +98,19 @@ async function sample(
 let peakPss = 0
 type HostCpu = ReturnType<typeof hostCpuSince>
 /**
- * Peak RSS of the fado processes while `fn` runs (sampled every 250 ms), and how the host's CPUs
- * spent that time (iowait: the step waited on the disk).
+ * Peak RSS of the fado processes while `fn` runs (watchPeakMemory: RSS every 250 ms, PSS every
+ * 2 s), and how the host's CPUs spent that time (iowait: the step waited on the disk).
  */
 async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number, HostCpu]> {
   const cpu = hostCpuTicks()
-  let peak = memoryOf(pid).rss_mb
-  const timer = setInterval(() => {
-    const m = memoryOf(pid)
-    peak = Math.max(peak, m.rss_mb)
-    peakPss = Math.max(peakPss, m.pss_mb)
-  }, 250)
+  const watch = watchPeakMemory(pid)
   try {
     const result = await fn()
-    return [result, peak, hostCpuSince(cpu)]
+    const peak = watch.stop()
+    peakPss = Math.max(peakPss, peak.pss_mb)
+    return [result, peak.rss_mb, hostCpuSince(cpu)]
   } finally {
-    clearInterval(timer)
+    watch.stop()
   }
 }
 
