@@ -12,7 +12,8 @@
  *     edge are sampled — /api/resources and /api/buckets p50/p99, invocation p50/p99 — and the same
  *     sampled idle;
  *   - a pass after 1,000 objects changed on the master behind FaDO's back (no webhook);
- *   - RSS of the fado processes (control + edge workers): idle and the peak of each step;
+ *   - RSS of the fado processes (control + edge workers): idle and the peak of each step,
+ *     watched from a thread of its own (watchPeakMemory), not the one timing the requests;
  *   - how the host's CPUs spent each step and listing (busy, iowait, steal): iowait marks a step
  *     that waited on the disk (a server's metadata no longer in the page cache).
  * PART=seaweed instead: an `s3` master (SeaweedFS, no event stream) of N objects: its import, its
