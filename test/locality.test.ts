@@ -13,7 +13,7 @@ import path from 'node:path'
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startWanRelay, type RunningRelay } from '../platform/wan-relay.js'
-import { createToken, waitForEdgeToServe } from './helpers/control.js'
+import { createToken, waitForEdgeToServe, waitForRoute } from './helpers/control.js'
 import { startFado, type RunningFado } from './helpers/fado-process.js'
 import { freePort, waitFor } from './helpers/ports.js'
 import { startPlatform, waitSynced, type TestPlatform } from './helpers/platform.js'
@@ -61,7 +61,7 @@ beforeAll(async () => {
   bucketId = bucket.body.bucket_id
   await putBytes(iad.minio, 'photos', 'a.bin', Buffer.from('x'))
   await waitSynced(p.fado, bucketId, [fra.storage_id])
-  await waitForEdgeToServe(p.fado)
+  await waitForRoute(p.fado, 'photos', ['fra', 'iad'])
 }, 120_000)
 
 afterAll(async () => {

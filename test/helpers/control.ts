@@ -56,6 +56,25 @@ export async function waitForEdgeToServe(fado: TestControl): Promise<void> {
   })
 }
 
+/**
+ * Waits until control has published a route for `bucket` whose upstreams are in exactly
+ * `clusters`, and the in-process edge serves it. A replica reported synced by the API may not be
+ * in a published snapshot yet: publishing follows the write.
+ */
+export async function waitForRoute(
+  fado: TestControl,
+  bucket: string,
+  clusters: string[],
+): Promise<void> {
+  const want = JSON.stringify([...clusters].sort())
+  await waitFor(`a published route for ${bucket} over ${want}`, async () => {
+    const route = fado.running.publisher.current?.routes[bucket]
+    const have = [...new Set(route?.upstreams.map((u) => u.cluster) ?? [])].sort()
+    return JSON.stringify(have) === want
+  })
+  await waitForEdgeToServe(fado)
+}
+
 export interface TestControl {
   running: RunningControl
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>
