@@ -207,6 +207,7 @@ export function cpuSeconds(pids: number[]): number {
   return processTree(pids).reduce((sum, pid) => sum + processCpuSeconds(pid), 0)
 }
 
+const PAGE_BYTES = 4096
 /**
  * Resident memory of the process and its descendants, MB, from /proc/<pid>/statm: the kernel's
  * counters, read in ~0.3 ms. smaps_rollup (memoryOf) walks every page table instead — 7-15 ms for
@@ -223,7 +224,6 @@ export function rssOf(pid: number): number {
   }
   return Math.round((pages * PAGE_BYTES) / 2 ** 20)
 }
-const PAGE_BYTES = 4096
 
 /**
  * Watches the peak memory of the process and its descendants while a step runs, from a thread of

@@ -105,14 +105,10 @@ type HostCpu = ReturnType<typeof hostCpuSince>
 async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number, HostCpu]> {
   const cpu = hostCpuTicks()
   const watch = watchPeakMemory(pid)
-  try {
-    const result = await fn()
-    const peak = watch.stop()
-    peakPss = Math.max(peakPss, peak.pss_mb)
-    return [result, peak.rss_mb, hostCpuSince(cpu)]
-  } finally {
-    watch.stop()
-  }
+  let peak = { rss_mb: 0, pss_mb: 0 }
+  const result = await fn().finally(() => (peak = watch.stop()))
+  peakPss = Math.max(peakPss, peak.pss_mb)
+  return [result, peak.rss_mb, hostCpuSince(cpu)]
 }
 
 /** A listing of the bucket: its time, and how the host's CPUs spent it. */
