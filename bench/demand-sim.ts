@@ -4,11 +4,12 @@
  * is for: choosing `min_rate_per_min` and `size_unit_bytes` for a workload before running the
  * 20-minute benchmark — it prints, per setting, the local share and the replica bytes stored
  * against a replica in every zone, over the whole run and settled (outside the first 120 s of
- * each phase), the mean of REPS runs. What it leaves out: the edges' report delay and the copy's
- * time are a fixed REPORT_S and SYNC_S; latency is not modelled.
+ * each phase), the mean of REPS runs. What it leaves out: the edges' report delay, the planner's
+ * period and the copy's time are fixed (REPORT_S, PLAN_EVERY_S, SYNC_S); latency is not modelled.
  *
  *   npm run bench:demand-sim   (PHASE_S=300 RATE=15 ZIPF=1.3 WINDOW_S=30 TTL_S=60 MAX_REPLICAS=2
- *                               REPS=3 MIN_RATES=6,8,10,12,16,20 UNITS_MIB=0.5,1,2,4)
+ *                               REPS=3 MIN_RATES=6,8,10,12,16,20 UNITS_MIB=0.5,1,2,4
+ *                               REPORT_S=3 PLAN_EVERY_S=5 SYNC_S=6)
  * Prints a Markdown table, cheapest first, and what a placement with hindsight could do: per phase,
  * the fewest replica bytes (a fixed set for the phase, chosen knowing the popularity) that serve a
  * given share locally — the frontier no online rule can beat.
@@ -38,10 +39,13 @@ const MAX_REPLICAS = Number(process.env.MAX_REPLICAS ?? 2)
 const REPS = Number(process.env.REPS ?? 3)
 const MIN_RATES = (process.env.MIN_RATES ?? '6,8,10,12,16,20').split(',').map(Number)
 const UNITS_MIB = (process.env.UNITS_MIB ?? '0.5,1,2,4').split(',').map(Number)
-/** Seconds from an invocation to control having heard of it, and from a decision to a synced copy. */
-const REPORT_S = 3
-const SYNC_S = 6
-const PLAN_EVERY_S = 5
+/**
+ * Seconds from an invocation to control having heard of it, between planner rounds, and from a
+ * decision to a synced copy (the defaults: FaDO's 5 s reports and rounds, a MiB-sized copy).
+ */
+const REPORT_S = Number(process.env.REPORT_S ?? 3)
+const SYNC_S = Number(process.env.SYNC_S ?? 6)
+const PLAN_EVERY_S = Number(process.env.PLAN_EVERY_S ?? 5)
 const SETTLE_S = 120
 
 const storageOf = (zone: Zone) => ZONES.indexOf(zone) + 1
@@ -174,7 +178,7 @@ for (const minRate of MIN_RATES)
 rows.sort((a, b) => a.bytes - b.bytes)
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`
 console.log(
-  `PHASE_S=${PHASE_S} RATE=${RATE}/s per zone, ZIPF=${ZIPF}, window ${WINDOW_S} s, TTL ${TTL_S} s, max ${MAX_REPLICAS}, ${REPS} runs each`,
+  `PHASE_S=${PHASE_S} RATE=${RATE}/s per zone, ZIPF=${ZIPF}, window ${WINDOW_S} s, TTL ${TTL_S} s, max ${MAX_REPLICAS}; heard after ${REPORT_S} s, planned every ${PLAN_EVERY_S} s, synced after ${SYNC_S} s; ${REPS} runs each`,
 )
 console.log(
   '| min_rate_per_min | size unit | local (whole run) | spread | local (settled) | bytes vs every zone | settled |',
