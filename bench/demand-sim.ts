@@ -46,6 +46,10 @@ const UNITS_MIB = (process.env.UNITS_MIB ?? '0.5,1,2,4').split(',').map(Number)
 const REPORT_S = Number(process.env.REPORT_S ?? 3)
 const SYNC_S = Number(process.env.SYNC_S ?? 6)
 const PLAN_EVERY_S = Number(process.env.PLAN_EVERY_S ?? 5)
+// The simulation steps in whole seconds.
+for (const [name, value] of Object.entries({ REPORT_S, PLAN_EVERY_S, SYNC_S }))
+  if (!Number.isInteger(value) || value < (name === 'PLAN_EVERY_S' ? 1 : 0))
+    throw new Error(`${name} must be a whole number of seconds, got ${process.env[name]}`)
 const SETTLE_S = 120
 
 const storageOf = (zone: Zone) => ZONES.indexOf(zone) + 1
