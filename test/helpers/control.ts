@@ -58,20 +58,33 @@ export async function waitForEdgeToServe(fado: TestControl): Promise<void> {
 
 /**
  * Waits until control has published a route for `bucket` whose upstreams are in exactly
- * `clusters`, and the in-process edge serves it. A replica reported synced by the API may not be
- * in a published snapshot yet: publishing follows the write.
+ * `clusters`, and answers that snapshot's version. A replica reported synced by the API, or a
+ * route override just written, may not be in a published snapshot yet: publishing follows the
+ * write.
  */
+export async function waitForPublishedRoute(
+  fado: TestControl,
+  bucket: string,
+  clusters: string[],
+): Promise<number> {
+  const want = JSON.stringify([...clusters].sort())
+  let version = 0
+  await waitFor(`a published route for ${bucket} over ${want}`, async () => {
+    const current = fado.running.publisher.current
+    const have = [...new Set(current?.routes[bucket]?.upstreams.map((u) => u.cluster) ?? [])]
+    version = current?.version ?? 0
+    return JSON.stringify(have.sort()) === want
+  })
+  return version
+}
+
+/** waitForPublishedRoute, then until the in-process edge serves the last published snapshot. */
 export async function waitForRoute(
   fado: TestControl,
   bucket: string,
   clusters: string[],
 ): Promise<void> {
-  const want = JSON.stringify([...clusters].sort())
-  await waitFor(`a published route for ${bucket} over ${want}`, async () => {
-    const route = fado.running.publisher.current?.routes[bucket]
-    const have = [...new Set(route?.upstreams.map((u) => u.cluster) ?? [])].sort()
-    return JSON.stringify(have) === want
-  })
+  await waitForPublishedRoute(fado, bucket, clusters)
   await waitForEdgeToServe(fado)
 }
 

@@ -1,6 +1,7 @@
 /** The Workers build of the edge (dist/worker.js) in a real workerd, via miniflare, pulling from control. */
 import { Miniflare } from 'miniflare'
 import { createToken, type TestControl } from './control.js'
+import { waitFor } from './ports.js'
 
 export async function startWorkerEdge(
   fado: TestControl,
@@ -27,4 +28,20 @@ export async function startWorkerEdge(
       ...opts.vars,
     },
   })
+}
+
+/**
+ * Waits until the Worker serves snapshot `version` or a later one (each request, this one too,
+ * has it pull when its copy is older than FADO_SNAPSHOT_MAX_AGE_MS).
+ */
+export async function waitForWorkerVersion(mf: Miniflare, version: number): Promise<void> {
+  await waitFor(
+    `the Worker to serve snapshot ${version}`,
+    async () => {
+      const res = await mf.dispatchFetch('http://edge.local/_fado/status')
+      const status = (await res.json()) as { snapshot_version?: number }
+      return (status.snapshot_version ?? 0) >= version
+    },
+    10_000,
+  )
 }
