@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFunctionServer, type RunningFunctionServer } from '../platform/function-server.js'
 import { createToken } from './helpers/control.js'
 import { waitFor } from './helpers/ports.js'
-import { startWorkerEdge } from './helpers/workerd.js'
+import { startWorkerEdge, waitForWorkerVersion } from './helpers/workerd.js'
 import {
   startPlatform,
   waitSynced,
@@ -429,15 +429,10 @@ describe('the same invocations inside workerd (Workers build, via miniflare)', (
     token = await createToken(p.fado, 'edge')
     mf = await startWorkerEdge(p.fado, { token })
     // The isolate pulls its first snapshot from control before the cases run.
-    await waitFor('the Worker to serve the current snapshot', async () => {
-      const status = (await (await mf.dispatchFetch('http://edge.local/_fado/status')).json()) as {
-        snapshot_version: number
-      }
-      return (
-        status.snapshot_version ===
-        (await p.fado.api('GET', '/api/load-balancer')).body.snapshot_version
-      )
-    })
+    await waitForWorkerVersion(
+      mf,
+      (await p.fado.api('GET', '/api/load-balancer')).body.snapshot_version as number,
+    )
   })
   afterAll(async () => {
     await mf?.dispose()

@@ -19,7 +19,7 @@ import {
   type TestPlatform,
 } from './helpers/platform.js'
 import { putBytes } from './helpers/storage.js'
-import { startWorkerEdge } from './helpers/workerd.js'
+import { startWorkerEdge, waitForWorkerVersion } from './helpers/workerd.js'
 
 let p: TestPlatform
 let hpc: TestCluster
@@ -281,16 +281,7 @@ describe('cloudflare-kv hooks and the Workers edge reading KV', () => {
     expect(status.snapshot_version).toBe(v)
     // A newer version reaches the Worker through KV too (its pulls keep failing).
     const next = await bump()
-    await waitFor(
-      'the Worker to serve the newer version from KV',
-      async () =>
-        (
-          (await (await mf.dispatchFetch('http://edge.local/_fado/status')).json()) as {
-            snapshot_version: number
-          }
-        ).snapshot_version === next,
-      15_000,
-    )
+    await waitForWorkerVersion(mf, next, 15_000)
     await p.fado.api('DELETE', `/api/hooks/${made.body.hook_id}`)
   })
 })

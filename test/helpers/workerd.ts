@@ -34,7 +34,11 @@ export async function startWorkerEdge(
  * Waits until the Worker serves snapshot `version` or a later one (each request, this one too,
  * has it pull when its copy is older than FADO_SNAPSHOT_MAX_AGE_MS).
  */
-export async function waitForWorkerVersion(mf: Miniflare, version: number): Promise<void> {
+export async function waitForWorkerVersion(
+  mf: Miniflare,
+  version: number,
+  timeoutMs = 10_000,
+): Promise<void> {
   await waitFor(
     `the Worker to serve snapshot ${version}`,
     async () => {
@@ -42,6 +46,6 @@ export async function waitForWorkerVersion(mf: Miniflare, version: number): Prom
       const status = (await res.json()) as { snapshot_version?: number }
       return (status.snapshot_version ?? 0) >= version
     },
-    10_000,
+    timeoutMs,
   )
 }
