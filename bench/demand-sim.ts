@@ -43,13 +43,16 @@ const UNITS_MIB = (process.env.UNITS_MIB ?? '0.5,1,2,4').split(',').map(Number)
  * Seconds from an invocation to control having heard of it, between planner rounds, and from a
  * decision to a synced copy (the defaults: FaDO's 5 s reports and rounds, a MiB-sized copy).
  */
-const REPORT_S = Number(process.env.REPORT_S ?? 3)
-const SYNC_S = Number(process.env.SYNC_S ?? 6)
-const PLAN_EVERY_S = Number(process.env.PLAN_EVERY_S ?? 5)
-// The simulation steps in whole seconds.
-for (const [name, value] of Object.entries({ REPORT_S, PLAN_EVERY_S, SYNC_S }))
-  if (!Number.isInteger(value) || value < (name === 'PLAN_EVERY_S' ? 1 : 0))
-    throw new Error(`${name} must be a whole number of seconds, got ${process.env[name]}`)
+const REPORT_S = wholeSeconds('REPORT_S', 3, 0)
+const SYNC_S = wholeSeconds('SYNC_S', 6, 0)
+const PLAN_EVERY_S = wholeSeconds('PLAN_EVERY_S', 5, 1)
+/** A delay from the environment: the simulation steps in whole seconds. */
+function wholeSeconds(name: string, fallback: number, min: number): number {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number of seconds ≥ ${min}, got ${process.env[name]}`)
+  return value
+}
 const SETTLE_S = 120
 
 const storageOf = (zone: Zone) => ZONES.indexOf(zone) + 1
